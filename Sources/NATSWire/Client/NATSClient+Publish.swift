@@ -1,0 +1,111 @@
+import Synchronization
+
+extension NATSClient {
+    /// Publishes `payload` to `subject`.
+    ///
+    /// Returns once the message is in the write buffer; the I/O thread sends it. Throws
+    /// `invalidSubject`, `invalidHeader`, `maxPayloadExceeded` (checked against the server's
+    /// `max_payload` before anything is sent) or, once closed, `closed`/`connectionClosed`.
+    /// Blocks briefly only when the write buffer is over ``NATSOptions/writeBufferLimit``.
+    public func publish(
+        _ payload: some Collection<UInt8>, to subject: String, replyTo: String? = nil,
+        headers: NATSHeaders? = nil
+    ) throws(NATSError) {
+        try Subject.validatePublish(subject)
+        if let replyTo { try Subject.validatePublish(replyTo) }
+        let payloadCount = payload.count
+        if let headers {
+            var block: [UInt8] = []
+            try headers.encode(into: &block)
+            try checkPayloadSize(block.count + payloadCount)
+            try components.writeBuffer.append(messages: 1, payloadBytes: payloadCount) { out in
+                ClientOperation.appendHeaderPublish(
+                    into: &out, subject: subject, replyTo: replyTo, headerBlock: block, payload: payload)
+            }
+        } else {
+            try checkPayloadSize(payloadCount)
+            try components.writeBuffer.append(messages: 1, payloadBytes: payloadCount) { out in
+                ClientOperation.appendPublish(into: &out, subject: subject, replyTo: replyTo, payload: payload)
+            }
+        }
+    }
+
+    /// Publishes the UTF-8 bytes of `text`.
+    public func publish(
+        _ text: String, to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil
+    ) throws(NATSError) {
+        try publish(text.utf8, to: subject, replyTo: replyTo, headers: headers)
+    }
+
+    /// Answers `request` on its reply subject. Throws `invalidArgument` if it has none.
+    public func reply(
+        to request: NATSMessage, with payload: some Collection<UInt8>, headers: NATSHeaders? = nil
+    ) throws(NATSError) {
+        guard let replyTo = request.replyTo else {
+            throw NATSError(.invalidArgument, "message on \(request.subject) has no reply subject")
+        }
+        try publish(payload, to: replyTo, headers: headers)
+    }
+
+    private func checkPayloadSize(_ size: Int) throws(NATSError) {
+        let limit = currentMaxPayload
+        guard size <= limit else {
+            throw NATSError(.maxPayloadExceeded, "message of \(size) bytes exceeds the server's max_payload of \(limit)")
+        }
+    }
+
+    /// Waits until the server has processed everything sent before this call (a PING/PONG
+    /// round trip). Throws `timeout` after `timeout`.
+    public func flush(timeout: Duration = .seconds(10)) async throws {
+        try await withDeadline(timeout, what: "flush") { [components] in
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+                do {
+                    try components.writeBuffer.append { out in
+                        out.append(contentsOf: ClientOperation.ping)
+                        components.pongs.push(.flush(continuation))
+                    }
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+}
+
+/// Runs `body`, failing with `timeout` if it has not finished after `duration`. The body is
+/// cancelled then; whichever finishes first decides, the other is ignored.
+func withDeadline<T: Sendable>(
+    _ duration: Duration, what: String, _ body: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        let outcome = ResumeOnce(continuation)
+        let timer = Task {
+            try? await Task.sleep(for: duration)
+            if !Task.isCancelled {
+                outcome.resume(with: .failure(NATSError(.timeout, "\(what) timed out after \(duration)")))
+            }
+        }
+        Task {
+            let result = await Result(catching: body)
+            timer.cancel()
+            outcome.resume(with: result)
+        }
+    }
+}
+
+/// A continuation that the first of several racers resumes; later calls do nothing.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) { self.continuation = Mutex(continuation) }
+
+    func resume(with result: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(with: result)
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}

@@ -1,0 +1,40 @@
+/// How a ``NATSClient`` connects and behaves. Defaults follow the reference clients.
+public struct NATSOptions: Sendable {
+    /// Server URLs, tried in order (`nats://host:port`, `tls://host`, `host:port`).
+    public var servers: [String]
+    /// The connection name the server shows in monitoring.
+    public var name: String?
+    /// Ask the server for `+OK` after every operation (slow; for debugging).
+    public var verbose = false
+    /// Ask the server for strict subject checking.
+    public var pedantic = false
+    /// Receive the messages this connection publishes itself on its own subscriptions.
+    public var echo = true
+    /// Credentials, when the URL carries none.
+    public var user: String?
+    public var password: String?
+    public var token: String?
+    /// How long a TCP connect plus handshake may take.
+    public var connectTimeout: Duration = .seconds(2)
+    /// Interval of keepalive PINGs.
+    public var pingInterval: Duration = .seconds(120)
+    /// Unanswered keepalive PINGs tolerated before the connection counts as stale.
+    public var maxPingsOutstanding = 2
+    /// Prefix of reply subjects for requests.
+    public var inboxPrefix = "_INBOX"
+    /// Bytes buffered for writing before publishers wait for the socket.
+    public var writeBufferLimit = 8 * 1024 * 1024
+    /// How long a publisher waits for room in a full write buffer before failing.
+    public var writeBufferTimeout: Duration = .seconds(10)
+    /// Default bounds of a subscription's queue for a consumer that falls behind.
+    public var pendingLimits = PendingLimits.default
+
+    public init(servers: [String] = ["nats://127.0.0.1:4222"]) {
+        self.servers = servers
+    }
+
+    /// Options for one server URL.
+    public init(url: String) {
+        self.init(servers: [url])
+    }
+}

@@ -1,0 +1,66 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A mutex with a condition variable, for the one place a thread must sleep until another
+/// makes room: a publisher waiting for the write buffer to drain. `Mutex` has no condition.
+// @unchecked Sendable: the pthread objects live at stable heap addresses and are only used
+// through pthread calls, which are thread-safe; `value` is only touched while locked.
+final class ConditionLock<Value>: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let condition: UnsafeMutablePointer<pthread_cond_t>
+    private var value: Value
+
+    init(_ value: Value) {
+        self.value = value
+        mutex = .allocate(capacity: 1)
+        mutex.initialize(to: pthread_mutex_t())
+        pthread_mutex_init(mutex, nil)
+        condition = .allocate(capacity: 1)
+        condition.initialize(to: pthread_cond_t())
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body(&value)
+    }
+
+    /// Locks, sleeps (lock released) while `shouldWait` holds, at most `timeout`, then runs
+    /// `body` with the lock held; `body` learns whether the wait timed out. The wait happens
+    /// outside any access to the value, so every check reads what other threads wrote.
+    func withLock<R, E: Error>(
+        waitingWhile shouldWait: (Value) -> Bool, timeout: Duration,
+        _ body: (inout Value, _ timedOut: Bool) throws(E) -> R
+    ) throws(E) -> R {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        var timedOut = false
+        if shouldWait(value) {
+            let deadline = Deadline.after(timeout)
+            var ts = timespec(
+                tv_sec: Int(deadline.nanoseconds / 1_000_000_000), tv_nsec: Int(deadline.nanoseconds % 1_000_000_000))
+            while shouldWait(value) {
+                if pthread_cond_timedwait(condition, mutex, &ts) == ETIMEDOUT {
+                    timedOut = true
+                    break
+                }
+            }
+        }
+        return try body(&value, timedOut)
+    }
+
+    func broadcast() { pthread_cond_broadcast(condition) }
+}

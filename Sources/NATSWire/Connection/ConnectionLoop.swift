@@ -1,0 +1,238 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+import Synchronization
+
+/// What the I/O loop shares with the client: all thread-safe.
+final class ConnectionComponents: Sendable {
+    let writeBuffer: WriteBuffer
+    let notifier: EventNotifier
+    let registry: SubscriptionRegistry
+    let mux: RequestMux
+    let pongs: PongQueue
+    let counters: InboundCounters
+    /// Set by `close()`: flush what is buffered, then end the loop.
+    let stopRequested = Atomic<Bool>(false)
+
+    init(
+        writeBuffer: WriteBuffer, notifier: EventNotifier, registry: SubscriptionRegistry, mux: RequestMux,
+        pongs: PongQueue, counters: InboundCounters
+    ) {
+        self.writeBuffer = writeBuffer
+        self.notifier = notifier
+        self.registry = registry
+        self.mux = mux
+        self.pongs = pongs
+        self.counters = counters
+    }
+}
+
+/// Inbound traffic counters, written by the I/O thread only.
+final class InboundCounters: Sendable {
+    let messages = Atomic<UInt64>(0)
+    let bytes = Atomic<UInt64>(0)
+}
+
+/// The protocol loop of one live transport, on its own thread: `poll` on the socket and
+/// on the wake-up notifier; read and parse, route messages, answer PINGs; write what
+/// publishers buffered; time out requests; send keepalive PINGs.
+///
+/// It knows nothing of reconnecting: it returns why it ended and its owner decides.
+final class ConnectionLoop {
+    enum Exit {
+        /// The owner asked to stop and everything buffered was written.
+        case stopped
+        /// The transport is gone or unusable.
+        case failed(NATSError)
+    }
+
+    private let transport: any Transport
+    private var parser: ProtocolParser
+    private let components: ConnectionComponents
+    private let pingInterval: Duration
+    private let maxPingsOutstanding: Int
+    private let onInfo: (ServerInfo) -> Void
+    private let onServerError: (NATSError) -> Void
+
+    private var outgoing: [UInt8] = []
+    private var outgoingOffset = 0
+    /// The last `-ERR` that announced a close: the reason given when the socket then ends.
+    private var closingError: NATSError?
+
+    init(
+        transport: any Transport, parser: ProtocolParser, components: ConnectionComponents,
+        pingInterval: Duration, maxPingsOutstanding: Int,
+        onInfo: @escaping (ServerInfo) -> Void, onServerError: @escaping (NATSError) -> Void
+    ) {
+        self.transport = transport
+        self.parser = parser
+        self.components = components
+        self.pingInterval = pingInterval
+        self.maxPingsOutstanding = maxPingsOutstanding
+        self.onInfo = onInfo
+        self.onServerError = onServerError
+        outgoing.reserveCapacity(64 * 1024)
+    }
+
+    func run() -> Exit {
+        do {
+            try processBufferedOperations()
+            return try loop()
+        } catch {
+            return .failed(error)
+        }
+    }
+
+    private func loop() throws(NATSError) -> Exit {
+        let socketFD = transport.fileDescriptor
+        var fds = [
+            pollfd(fd: socketFD, events: Int16(POLLIN), revents: 0),
+            pollfd(fd: components.notifier.fileDescriptor, events: Int16(POLLIN), revents: 0),
+        ]
+        var nextPing = Deadline.now.adding(pingInterval)
+        while true {
+            try writePending()
+            let stopping = components.stopRequested.load(ordering: .acquiring)
+            let hasOutgoing = outgoingOffset < outgoing.count
+            if stopping && !hasOutgoing && components.writeBuffer.isEmpty { return .stopped }
+
+            let now = Deadline.now
+            if now >= nextPing {
+                try sendKeepalive()
+                nextPing = now.adding(pingInterval)
+                continue
+            }
+            let wakeAt = min(nextPing, components.mux.expire(now: now))
+
+            var asleep = false
+            if !hasOutgoing && !stopping {
+                asleep = components.writeBuffer.prepareToSleep()
+                if !asleep { continue }  // something was appended meanwhile
+            }
+            fds[0].events = Int16(POLLIN) | (hasOutgoing ? Int16(POLLOUT) : 0)
+            fds[0].revents = 0
+            fds[1].revents = 0
+            let timeout = transport.hasBufferedInput ? 0 : Int32(clamping: wakeAt.remainingMilliseconds)
+            let ready = poll(&fds, 2, timeout)
+            if asleep { components.writeBuffer.markAwake() }
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw NATSError(.connectionClosed, "poll: \(errnoText())")
+            }
+            if fds[1].revents != 0 { components.notifier.drain() }
+            if fds[0].revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 || transport.hasBufferedInput {
+                try readAvailable()
+            }
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Writes buffered operations until done or the socket is full.
+    private func writePending() throws(NATSError) {
+        while true {
+            if outgoingOffset == outgoing.count {
+                guard components.writeBuffer.take(into: &outgoing) else { return }
+                outgoingOffset = 0
+            }
+            let start = outgoingOffset
+            let transport = self.transport
+            let written = try outgoing.withUnsafeBytes { raw in
+                Result { () throws(NATSError) -> Int in
+                    try transport.write(UnsafeRawBufferPointer(rebasing: raw[start...]))
+                }
+            }.get()
+            if written == 0 { return }
+            outgoingOffset += written
+        }
+    }
+
+    private func sendKeepalive() throws(NATSError) {
+        if components.pongs.outstandingKeepalives >= maxPingsOutstanding {
+            throw NATSError(.staleConnection, "no PONG for \(maxPingsOutstanding) keepalive PINGs")
+        }
+        let pongs = components.pongs
+        try components.writeBuffer.append { out in
+            out.append(contentsOf: ClientOperation.ping)
+            pongs.push(.keepalive)
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Reads until the socket has nothing more (bounded, so writes get their turn).
+    private func readAvailable() throws(NATSError) {
+        for _ in 0..<16 {
+            var outcome = ReadOutcome.wouldBlock
+            let transport = self.transport
+            _ = try parser.withWritableTail { (buffer) throws(NATSError) -> Int in
+                outcome = try transport.read(into: buffer)
+                if case .bytes(let n) = outcome { return n }
+                return 0
+            }
+            switch outcome {
+            case .bytes:
+                try processBufferedOperations()
+            case .wouldBlock:
+                return
+            case .endOfStream:
+                throw closingError ?? NATSError(.connectionClosed, "the server closed the connection")
+            }
+        }
+    }
+
+    private func processBufferedOperations() throws(NATSError) {
+        var messages: UInt64 = 0
+        var bytes: UInt64 = 0
+        defer {
+            if messages > 0 {
+                components.counters.messages.add(messages, ordering: .relaxed)
+                components.counters.bytes.add(bytes, ordering: .relaxed)
+            }
+        }
+        while true {
+            let operation: ServerOperation?
+            do {
+                operation = try parser.next()
+            } catch {
+                throw NATSError(.protocolViolation, error.reason)
+            }
+            guard let operation else { return }
+            switch operation {
+            case .message(let sid, let message):
+                messages &+= 1
+                bytes &+= UInt64(message.payload.count)
+                deliver(message, sid: sid)
+            case .ping:
+                try components.writeBuffer.append { $0.append(contentsOf: ClientOperation.pong) }
+            case .pong:
+                components.pongs.pong()
+            case .ok:
+                break
+            case .info(let info):
+                onInfo(info)
+            case .error(let text):
+                let error = NATSError.fromServer(text)
+                if NATSError.serverClosesConnection(after: text) {
+                    closingError = error
+                } else {
+                    onServerError(error)
+                }
+            }
+        }
+    }
+
+    private func deliver(_ message: NATSMessage, sid: UInt64) {
+        guard let (sink, isLast) = components.registry.route(sid) else { return }
+        switch sink {
+        case .queue(let queue):
+            queue.push(message)
+            if isLast { queue.finish() }
+        case .handler(let handler):
+            handler(message)
+        }
+    }
+
+    /// Closes the transport; the loop must not run again.
+    func closeTransport() { transport.close() }
+}

@@ -1,0 +1,80 @@
+import Synchronization
+
+/// PINGs in flight, in order: each PONG answers the oldest. A flush waits for its own PONG;
+/// keepalive PINGs count towards the stale-connection limit.
+final class PongQueue: Sendable {
+    enum Waiter: Sendable {
+        case keepalive
+        case flush(CheckedContinuation<Void, any Error>)
+    }
+
+    private struct State {
+        var waiters: [Waiter] = []
+        var head = 0
+        var failure: NATSError?
+    }
+
+    private let state = Mutex(State())
+
+    /// Adds a waiter; call while holding the write buffer's lock, right after writing PING,
+    /// so the order of waiters is the order of PINGs. Fails the waiter if closed.
+    func push(_ waiter: Waiter) {
+        let failure = state.withLock { s -> NATSError? in
+            if let failure = s.failure { return failure }
+            s.waiters.append(waiter)
+            return nil
+        }
+        if let failure, case .flush(let continuation) = waiter { continuation.resume(throwing: failure) }
+    }
+
+    /// A PONG arrived: releases the oldest waiter.
+    func pong() {
+        let waiter = state.withLock { s -> Waiter? in
+            guard s.head < s.waiters.count else { return nil }
+            let waiter = s.waiters[s.head]
+            s.head += 1
+            if s.head == s.waiters.count {
+                s.waiters.removeAll(keepingCapacity: true)
+                s.head = 0
+            }
+            return waiter
+        }
+        if case .flush(let continuation) = waiter { continuation.resume() }
+    }
+
+    /// Keepalive PINGs sent and not answered yet.
+    var outstandingKeepalives: Int {
+        state.withLock { s in
+            s.waiters[s.head...].reduce(0) { count, waiter in
+                if case .keepalive = waiter { return count + 1 }
+                return count
+            }
+        }
+    }
+
+    /// Fails every waiter and every later push.
+    func fail(_ error: NATSError) {
+        let waiters = state.withLock { s -> ArraySlice<Waiter> in
+            if s.failure == nil { s.failure = error }
+            defer {
+                s.waiters.removeAll()
+                s.head = 0
+            }
+            return s.waiters[s.head...]
+        }
+        for case .flush(let continuation) in waiters { continuation.resume(throwing: error) }
+    }
+
+    /// Forgets in-flight PINGs of a connection that is gone, failing flushes with `error`,
+    /// but keeps accepting new ones (used across reconnects).
+    func reset(failing error: NATSError) {
+        let waiters = state.withLock { s -> ArraySlice<Waiter> in
+            defer {
+                s.waiters.removeAll()
+                s.head = 0
+            }
+            return s.waiters[s.head...]
+        }
+        for case .flush(let continuation) in waiters { continuation.resume(throwing: error) }
+    }
+}

@@ -1,0 +1,107 @@
+/// One server to connect to, parsed from a URL such as `nats://user:pass@host:4222`,
+/// `tls://host`, `nats://token@[::1]:4222` or plain `host:port`.
+public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+    /// `tls://` asks for TLS; `nats://` uses it only when the server requires it.
+    public var wantsTLS: Bool
+    public var user: String?
+    public var password: String?
+    /// A URL with a user part and no password carries a token.
+    public var token: String? { password == nil ? user : nil }
+
+    public static let defaultPort = 4222
+
+    public init(host: String, port: Int = ServerAddress.defaultPort, wantsTLS: Bool = false) {
+        self.host = host
+        self.port = port
+        self.wantsTLS = wantsTLS
+    }
+
+    /// Parses a server URL; throws `invalidArgument` with the reason when it is not one.
+    public init(parsing url: String) throws(NATSError) {
+        var rest = Substring(url.trimmingWhitespace())
+        wantsTLS = false
+        if let schemeEnd = rest.range(of: "://") {
+            let scheme = rest[..<schemeEnd.lowerBound].lowercased()
+            switch scheme {
+            case "nats": wantsTLS = false
+            case "tls": wantsTLS = true
+            default: throw NATSError(.invalidArgument, "unsupported URL scheme \(scheme.debugDescription) in \(url)")
+            }
+            rest = rest[schemeEnd.upperBound...]
+        }
+        if let slash = rest.firstIndex(of: "/") { rest = rest[..<slash] }
+        if let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            if let colon = userInfo.firstIndex(of: ":") {
+                user = Self.percentDecoded(userInfo[..<colon])
+                password = Self.percentDecoded(userInfo[userInfo.index(after: colon)...])
+            } else {
+                user = Self.percentDecoded(userInfo)
+            }
+        }
+        var portText: Substring?
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else {
+                throw NATSError(.invalidArgument, "unterminated IPv6 address in \(url)")
+            }
+            host = String(rest[rest.index(after: rest.startIndex)..<close])
+            let after = rest[rest.index(after: close)...]
+            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
+                throw NATSError(.invalidArgument, "unexpected text after the address in \(url)")
+            }
+        } else if let colon = rest.lastIndex(of: ":"), rest.firstIndex(of: ":") == colon {
+            host = String(rest[..<colon])
+            portText = rest[rest.index(after: colon)...]
+        } else {
+            host = String(rest)
+        }
+        guard !host.isEmpty else { throw NATSError(.invalidArgument, "no host in \(url.debugDescription)") }
+        if let portText {
+            guard let value = Int(portText), (1...65535).contains(value) else {
+                throw NATSError(.invalidArgument, "bad port \(String(portText).debugDescription) in \(url)")
+            }
+            port = value
+        } else {
+            port = Self.defaultPort
+        }
+    }
+
+    public var description: String {
+        let hostPart = host.contains(":") ? "[\(host)]" : host
+        return "\(wantsTLS ? "tls" : "nats")://\(hostPart):\(port)"
+    }
+
+    private static func percentDecoded(_ text: Substring) -> String {
+        guard text.contains("%") else { return String(text) }
+        var bytes: [UInt8] = []
+        var i = text.utf8.startIndex
+        let utf8 = text.utf8
+        while i < utf8.endIndex {
+            let byte = utf8[i]
+            if byte == UInt8(ascii: "%"), let h = utf8.index(i, offsetBy: 2, limitedBy: utf8.endIndex),
+                h < utf8.endIndex,
+                let value = UInt8(String(decoding: utf8[utf8.index(after: i)...h], as: UTF8.self), radix: 16)
+            {
+                bytes.append(value)
+                i = utf8.index(after: h)
+            } else {
+                bytes.append(byte)
+                i = utf8.index(after: i)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+            let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })
+        else { return "" }
+        return String(scalars[first...last])
+    }
+}

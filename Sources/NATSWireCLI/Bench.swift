@@ -1,0 +1,190 @@
+#if Server
+    import ArgumentParser
+    import Foundation
+    import NATSWire
+    import Synchronization
+
+    /// The benchmark shared with the reference clients in `../shared/bench/nats-peers`: same
+    /// flags, same last line, so `run-all.sh` can put NATSWire in the same table.
+    struct Bench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure publish, pub/sub and request–reply throughput and latency.")
+
+        enum Mode: String, ExpressibleByArgument, CaseIterable {
+            case pub, pubsub, req, reqpar
+        }
+
+        @Option(name: .long, help: "Server URL.") var url = "nats://127.0.0.1:4222"
+        @Option(name: .long, help: "pub, pubsub, req or reqpar.") var mode: Mode
+        @Option(name: .long, help: "Messages (or requests) in total.") var msgs: Int
+        @Option(name: .long, help: "Payload bytes.") var size: Int
+        @Option(name: .long, help: "Requests outstanding at once (reqpar).") var par = 64
+        @Option(name: .long, help: "Seconds allowed for a flush, a request or the pub/sub wait.")
+        var timeout: Double = 60
+
+        func validate() throws {
+            guard msgs > 0 else { throw ValidationError("--msgs must be positive") }
+            guard size >= 0 else { throw ValidationError("--size must not be negative") }
+            guard par > 0 else { throw ValidationError("--par must be positive") }
+        }
+
+        var limit: Duration { .milliseconds(Int(timeout * 1000)) }
+
+        func run() async throws {
+            let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+            var latencies: [UInt64] = []
+            let seconds: Double
+            switch mode {
+            case .pub: seconds = try await benchPublish(payload)
+            case .pubsub: seconds = try await benchPubSub(payload)
+            case .req: (seconds, latencies) = try await benchRequests(payload, parallel: 1)
+            case .reqpar: (seconds, latencies) = try await benchRequests(payload, parallel: par)
+            }
+            var line = "mode=\(mode.rawValue) msgs=\(msgs) size=\(size) seconds=\(String(format: "%.6f", seconds))"
+            line += " msgs_per_sec=\(Int((Double(msgs) / seconds).rounded()))"
+            if !latencies.isEmpty {
+                latencies.sort()
+                line += " p50_us=\(Self.percentile(latencies, 50)) p99_us=\(Self.percentile(latencies, 99))"
+            }
+            print(line)
+        }
+
+        /// Nearest rank, in microseconds with one decimal.
+        static func percentile(_ sorted: [UInt64], _ p: Double) -> String {
+            let rank = max(1, Int((p / 100 * Double(sorted.count)).rounded(.up)))
+            return String(format: "%.1f", Double(sorted[rank - 1]) / 1000)
+        }
+
+        private func connect(_ name: String) async throws -> NATSClient {
+            var options = NATSOptions(url: url)
+            options.name = name
+            options.pendingLimits = .unlimited
+            return try await NATSClient.connect(options)
+        }
+
+        private func benchPublish(_ payload: [UInt8]) async throws -> Double {
+            let nats = try await connect("bench pub")
+            let clock = ContinuousClock()
+            let start = clock.now
+            for _ in 0..<msgs { try nats.publish(payload, to: "bench") }
+            try await nats.flush(timeout: limit)
+            let elapsed = clock.now - start
+            await nats.close()
+            return elapsed.seconds
+        }
+
+        private func benchPubSub(_ payload: [UInt8]) async throws -> Double {
+            let subscriber = try await connect("bench sub")
+            let publisher = try await connect("bench pub")
+            let total = msgs
+            let done = Countdown(total)
+            try subscriber.subscribe(to: "bench") { _ in done.tick() }
+            try await subscriber.flush(timeout: limit)
+            let clock = ContinuousClock()
+            let start = clock.now
+            for _ in 0..<msgs { try publisher.publish(payload, to: "bench") }
+            try await publisher.flush(timeout: limit)
+            guard await done.wait(timeout: limit) else {
+                throw ValidationError("subscriber saw \(done.count) of \(total) messages within \(timeout) s")
+            }
+            let elapsed = done.finishedAt.map { $0 - start } ?? (clock.now - start)
+            await publisher.close()
+            await subscriber.close()
+            return elapsed.seconds
+        }
+
+        private func benchRequests(_ payload: [UInt8], parallel: Int) async throws -> (Double, [UInt64]) {
+            let responder = try await connect("bench responder")
+            let requester = try await connect("bench requester")
+            try responder.subscribe(to: "bench.rpc") { message in
+                try? responder.reply(to: message, with: message.payload)
+            }
+            try await responder.flush(timeout: limit)
+            let clock = ContinuousClock()
+            let remaining = Countdown(msgs)
+            let timeoutLimit = limit
+            let start = clock.now
+            let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
+                for _ in 0..<parallel {
+                    group.addTask {
+                        var mine: [UInt64] = []
+                        while remaining.claim() {
+                            let t0 = clock.now
+                            _ = try await requester.request(payload, to: "bench.rpc", timeout: timeoutLimit)
+                            mine.append((clock.now - t0).nanoseconds)
+                        }
+                        return mine
+                    }
+                }
+                var all: [UInt64] = []
+                all.reserveCapacity(msgs)
+                for try await part in group { all += part }
+                return all
+            }
+            let elapsed = clock.now - start
+            await requester.close()
+            await responder.close()
+            return (elapsed.seconds, latencies)
+        }
+    }
+
+    /// Counts deliveries on the I/O thread and wakes the benchmark at the last one.
+    final class Countdown: Sendable {
+        private let target: Int
+        private let seen = Atomic<Int>(0)
+        private let state = Mutex<(finishedAt: ContinuousClock.Instant?, waiter: CheckedContinuation<Void, Never>?)>(
+            (nil, nil))
+
+        init(_ target: Int) { self.target = target }
+
+        var count: Int { seen.load(ordering: .relaxed) }
+
+        /// Takes one unit of work; `false` once all `target` were taken.
+        func claim() -> Bool { seen.add(1, ordering: .relaxed).newValue <= target }
+        var finishedAt: ContinuousClock.Instant? { state.withLock { $0.finishedAt } }
+
+        func tick() {
+            guard seen.add(1, ordering: .relaxed).newValue == target else { return }
+            let now = ContinuousClock.now
+            let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                s.finishedAt = now
+                defer { s.waiter = nil }
+                return s.waiter
+            }
+            waiter?.resume()
+        }
+
+        /// `false` if the target was not reached in time.
+        func wait(timeout: Duration) async -> Bool {
+            let timer = Task {
+                try? await Task.sleep(for: timeout)
+                let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+                    defer { s.waiter = nil }
+                    return s.waiter
+                }
+                waiter?.resume()
+            }
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let done = state.withLock { s -> Bool in
+                    if s.finishedAt != nil { return true }
+                    s.waiter = continuation
+                    return false
+                }
+                if done { continuation.resume() }
+            }
+            timer.cancel()
+            return finishedAt != nil
+        }
+    }
+
+    extension Duration {
+        var seconds: Double {
+            let (s, atto) = components
+            return Double(s) + Double(atto) / 1e18
+        }
+        var nanoseconds: UInt64 {
+            let (s, atto) = components
+            return UInt64(max(0, s)) * 1_000_000_000 + UInt64(max(0, atto) / 1_000_000_000)
+        }
+    }
+#endif

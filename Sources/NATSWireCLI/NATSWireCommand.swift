@@ -1,0 +1,60 @@
+#if Server
+    import ArgumentParser
+    import Foundation
+    import NATSWire
+
+    @main
+    struct NATSWireCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "natswire",
+            abstract: "A NATS command-line client built on NATSWire.",
+            subcommands: [Publish.self, Subscribe.self, Request.self, Reply.self, Bench.self])
+    }
+
+    /// `--server`, shared by the commands that talk to one server.
+    struct ServerOptions: ParsableArguments {
+        @Option(name: .long, help: "Server URL (default: $NATS_URL, then nats://127.0.0.1:4222).")
+        var server: String?
+
+        var url: String {
+            server ?? ProcessInfo.processInfo.environment["NATS_URL"] ?? "nats://127.0.0.1:4222"
+        }
+
+        func connect(name: String) async throws -> NATSClient {
+            var options = NATSOptions(url: url)
+            options.name = name
+            return try await NATSClient.connect(options)
+        }
+    }
+
+    /// Turns `Key:Value` arguments into headers.
+    func parseHeaders(_ items: [String]) throws -> NATSHeaders? {
+        guard !items.isEmpty else { return nil }
+        var headers = NATSHeaders()
+        for item in items {
+            guard let colon = item.firstIndex(of: ":"), colon != item.startIndex else {
+                throw ValidationError("header \(item.debugDescription) is not KEY:VALUE")
+            }
+            let value = item[item.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            headers.append(value, for: String(item[..<colon]))
+        }
+        return headers
+    }
+
+    func describe(_ message: NATSMessage) -> String {
+        var text = "[\(message.subject)]"
+        if let reply = message.replyTo { text += " reply=\(reply)" }
+        if let headers = message.headers {
+            if let status = headers.status { text += " status=\(status)" }
+            for field in headers { text += " \(field.name)=\(field.value)" }
+        }
+        return text + " " + message.string
+    }
+#else
+    @main
+    struct NATSWireCommand {
+        static func main() {
+            print("natswire was built without the Server trait; rebuild with default traits.")
+        }
+    }
+#endif

@@ -1,0 +1,134 @@
+import Foundation
+import Synchronization
+
+/// A real `nats-server` on 127.0.0.1 for tests: a free port chosen by the server itself,
+/// started from an optional config file, stopped on `stop()` (and at the latest when the
+/// object goes away), also when the test failed.
+public final class NATSServer: Sendable {
+    /// The client port the server bound.
+    public let port: Int
+    /// `nats://127.0.0.1:<port>`.
+    public var url: String { "nats://127.0.0.1:\(port)" }
+    /// Directory with the config and log of this server.
+    public let directory: URL
+    // Process is not Sendable; it is only signalled through this lock.
+    private let process: Mutex<Process?>
+    public let pid: Int32
+
+    /// Starts a server. `config` is the text of a config file; `port` pins the port (for a
+    /// restart on the same one); `arguments` are extra command-line flags.
+    public init(config: String? = nil, port: Int? = nil, arguments: [String] = []) throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("natswire-test-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.directory = directory
+        let log = directory.appendingPathComponent("server.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        var args = ["-a", "127.0.0.1", "-p", String(port ?? -1), "-m", "0", "-l", log.path]
+        if let config {
+            let file = directory.appendingPathComponent("server.conf")
+            try config.write(to: file, atomically: true, encoding: .utf8)
+            args += ["-c", file.path]
+        }
+        args += arguments
+        let process = Process()
+        process.executableURL = try Self.executable()
+        process.arguments = args
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.pid = process.processIdentifier
+        self.process = Mutex(process)
+
+        // The server logs the port it bound; wait for it (and for "ready").
+        let deadline = Date().addingTimeInterval(10)
+        var boundPort: Int?
+        while Date() < deadline {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if text.contains("Server is ready"), let found = Self.clientPort(in: text) {
+                boundPort = found
+                break
+            }
+            if !process.isRunning {
+                throw HarnessError("nats-server exited at start: \(text.suffix(2000))")
+            }
+            usleep(20_000)
+        }
+        guard let boundPort else {
+            process.terminate()
+            throw HarnessError("nats-server did not become ready in 10 s")
+        }
+        self.port = boundPort
+    }
+
+    deinit { stop() }
+
+    /// Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit.
+    public func stop() {
+        signalAndWait(SIGTERM)
+    }
+
+    /// Kills the server at once (SIGKILL), as a crash would.
+    public func kill() {
+        signalAndWait(SIGKILL)
+    }
+
+    /// Sends a signal by name through `nats-server --signal` (e.g. `ldm` for lame duck).
+    public func signal(_ name: String) throws {
+        let p = Process()
+        p.executableURL = try Self.executable()
+        p.arguments = ["--signal", "\(name)=\(pid)"]
+        try p.run()
+        p.waitUntilExit()
+    }
+
+    /// The server's log so far.
+    public var log: String {
+        (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+    }
+
+    private func signalAndWait(_ signal: Int32) {
+        process.withLock { process in
+            guard let running = process else { return }
+            if running.isRunning {
+                Foundation.kill(running.processIdentifier, signal)
+                let deadline = Date().addingTimeInterval(5)
+                while running.isRunning && Date() < deadline { usleep(10_000) }
+                if running.isRunning { Foundation.kill(running.processIdentifier, SIGKILL) }
+                running.waitUntilExit()
+            }
+            process = nil
+        }
+    }
+
+    private static func clientPort(in log: String) -> Int? {
+        guard let range = log.range(of: "Listening for client connections on ") else { return nil }
+        let rest = log[range.upperBound...]
+        let line = rest.prefix { $0 != "\n" }
+        guard let colon = line.lastIndex(of: ":") else { return nil }
+        return Int(line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+    }
+
+    static func executable() throws -> URL {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        for dir in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin"] {
+            let candidate = URL(fileURLWithPath: dir).appendingPathComponent("nats-server")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        }
+        throw HarnessError("nats-server is not installed (run scripts/install-deps.sh)")
+    }
+}
+
+/// Runs `body` with a fresh server and stops it afterwards, whatever happens.
+public func withNATSServer<T>(
+    config: String? = nil, _ body: (NATSServer) async throws -> T
+) async throws -> T {
+    let server = try NATSServer(config: config)
+    defer { server.stop() }
+    return try await body(server)
+}
+
+public struct HarnessError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
