@@ -160,7 +160,7 @@ struct EncodingTests {
         var block: [UInt8] = []
         try headers.encode(into: &block)
         var hpub: [UInt8] = []
-        ClientOperation.appendHeaderPublish(into: &hpub, subject: "s", replyTo: nil, headerBlock: block, payload: bytes("xyz"))
+        ClientOperation.appendPublish(into: &hpub, subject: "s", replyTo: nil, headerBlock: block, payload: bytes("xyz"))
         let text = String(decoding: hpub, as: UTF8.self)
         #expect(text == "HPUB s 32 35\r\nNATS/1.0\r\nX-Key: 1\r\nX-Key: 2\r\n\r\nxyz\r\n")
         // And the parser reads back what the encoder wrote (as the server would relay it).

@@ -8,43 +8,83 @@ extension NATSClient {
     /// `max_payload` before anything is sent) or, once closed, `closed`/`connectionClosed`.
     /// Blocks briefly only when the write buffer is over ``NATSOptions/writeBufferLimit``.
     public func publish(
-        _ payload: some Collection<UInt8>, to subject: String, replyTo: String? = nil,
-        headers: NATSHeaders? = nil
+        _ payload: [UInt8], to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil
     ) throws(NATSError) {
-        try Subject.validatePublish(subject)
-        if let replyTo { try Subject.validatePublish(replyTo) }
-        let payloadCount = payload.count
-        if let headers {
-            var block: [UInt8] = []
-            try headers.encode(into: &block)
-            try checkPayloadSize(block.count + payloadCount)
-            try components.writeBuffer.append(messages: 1, payloadBytes: payloadCount) { out in
-                ClientOperation.appendHeaderPublish(
-                    into: &out, subject: subject, replyTo: replyTo, headerBlock: block, payload: payload)
+        try payload.withUnsafeBytes { raw in
+            Result { () throws(NATSError) in
+                try publish(bytes: raw, to: subject, replyTo: replyTo, headers: headers, writeNow: false)
             }
-        } else {
-            try checkPayloadSize(payloadCount)
-            try components.writeBuffer.append(messages: 1, payloadBytes: payloadCount) { out in
-                ClientOperation.appendPublish(into: &out, subject: subject, replyTo: replyTo, payload: payload)
-            }
-        }
+        }.get()
+    }
+
+    /// Publishes the bytes of any sequence (`Data`, a slice, ...).
+    public func publish(
+        _ payload: some Sequence<UInt8>, to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil
+    ) throws(NATSError) {
+        try publish(Array(payload), to: subject, replyTo: replyTo, headers: headers)
     }
 
     /// Publishes the UTF-8 bytes of `text`.
     public func publish(
         _ text: String, to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil
     ) throws(NATSError) {
-        try publish(text.utf8, to: subject, replyTo: replyTo, headers: headers)
+        try withUTF8Bytes(of: text) { raw in
+            Result { () throws(NATSError) in
+                try publish(bytes: raw, to: subject, replyTo: replyTo, headers: headers, writeNow: false)
+            }
+        }.get()
     }
 
     /// Answers `request` on its reply subject. Throws `invalidArgument` if it has none.
     public func reply(
-        to request: NATSMessage, with payload: some Collection<UInt8>, headers: NATSHeaders? = nil
+        to request: NATSMessage, with payload: [UInt8], headers: NATSHeaders? = nil
     ) throws(NATSError) {
         guard let replyTo = request.replyTo else {
             throw NATSError(.invalidArgument, "message on \(request.subject) has no reply subject")
         }
         try publish(payload, to: replyTo, headers: headers)
+    }
+
+    /// The publish path: validate, format the control line outside the lock, append.
+    func publish(
+        bytes payload: UnsafeRawBufferPointer, to subject: String, replyTo: String?, headers: NATSHeaders?,
+        writeNow: Bool
+    ) throws(NATSError) {
+        var headerBlock: [UInt8]?
+        if let headers {
+            var block: [UInt8] = []
+            try headers.encode(into: &block)
+            headerBlock = block
+        }
+        let total = (headerBlock?.count ?? 0) + payload.count
+        try checkPayloadSize(total)
+        let writeBuffer = components.writeBuffer
+        let failure: NATSError? = withUTF8Bytes(of: subject) { subjectBytes in
+            guard Subject.isValidPublish(bytes: subjectBytes) else {
+                return NATSError(.invalidSubject, "\(subject.debugDescription) is not a valid publish subject")
+            }
+            return withOptionalUTF8Bytes(of: replyTo) { replyBytes in
+                if let replyBytes, !Subject.isValidPublish(bytes: replyBytes) {
+                    return NATSError(.invalidSubject, "\(replyTo.debugDescription) is not a valid reply subject")
+                }
+                return headerBlock.withOptionalBytes { headerBytes -> NATSError? in
+                    ClientOperation.withPublishLine(
+                        subject: subjectBytes, replyTo: replyBytes, headerBytes: headerBytes?.count, totalBytes: total
+                    ) { line -> NATSError? in
+                        do throws(NATSError) {
+                            try writeBuffer.append(messages: 1, payloadBytes: payload.count, writeNow: writeNow) {
+                                ClientOperation.appendMessage(
+                                    into: &$0, line: line, headerBlock: headerBytes, payload: payload)
+                            }
+                            return nil
+                        } catch {
+                            return error
+                        }
+                    }
+                }
+            }
+        }
+        if let failure { throw failure }
     }
 
     private func checkPayloadSize(_ size: Int) throws(NATSError) {

@@ -5,8 +5,7 @@ extension NATSClient {
     /// (the server's 503), `timeout` after `timeout`, or `CancellationError` if the task is
     /// cancelled. All requests of a client share one inbox subscription.
     public func request(
-        _ payload: some Collection<UInt8>, to subject: String, headers: NATSHeaders? = nil,
-        timeout: Duration = .seconds(5)
+        _ payload: [UInt8], to subject: String, headers: NATSHeaders? = nil, timeout: Duration = .seconds(5)
     ) async throws -> NATSMessage {
         try Subject.validatePublish(subject)
         let mux = components.mux
@@ -27,8 +26,13 @@ extension NATSClient {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<NATSMessage, any Error>) in
                 let wake = mux.register(token, deadline: deadline, continuation: continuation)
-                do {
-                    try publish(payload, to: subject, replyTo: replyTo, headers: headers)
+                do throws(NATSError) {
+                    // Written from this thread when the I/O thread is idle: one wake-up less.
+                    try payload.withUnsafeBytes { raw in
+                        Result { () throws(NATSError) in
+                            try publish(bytes: raw, to: subject, replyTo: replyTo, headers: headers, writeNow: true)
+                        }
+                    }.get()
                 } catch {
                     mux.fail(token, with: error)
                     return
@@ -44,6 +48,6 @@ extension NATSClient {
     public func request(
         _ text: String, to subject: String, headers: NATSHeaders? = nil, timeout: Duration = .seconds(5)
     ) async throws -> NATSMessage {
-        try await request(text.utf8, to: subject, headers: headers, timeout: timeout)
+        try await request(Array(text.utf8), to: subject, headers: headers, timeout: timeout)
     }
 }

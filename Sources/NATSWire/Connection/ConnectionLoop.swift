@@ -75,6 +75,8 @@ final class ConnectionLoop {
     }
 
     func run() -> Exit {
+        components.writeBuffer.attach(transport)
+        defer { components.writeBuffer.detach() }
         do {
             try processBufferedOperations()
             return try loop()

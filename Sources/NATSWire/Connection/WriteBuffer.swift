@@ -7,12 +7,18 @@ import Synchronization
 /// allocation once warm) and writes it outside the lock while publishers keep appending.
 /// A publisher that finds the buffer past its limit waits for the I/O thread (backpressure)
 /// instead of growing memory without bound.
+///
+/// A latency-sensitive caller (a request) may write itself when the I/O thread is idle,
+/// saving a thread wake-up; a writer token keeps writes in order.
 final class WriteBuffer: Sendable {
     struct State {
         var pending: [UInt8] = []
-        /// The I/O thread is asleep (or about to be) with nothing to write: the next
-        /// appender must wake it.
+        /// The I/O thread is asleep with nothing in flight: the next appender must wake it.
         var wakeNeeded = false
+        /// A caller is writing directly; the I/O thread leaves `pending` alone meanwhile.
+        var writerBusy = false
+        /// The live transport, when it may be written from another thread than the reader.
+        var directTransport: (any Transport)?
         /// Set once the connection is gone; appends then fail with it.
         var failure: NATSError?
         var outMessages: UInt64 = 0
@@ -37,15 +43,20 @@ final class WriteBuffer: Sendable {
     }
 
     /// Appends what `encode` writes. `messages` and `payloadBytes` feed the statistics.
-    /// Blocks while the buffer is over its limit, at most `waitTimeout`.
+    /// Blocks while the buffer is over its limit, at most `waitTimeout`. With `writeNow`,
+    /// writes from this thread if the I/O thread is idle.
     func append(
-        messages: Int = 0, payloadBytes: Int = 0, _ encode: (inout [UInt8]) throws(NATSError) -> Void
+        messages: Int = 0, payloadBytes: Int = 0, writeNow: Bool = false,
+        _ encode: (inout [UInt8]) throws(NATSError) -> Void
     ) throws(NATSError) {
         let limit = self.limit
-        let mayWait = IOThread.current != ioThread.load(ordering: .relaxed)
-        let wake = try state.withLock(
-            waitingWhile: { mayWait && $0.pending.count >= limit && $0.failure == nil }, timeout: waitTimeout
-        ) { (s, timedOut) throws(NATSError) -> Bool in
+        enum After { case nothing, wake, write([UInt8], any Transport) }
+        let after = try state.withLock(
+            waitingWhile: { s in
+                s.pending.count >= limit && s.failure == nil && IOThread.current != self.ioThread.load(ordering: .relaxed)
+            },
+            timeout: waitTimeout
+        ) { (s, timedOut) throws(NATSError) -> After in
             if let failure = s.failure { throw failure }
             if timedOut {
                 throw NATSError(.timeout, "write buffer full (\(limit) bytes) for \(waitTimeout)")
@@ -53,18 +64,48 @@ final class WriteBuffer: Sendable {
             try encode(&s.pending)
             s.outMessages &+= UInt64(messages)
             s.outBytes &+= UInt64(payloadBytes)
-            let wake = s.wakeNeeded
+            guard s.wakeNeeded else { return .nothing }
+            if writeNow, !s.writerBusy, let transport = s.directTransport {
+                s.writerBusy = true
+                let bytes = s.pending
+                s.pending.removeAll(keepingCapacity: true)
+                return .write(bytes, transport)
+            }
             s.wakeNeeded = false
-            return wake
+            return .wake
+        }
+        switch after {
+        case .nothing: break
+        case .wake: notifier.signal()
+        case .write(let bytes, let transport): writeDirectly(bytes, to: transport)
+        }
+    }
+
+    /// Writes `bytes` from the calling thread; what the socket does not take goes back to
+    /// the front of the buffer for the I/O thread.
+    private func writeDirectly(_ bytes: [UInt8], to transport: any Transport) {
+        let written: Int =
+            bytes.withUnsafeBytes { raw in
+                (try? transport.write(raw)) ?? 0
+            }
+        let wake = state.withLock { s -> Bool in
+            s.writerBusy = false
+            if written < bytes.count {
+                s.pending.insert(contentsOf: bytes[written...], at: 0)
+            }
+            state.broadcast()  // a detaching I/O thread may be waiting for the token
+            guard !s.pending.isEmpty, s.wakeNeeded else { return false }
+            s.wakeNeeded = false
+            return true
         }
         if wake { notifier.signal() }
     }
 
     /// I/O thread: exchanges the filled buffer for `drained` (which must be written out).
-    /// Returns `false` when there was nothing to take.
+    /// Returns `false` when there is nothing to take, or a direct writer holds the token.
     func take(into drained: inout [UInt8]) -> Bool {
         state.withLock { s in
-            guard !s.pending.isEmpty else { return false }
+            guard !s.pending.isEmpty, !s.writerBusy else { return false }
             drained.removeAll(keepingCapacity: true)
             swap(&drained, &s.pending)
             if drained.count >= limit { state.broadcast() }
@@ -76,7 +117,7 @@ final class WriteBuffer: Sendable {
     /// already something to write.
     func prepareToSleep() -> Bool {
         state.withLock { s in
-            if !s.pending.isEmpty { return false }
+            if !s.pending.isEmpty && !s.writerBusy { return false }
             s.wakeNeeded = true
             return true
         }
@@ -87,6 +128,20 @@ final class WriteBuffer: Sendable {
         state.withLock { $0.wakeNeeded = false }
     }
 
+    /// I/O thread: allows direct writes to `transport` (only for transports that allow a
+    /// writer beside the reader).
+    func attach(_ transport: any Transport) {
+        state.withLock { $0.directTransport = transport.allowsConcurrentWrite ? transport : nil }
+    }
+
+    /// I/O thread: stops direct writes and waits for one in progress, before the transport
+    /// is closed.
+    func detach() {
+        state.withLock(waitingWhile: { $0.writerBusy }, timeout: .seconds(30)) { s, _ in
+            s.directTransport = nil
+        }
+    }
+
     var isEmpty: Bool { state.withLock { $0.pending.isEmpty } }
 
     /// Fails this and every later append with `error`; wakes blocked publishers.
@@ -94,6 +149,7 @@ final class WriteBuffer: Sendable {
         state.withLock { s in
             if s.failure == nil { s.failure = error }
             s.pending.removeAll()
+            s.directTransport = nil
             state.broadcast()
         }
     }

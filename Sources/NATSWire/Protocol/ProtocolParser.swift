@@ -74,7 +74,7 @@ struct ProtocolParser {
         var contentEnd = lineEnd
         if contentEnd > lineStart && storage[contentEnd - 1] == .cr { contentEnd -= 1 }
         readIndex = lineEnd + 1
-        let (maxPayload, storage) = (maxInboundPayload, self.storage)
+        let maxPayload = maxInboundPayload
         let parsed = try storage.withUnsafeBytes { raw in
             Result { () throws(ProtocolViolation) -> ParsedLine in
                 try Self.parseLine(UnsafeRawBufferPointer(rebasing: raw[lineStart..<contentEnd]), maxPayload: maxPayload)

@@ -3,7 +3,7 @@ enum ServerOperation: Sendable, Equatable {
     /// `MSG` or `HMSG`: a message for the subscription with the given sid.
     case message(sid: UInt64, NATSMessage)
     /// `INFO {json}`: the server's information; sent at connect and again at any time.
-    case info(ServerInfo)
+    indirect case info(ServerInfo)
     case ping
     case pong
     /// `+OK` (verbose mode only).

@@ -3,12 +3,12 @@
 public enum Subject {
     /// Whether `subject` may be published to (no wildcards).
     public static func isValidPublish(_ subject: String) -> Bool {
-        check(subject.utf8, wildcards: false)
+        withUTF8Bytes(of: subject) { check($0, wildcards: false) }
     }
 
     /// Whether `subject` may be subscribed to (wildcards allowed).
     public static func isValidSubscribe(_ subject: String) -> Bool {
-        check(subject.utf8, wildcards: true)
+        withUTF8Bytes(of: subject) { check($0, wildcards: true) }
     }
 
     /// Whether `name` is a valid queue group name (one token-like word, no whitespace).
@@ -28,31 +28,46 @@ public enum Subject {
         }
     }
 
-    /// Walks the tokens once. A token that is exactly `*` or `>` is a wildcard; `*` or `>`
+    /// Whether the UTF-8 bytes of a subject may be published to.
+    static func isValidPublish(bytes: UnsafeRawBufferPointer) -> Bool { check(bytes, wildcards: false) }
+
+    /// Walks the bytes once. A token that is exactly `*` or `>` is a wildcard; `*` or `>`
     /// inside a longer token is a literal character, as nats-server treats it.
-    private static func check(_ bytes: String.UTF8View, wildcards: Bool) -> Bool {
-        var tokenLength = 0
-        var tokenFirst: UInt8 = 0
-        var previousWasFullWildcard = false
-
-        func endToken() -> Bool {
-            guard tokenLength > 0, !previousWasFullWildcard else { return false }
-            let isWildcard = tokenLength == 1 && (tokenFirst == .star || tokenFirst == .greaterThan)
-            if isWildcard && !wildcards { return false }
-            previousWasFullWildcard = isWildcard && tokenFirst == .greaterThan
-            tokenLength = 0
-            return true
-        }
-
-        for byte in bytes {
+    static func check(_ bytes: UnsafeRawBufferPointer, wildcards: Bool) -> Bool {
+        let count = bytes.count
+        guard count > 0 else { return false }
+        var tokenStart = 0
+        var afterFullWildcard = false
+        var index = 0
+        while index <= count {
+            let atEnd = index == count
+            let byte = atEnd ? UInt8.dot : bytes[index]
             if byte == .dot {
-                guard endToken() else { return false }
-                continue
+                let length = index - tokenStart
+                if length == 0 || afterFullWildcard { return false }
+                if length == 1 {
+                    let only = bytes[tokenStart]
+                    if only == .star || only == .greaterThan {
+                        if !wildcards { return false }
+                        afterFullWildcard = only == .greaterThan
+                    }
+                }
+                tokenStart = index + 1
+            } else if byte <= .space || byte == 127 {
+                return false
             }
-            if byte <= .space || byte == 127 { return false }
-            if tokenLength == 0 { tokenFirst = byte }
-            tokenLength += 1
+            index += 1
         }
-        return endToken()
+        return true
     }
+}
+
+/// Runs `body` on the UTF-8 bytes of `string` without copying when they are contiguous.
+@inline(__always)
+func withUTF8Bytes<R>(of string: String, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+    if let result = string.utf8.withContiguousStorageIfAvailable({ body(UnsafeRawBufferPointer($0)) }) {
+        return result
+    }
+    var copy = string
+    return copy.withUTF8 { body(UnsafeRawBufferPointer($0)) }
 }

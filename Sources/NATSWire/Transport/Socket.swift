@@ -6,7 +6,9 @@
 
 /// A non-blocking TCP socket on Glibc: name resolution, connect with a deadline,
 /// read and write.
-final class TCPSocket: Transport {
+// @unchecked Sendable: the descriptor is immutable; `isClosed` is only touched by the
+// owning I/O thread, which closes the socket after detaching every other writer.
+final class TCPSocket: Transport, @unchecked Sendable {
     let fileDescriptor: Int32
     private var isClosed = false
 
@@ -87,6 +89,8 @@ final class TCPSocket: Transport {
     }
 
     var hasBufferedInput: Bool { false }
+
+    var allowsConcurrentWrite: Bool { true }
 
     func close() {
         guard !isClosed else { return }

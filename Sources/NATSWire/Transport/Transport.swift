@@ -7,9 +7,10 @@ enum ReadOutcome: Equatable {
 
 /// A connected, non-blocking byte stream: plain TCP, or TLS over it.
 ///
-/// A transport is used by one thread at a time: the task that connects hands it to the
-/// connection's I/O thread, which then is its only user.
-protocol Transport: AnyObject {
+/// A transport is read by one thread at a time: the task that connects hands it to the
+/// connection's I/O thread. Writes come from that thread, or for a transport that
+/// ``allowsConcurrentWrite``, from a caller holding the write buffer's writer token.
+protocol Transport: AnyObject, Sendable {
     /// The socket, for `poll`.
     var fileDescriptor: Int32 { get }
     /// Reads what is available into `buffer`.
@@ -18,6 +19,9 @@ protocol Transport: AnyObject {
     func write(_ bytes: UnsafeRawBufferPointer) throws(NATSError) -> Int
     /// Bytes the transport holds already decrypted, which `poll` on the socket cannot see.
     var hasBufferedInput: Bool { get }
+    /// Whether one thread may write while another reads (true for TCP; not for TLS, whose
+    /// session state is shared by both directions).
+    var allowsConcurrentWrite: Bool { get }
     /// Closes the stream; later calls fail.
     func close()
 }
