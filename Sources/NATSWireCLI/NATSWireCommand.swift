@@ -4,6 +4,29 @@
     import NATSWire
 
     @main
+    enum Main {
+        static func main() async {
+            await NATSWireCommand.main(globalOptionsMovedAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
+        }
+
+        /// `natswire --server URL pub ...` is the documented form; ArgumentParser wants
+        /// options after the subcommand that declares them, so move `--server` there.
+        static func globalOptionsMovedAfterSubcommand(_ arguments: [String]) -> [String] {
+            var global: [String] = []
+            var rest = arguments[...]
+            while let first = rest.first, first.hasPrefix("--server") {
+                rest = rest.dropFirst()
+                global.append(first)
+                if first == "--server", let value = rest.first {
+                    global.append(value)
+                    rest = rest.dropFirst()
+                }
+            }
+            guard !global.isEmpty, let subcommand = rest.first else { return arguments }
+            return [subcommand] + global + rest.dropFirst()
+        }
+    }
+
     struct NATSWireCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "natswire",
@@ -52,7 +75,7 @@
     }
 #else
     @main
-    struct NATSWireCommand {
+    enum Main {
         static func main() {
             print("natswire was built without the Server trait; rebuild with default traits.")
         }

@@ -149,19 +149,19 @@ struct ParserTests {
 @Suite("Wire encoding, subjects, NUID, URLs")
 struct EncodingTests {
     @Test func publishEncoding() throws {
-        var out: [UInt8] = []
-        ClientOperation.appendPublish(into: &out, subject: "a.b", replyTo: nil, payload: bytes("hi"))
-        ClientOperation.appendPublish(into: &out, subject: "a", replyTo: "r", payload: [UInt8]())
-        #expect(String(decoding: out, as: UTF8.self) == "PUB a.b 2\r\nhi\r\nPUB a r 0\r\n\r\n")
+        let out = ByteBuffer()
+        ClientOperation.appendPublish(into: out, subject: "a.b", replyTo: nil, payload: bytes("hi"))
+        ClientOperation.appendPublish(into: out, subject: "a", replyTo: "r", payload: [UInt8]())
+        #expect(String(decoding: out.array, as: UTF8.self) == "PUB a.b 2\r\nhi\r\nPUB a r 0\r\n\r\n")
 
         var headers = NATSHeaders()
         headers.append("1", for: "X-Key")
         headers.append("2", for: "X-Key")
         var block: [UInt8] = []
         try headers.encode(into: &block)
-        var hpub: [UInt8] = []
-        ClientOperation.appendPublish(into: &hpub, subject: "s", replyTo: nil, headerBlock: block, payload: bytes("xyz"))
-        let text = String(decoding: hpub, as: UTF8.self)
+        let hpub = ByteBuffer()
+        ClientOperation.appendPublish(into: hpub, subject: "s", replyTo: nil, headerBlock: block, payload: bytes("xyz"))
+        let text = String(decoding: hpub.array, as: UTF8.self)
         #expect(text == "HPUB s 32 35\r\nNATS/1.0\r\nX-Key: 1\r\nX-Key: 2\r\n\r\nxyz\r\n")
         // And the parser reads back what the encoder wrote (as the server would relay it).
         let relayed = "HMSG s 1 32 35\r\n" + text.split(separator: "\r\n", maxSplits: 1)[1]
@@ -183,9 +183,9 @@ struct EncodingTests {
 
     @Test func decimalEncoding() {
         for value in [0, 7, 10, 99, 100, 12345, Int(Int32.max), Int.max] {
-            var out: [UInt8] = []
-            ClientOperation.appendDecimal(value, into: &out)
-            #expect(String(decoding: out, as: UTF8.self) == String(value))
+            let out = ByteBuffer()
+            ClientOperation.appendDecimal(value, into: out)
+            #expect(String(decoding: out.array, as: UTF8.self) == String(value))
         }
     }
 

@@ -68,18 +68,15 @@ extension NATSClient {
                     return NATSError(.invalidSubject, "\(replyTo.debugDescription) is not a valid reply subject")
                 }
                 return headerBlock.withOptionalBytes { headerBytes -> NATSError? in
-                    ClientOperation.withPublishLine(
-                        subject: subjectBytes, replyTo: replyBytes, headerBytes: headerBytes?.count, totalBytes: total
-                    ) { line -> NATSError? in
-                        do throws(NATSError) {
-                            try writeBuffer.append(messages: 1, payloadBytes: payload.count, writeNow: writeNow) {
-                                ClientOperation.appendMessage(
-                                    into: &$0, line: line, headerBlock: headerBytes, payload: payload)
-                            }
-                            return nil
-                        } catch {
-                            return error
+                    do throws(NATSError) {
+                        try writeBuffer.append(messages: 1, payloadBytes: payload.count, writeNow: writeNow) {
+                            ClientOperation.appendPublish(
+                                into: $0, subject: subjectBytes, replyTo: replyBytes, headerBlock: headerBytes,
+                                payload: payload)
                         }
+                        return nil
+                    } catch {
+                        return error
                     }
                 }
             }

@@ -14,7 +14,7 @@ extension NATSClient {
             let sid = registry.add(subject: mux.subscriptionSubject, queue: nil, sink: .handler { mux.deliver($0) })
             do throws(NATSError) {
                 try components.writeBuffer.append { out in
-                    ClientOperation.appendSubscribe(into: &out, subject: mux.subscriptionSubject, queue: nil, sid: sid)
+                    ClientOperation.appendSubscribe(into: out, subject: mux.subscriptionSubject, queue: nil, sid: sid)
                 }
             } catch {
                 registry.remove(sid)

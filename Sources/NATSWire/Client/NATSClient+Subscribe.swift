@@ -31,7 +31,7 @@ extension NATSClient {
         let sid = components.registry.add(subject: subject, queue: queue, sink: sink)
         do {
             try components.writeBuffer.append { out in
-                ClientOperation.appendSubscribe(into: &out, subject: subject, queue: queue, sid: sid)
+                ClientOperation.appendSubscribe(into: out, subject: subject, queue: queue, sid: sid)
             }
         } catch {
             components.registry.remove(sid)
@@ -49,7 +49,7 @@ extension NATSClient {
             case nil: return
             case true?:
                 try components.writeBuffer.append { out in
-                    ClientOperation.appendUnsubscribe(into: &out, sid: sid, max: max)
+                    ClientOperation.appendUnsubscribe(into: out, sid: sid, max: max)
                 }
                 return
             case false?: break  // already delivered max: unsubscribe now
@@ -58,7 +58,7 @@ extension NATSClient {
         let entry = components.registry.remove(sid)
         if case .queue(let queue)? = entry?.sink { queue.finish() }
         try components.writeBuffer.append { out in
-            ClientOperation.appendUnsubscribe(into: &out, sid: sid, max: nil)
+            ClientOperation.appendUnsubscribe(into: out, sid: sid, max: nil)
         }
     }
 }

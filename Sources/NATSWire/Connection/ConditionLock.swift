@@ -4,15 +4,18 @@
 
 /// A mutex with a condition variable, for the one place a thread must sleep until another
 /// makes room: a publisher waiting for the write buffer to drain. `Mutex` has no condition.
-// @unchecked Sendable: the pthread objects live at stable heap addresses and are only used
-// through pthread calls, which are thread-safe; `value` is only touched while locked.
+// @unchecked Sendable: the pthread objects and the value live at stable heap addresses; the
+// pthread calls are thread-safe and `value` is only touched while the mutex is held.
 final class ConditionLock<Value>: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let condition: UnsafeMutablePointer<pthread_cond_t>
-    private var value: Value
+    /// Behind a pointer: no per-access exclusivity bookkeeping on the hot path; the mutex
+    /// gives the exclusivity.
+    private let value: UnsafeMutablePointer<Value>
 
-    init(_ value: Value) {
-        self.value = value
+    init(_ initial: Value) {
+        value = .allocate(capacity: 1)
+        value.initialize(to: initial)
         mutex = .allocate(capacity: 1)
         mutex.initialize(to: pthread_mutex_t())
         pthread_mutex_init(mutex, nil)
@@ -26,6 +29,8 @@ final class ConditionLock<Value>: @unchecked Sendable {
     }
 
     deinit {
+        value.deinitialize(count: 1)
+        value.deallocate()
         pthread_cond_destroy(condition)
         pthread_mutex_destroy(mutex)
         condition.deallocate()
@@ -35,7 +40,7 @@ final class ConditionLock<Value>: @unchecked Sendable {
     func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&value)
+        return try body(&value.pointee)
     }
 
     /// Locks, sleeps (lock released) while `shouldWait` holds, at most `timeout`, then runs
@@ -48,18 +53,18 @@ final class ConditionLock<Value>: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         var timedOut = false
-        if shouldWait(value) {
+        if shouldWait(value.pointee) {
             let deadline = Deadline.after(timeout)
             var ts = timespec(
                 tv_sec: Int(deadline.nanoseconds / 1_000_000_000), tv_nsec: Int(deadline.nanoseconds % 1_000_000_000))
-            while shouldWait(value) {
+            while shouldWait(value.pointee) {
                 if pthread_cond_timedwait(condition, mutex, &ts) == ETIMEDOUT {
                     timedOut = true
                     break
                 }
             }
         }
-        return try body(&value, timedOut)
+        return try body(&value.pointee, timedOut)
     }
 
     func broadcast() { pthread_cond_broadcast(condition) }

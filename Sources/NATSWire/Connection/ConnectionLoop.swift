@@ -54,7 +54,7 @@ final class ConnectionLoop {
     private let onInfo: (ServerInfo) -> Void
     private let onServerError: (NATSError) -> Void
 
-    private var outgoing: [UInt8] = []
+    private var outgoing = ByteBuffer()
     private var outgoingOffset = 0
     /// The last `-ERR` that announced a close: the reason given when the socket then ends.
     private var closingError: NATSError?
@@ -71,7 +71,6 @@ final class ConnectionLoop {
         self.maxPingsOutstanding = maxPingsOutstanding
         self.onInfo = onInfo
         self.onServerError = onServerError
-        outgoing.reserveCapacity(64 * 1024)
     }
 
     func run() -> Exit {
@@ -138,12 +137,7 @@ final class ConnectionLoop {
                 outgoingOffset = 0
             }
             let start = outgoingOffset
-            let transport = self.transport
-            let written = try outgoing.withUnsafeBytes { raw in
-                Result { () throws(NATSError) -> Int in
-                    try transport.write(UnsafeRawBufferPointer(rebasing: raw[start...]))
-                }
-            }.get()
+            let written = try transport.write(UnsafeRawBufferPointer(rebasing: outgoing.bytes[start...]))
             if written == 0 { return }
             outgoingOffset += written
         }

@@ -35,10 +35,10 @@ struct Handshake {
         if !options.echo && info.proto < 1 {
             throw NATSError(.invalidArgument, "echo off needs a server that speaks protocol 1")
         }
-        var out: [UInt8] = []
-        ClientOperation.appendConnect(into: &out, json: try connectJSON(info))
+        let out = ByteBuffer(capacity: 1024)
+        ClientOperation.appendConnect(into: out, json: try connectJSON(info))
         out.append(contentsOf: ClientOperation.ping)
-        try writeAll(out, to: transport)
+        try writeAll(out.array, to: transport)
 
         while true {
             switch try readOperation(transport, &parser) {

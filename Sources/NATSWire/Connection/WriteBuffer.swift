@@ -12,11 +12,13 @@ import Synchronization
 /// saving a thread wake-up; a writer token keeps writes in order.
 final class WriteBuffer: Sendable {
     struct State {
-        var pending: [UInt8] = []
+        var pending = ByteBuffer()
         /// The I/O thread is asleep with nothing in flight: the next appender must wake it.
         var wakeNeeded = false
         /// A caller is writing directly; the I/O thread leaves `pending` alone meanwhile.
         var writerBusy = false
+        /// An empty buffer to swap in while a direct writer holds the filled one.
+        var spare: ByteBuffer?
         /// The live transport, when it may be written from another thread than the reader.
         var directTransport: (any Transport)?
         /// Set once the connection is gone; appends then fail with it.
@@ -37,9 +39,7 @@ final class WriteBuffer: Sendable {
         self.limit = limit
         self.waitTimeout = waitTimeout
         self.notifier = notifier
-        var initial = State()
-        initial.pending.reserveCapacity(64 * 1024)
-        state = ConditionLock(initial)
+        state = ConditionLock(State())
     }
 
     /// Appends what `encode` writes. `messages` and `payloadBytes` feed the statistics.
@@ -47,10 +47,10 @@ final class WriteBuffer: Sendable {
     /// writes from this thread if the I/O thread is idle.
     func append(
         messages: Int = 0, payloadBytes: Int = 0, writeNow: Bool = false,
-        _ encode: (inout [UInt8]) throws(NATSError) -> Void
+        _ encode: (ByteBuffer) throws(NATSError) -> Void
     ) throws(NATSError) {
         let limit = self.limit
-        enum After { case nothing, wake, write([UInt8], any Transport) }
+        enum After { case nothing, wake, write(ByteBuffer, any Transport) }
         let after = try state.withLock(
             waitingWhile: { s in
                 s.pending.count >= limit && s.failure == nil && IOThread.current != self.ioThread.load(ordering: .relaxed)
@@ -61,14 +61,15 @@ final class WriteBuffer: Sendable {
             if timedOut {
                 throw NATSError(.timeout, "write buffer full (\(limit) bytes) for \(waitTimeout)")
             }
-            try encode(&s.pending)
+            try encode(s.pending)
             s.outMessages &+= UInt64(messages)
             s.outBytes &+= UInt64(payloadBytes)
             guard s.wakeNeeded else { return .nothing }
             if writeNow, !s.writerBusy, let transport = s.directTransport {
                 s.writerBusy = true
                 let bytes = s.pending
-                s.pending.removeAll(keepingCapacity: true)
+                s.pending = s.spare ?? ByteBuffer(capacity: 4096)
+                s.spare = nil
                 return .write(bytes, transport)
             }
             s.wakeNeeded = false
@@ -83,16 +84,15 @@ final class WriteBuffer: Sendable {
 
     /// Writes `bytes` from the calling thread; what the socket does not take goes back to
     /// the front of the buffer for the I/O thread.
-    private func writeDirectly(_ bytes: [UInt8], to transport: any Transport) {
-        let written: Int =
-            bytes.withUnsafeBytes { raw in
-                (try? transport.write(raw)) ?? 0
-            }
+    private func writeDirectly(_ bytes: ByteBuffer, to transport: any Transport) {
+        let written = (try? transport.write(bytes.bytes)) ?? 0
         let wake = state.withLock { s -> Bool in
             s.writerBusy = false
             if written < bytes.count {
-                s.pending.insert(contentsOf: bytes[written...], at: 0)
+                s.pending.prepend(UnsafeRawBufferPointer(rebasing: bytes.bytes[written...]))
             }
+            bytes.clear()
+            s.spare = bytes
             state.broadcast()  // a detaching I/O thread may be waiting for the token
             guard !s.pending.isEmpty, s.wakeNeeded else { return false }
             s.wakeNeeded = false
@@ -103,10 +103,10 @@ final class WriteBuffer: Sendable {
 
     /// I/O thread: exchanges the filled buffer for `drained` (which must be written out).
     /// Returns `false` when there is nothing to take, or a direct writer holds the token.
-    func take(into drained: inout [UInt8]) -> Bool {
+    func take(into drained: inout ByteBuffer) -> Bool {
         state.withLock { s in
             guard !s.pending.isEmpty, !s.writerBusy else { return false }
-            drained.removeAll(keepingCapacity: true)
+            drained.clear()
             swap(&drained, &s.pending)
             if drained.count >= limit { state.broadcast() }
             return true
@@ -148,7 +148,7 @@ final class WriteBuffer: Sendable {
     func fail(_ error: NATSError) {
         state.withLock { s in
             if s.failure == nil { s.failure = error }
-            s.pending.removeAll()
+            s.pending.clear(shrinkAbove: 0)
             s.directTransport = nil
             state.broadcast()
         }

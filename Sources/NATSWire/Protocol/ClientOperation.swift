@@ -4,62 +4,52 @@ enum ClientOperation {
     static let ping: [UInt8] = Array("PING\r\n".utf8)
     static let pong: [UInt8] = Array("PONG\r\n".utf8)
 
-    /// Lays out the control line of `PUB <subject> [reply] <size>` or, with `headerBytes`,
-    /// `HPUB <subject> [reply] <header size> <total size>`, on the stack, and passes it to
-    /// `body`. Formatting happens here, outside any lock; appending is then a few memcpys.
-    static func withPublishLine<R>(
-        subject: UnsafeRawBufferPointer, replyTo: UnsafeRawBufferPointer?, headerBytes: Int?, totalBytes: Int,
-        _ body: (UnsafeRawBufferPointer) -> R
-    ) -> R {
-        let capacity = 5 + subject.count + 1 + (replyTo?.count ?? 0) + 1 + 20 + 1 + 20 + 2
-        return withUnsafeTemporaryAllocation(byteCount: capacity, alignment: 1) { line in
-            guard let base = line.baseAddress else { return body(UnsafeRawBufferPointer(line)) }
+    /// Appends a whole `PUB <subject> [reply] <size>` or, with a header block,
+    /// `HPUB <subject> [reply] <header size> <total size>` with its payload and CRLF: one
+    /// capacity check, then plain stores and copies.
+    static func appendPublish(
+        into out: ByteBuffer, subject: UnsafeRawBufferPointer, replyTo: UnsafeRawBufferPointer?,
+        headerBlock: UnsafeRawBufferPointer?, payload: UnsafeRawBufferPointer
+    ) {
+        let headerCount = headerBlock?.count ?? 0
+        let total = headerCount + payload.count
+        out.reserve(5 + subject.count + 1 + (replyTo?.count ?? 0) + 1 + 20 + 1 + 20 + 2 + total + 2)
+        out.writeUnchecked { base in
             var at = 0
-            func put(_ bytes: UnsafeRawBufferPointer) {
+            @inline(__always) func put(_ bytes: UnsafeRawBufferPointer) {
                 if let source = bytes.baseAddress, bytes.count > 0 {
                     (base + at).copyMemory(from: source, byteCount: bytes.count)
+                    at += bytes.count
                 }
-                at += bytes.count
             }
-            if headerBytes != nil {
-                put(UnsafeRawBufferPointer(start: hpubPrefix.utf8Start, count: 5))
-            } else {
-                put(UnsafeRawBufferPointer(start: pubPrefix.utf8Start, count: 4))
+            @inline(__always) func put(_ byte: UInt8) {
+                base.storeBytes(of: byte, toByteOffset: at, as: UInt8.self)
+                at += 1
             }
+            if headerBlock != nil { put(UInt8(ascii: "H")) }
+            put(UInt8(ascii: "P"))
+            put(UInt8(ascii: "U"))
+            put(UInt8(ascii: "B"))
+            put(.space)
             put(subject)
-            base.storeBytes(of: UInt8.space, toByteOffset: at, as: UInt8.self)
-            at += 1
+            put(.space)
             if let replyTo {
                 put(replyTo)
-                base.storeBytes(of: UInt8.space, toByteOffset: at, as: UInt8.self)
-                at += 1
+                put(.space)
             }
-            if let headerBytes {
-                at += writeDecimal(headerBytes, to: base + at)
-                base.storeBytes(of: UInt8.space, toByteOffset: at, as: UInt8.self)
-                at += 1
+            if let headerBlock {
+                at += writeDecimal(headerBlock.count, to: base + at)
+                put(.space)
             }
-            at += writeDecimal(totalBytes, to: base + at)
-            base.storeBytes(of: UInt8.cr, toByteOffset: at, as: UInt8.self)
-            base.storeBytes(of: UInt8.lf, toByteOffset: at + 1, as: UInt8.self)
-            at += 2
-            return body(UnsafeRawBufferPointer(start: base, count: at))
+            at += writeDecimal(total, to: base + at)
+            put(.cr)
+            put(.lf)
+            if let headerBlock { put(headerBlock) }
+            put(payload)
+            put(.cr)
+            put(.lf)
+            return at
         }
-    }
-
-    private static let pubPrefix: StaticString = "PUB "
-    private static let hpubPrefix: StaticString = "HPUB "
-
-    /// Appends a message: its control line, header block (if any), payload and CRLF.
-    static func appendMessage(
-        into out: inout [UInt8], line: UnsafeRawBufferPointer, headerBlock: UnsafeRawBufferPointer?,
-        payload: UnsafeRawBufferPointer
-    ) {
-        out.append(contentsOf: line)
-        if let headerBlock { out.append(contentsOf: headerBlock) }
-        out.append(contentsOf: payload)
-        out.append(.cr)
-        out.append(.lf)
     }
 
     /// Writes a non-negative integer in decimal at `destination` (room for 20 digits);
@@ -81,20 +71,17 @@ enum ClientOperation {
         return digits
     }
 
-    /// The whole of a PUB/HPUB, for tests and tools; the publish path uses the pieces.
+    /// The whole of a PUB/HPUB from Swift values, for tests and tools.
     static func appendPublish(
-        into out: inout [UInt8], subject: String, replyTo: String?, headerBlock: [UInt8]? = nil, payload: [UInt8]
+        into out: ByteBuffer, subject: String, replyTo: String?, headerBlock: [UInt8]? = nil, payload: [UInt8]
     ) {
         withUTF8Bytes(of: subject) { subjectBytes in
             withOptionalUTF8Bytes(of: replyTo) { replyBytes in
                 headerBlock.withOptionalBytes { headerBytes in
                     payload.withUnsafeBytes { payloadBytes in
-                        withPublishLine(
-                            subject: subjectBytes, replyTo: replyBytes, headerBytes: headerBytes?.count,
-                            totalBytes: (headerBytes?.count ?? 0) + payloadBytes.count
-                        ) { line in
-                            appendMessage(into: &out, line: line, headerBlock: headerBytes, payload: payloadBytes)
-                        }
+                        appendPublish(
+                            into: out, subject: subjectBytes, replyTo: replyBytes, headerBlock: headerBytes,
+                            payload: payloadBytes)
                     }
                 }
             }
@@ -102,7 +89,7 @@ enum ClientOperation {
     }
 
     /// `SUB <subject> [queue] <sid>\r\n`
-    static func appendSubscribe(into out: inout [UInt8], subject: String, queue: String?, sid: UInt64) {
+    static func appendSubscribe(into out: ByteBuffer, subject: String, queue: String?, sid: UInt64) {
         out.append(contentsOf: "SUB ".utf8)
         out.append(contentsOf: subject.utf8)
         out.append(.space)
@@ -110,25 +97,25 @@ enum ClientOperation {
             out.append(contentsOf: queue.utf8)
             out.append(.space)
         }
-        appendDecimal(Int(sid), into: &out)
+        appendDecimal(Int(sid), into: out)
         out.append(.cr)
         out.append(.lf)
     }
 
     /// `UNSUB <sid> [max]\r\n`
-    static func appendUnsubscribe(into out: inout [UInt8], sid: UInt64, max: Int?) {
+    static func appendUnsubscribe(into out: ByteBuffer, sid: UInt64, max: Int?) {
         out.append(contentsOf: "UNSUB ".utf8)
-        appendDecimal(Int(sid), into: &out)
+        appendDecimal(Int(sid), into: out)
         if let max {
             out.append(.space)
-            appendDecimal(max, into: &out)
+            appendDecimal(max, into: out)
         }
         out.append(.cr)
         out.append(.lf)
     }
 
     /// `CONNECT {json}\r\n`
-    static func appendConnect(into out: inout [UInt8], json: [UInt8]) {
+    static func appendConnect(into out: ByteBuffer, json: [UInt8]) {
         out.append(contentsOf: "CONNECT ".utf8)
         out.append(contentsOf: json)
         out.append(.cr)
@@ -136,7 +123,7 @@ enum ClientOperation {
     }
 
     /// Writes a non-negative integer in decimal without making a String.
-    static func appendDecimal(_ value: Int, into out: inout [UInt8]) {
+    static func appendDecimal(_ value: Int, into out: ByteBuffer) {
         withUnsafeTemporaryAllocation(byteCount: 20, alignment: 1) { digits in
             guard let base = digits.baseAddress else { return }
             let count = writeDecimal(value, to: base)

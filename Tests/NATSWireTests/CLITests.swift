@@ -1,0 +1,113 @@
+import Foundation
+import TestHarness
+import Testing
+
+/// Runs the `natswire` executable built beside the test bundle.
+private func natswire(_ arguments: [String], timeout: TimeInterval = 20) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = try cliExecutable()
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning && Date() < deadline { usleep(10_000) }
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+private func cliExecutable() throws -> URL {
+    var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    for _ in 0..<4 {
+        let candidate = directory.appendingPathComponent("natswire")
+        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+        directory = directory.deletingLastPathComponent()
+    }
+    throw HarnessError("natswire executable not found near \(CommandLine.arguments[0]); run swift build first")
+}
+
+@Suite("natswire CLI against a live server")
+struct CLITests {
+    @Test func requestAndReply() async throws {
+        try await withNATSServer { server in
+            let replier = Process()
+            replier.executableURL = try cliExecutable()
+            replier.arguments = ["--server", server.url, "reply", "cli.hello", "hi there", "--count", "1"]
+            replier.standardOutput = FileHandle.nullDevice
+            replier.standardError = FileHandle.nullDevice
+            try replier.run()
+            defer { if replier.isRunning { replier.terminate() } }
+            // Retry until the replier has subscribed (no responders until then).
+            var answer = ""
+            for _ in 0..<50 {
+                let (status, output) = try natswire(["request", "cli.hello", "x", "--server", server.url])
+                if status == 0 {
+                    answer = output
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(answer.contains("hi there"))
+        }
+    }
+
+    @Test func publishAndSubscribeWithHeaders() async throws {
+        try await withNATSServer { server in
+            let subscriber = Process()
+            subscriber.executableURL = try cliExecutable()
+            subscriber.arguments = ["sub", "cli.news", "--count", "2", "--server", server.url]
+            let pipe = Pipe()
+            subscriber.standardOutput = pipe
+            subscriber.standardError = FileHandle.nullDevice
+            try subscriber.run()
+            defer { if subscriber.isRunning { subscriber.terminate() } }
+            try await Task.sleep(for: .milliseconds(300))
+            let (status, output) = try natswire([
+                "pub", "cli.news", "extra", "--header", "X-Trace:abc", "--count", "2", "--server", server.url,
+            ])
+            #expect(status == 0)
+            #expect(output.contains("published 2 messages"))
+            let deadline = Date().addingTimeInterval(10)
+            while subscriber.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+            let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let lines = printed.split(separator: "\n")
+            #expect(lines.count == 2)
+            #expect(lines.allSatisfy { $0.contains("[cli.news]") && $0.contains("X-Trace=abc") && $0.hasSuffix("extra") })
+        }
+    }
+
+    @Test(arguments: ["pub", "pubsub", "req", "reqpar"])
+    func benchPrintsTheSharedResultLine(mode: String) async throws {
+        try await withNATSServer { server in
+            let (status, output) = try natswire([
+                "bench", "--url", server.url, "--mode", mode, "--msgs", "500", "--size", "32", "--par", "8",
+            ])
+            #expect(status == 0)
+            let last = output.split(separator: "\n").last.map(String.init) ?? ""
+            var fields: [String: String] = [:]
+            for pair in last.split(separator: " ") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+            }
+            #expect(fields["mode"] == mode && fields["msgs"] == "500" && fields["size"] == "32")
+            let seconds = try #require(fields["seconds"])
+            #expect(seconds.split(separator: ".").last?.count == 6)
+            #expect(Int(fields["msgs_per_sec"] ?? "") ?? 0 > 0)
+            if mode.hasPrefix("req") {
+                #expect(fields["p50_us"]?.split(separator: ".").last?.count == 1)
+                #expect(Double(fields["p99_us"] ?? "") ?? 0 >= Double(fields["p50_us"] ?? "") ?? 0)
+            }
+        }
+    }
+
+    @Test func benchFailsWithoutAServer() throws {
+        let server = try NATSServer()
+        let url = server.url
+        server.stop()
+        let (status, _) = try natswire(["bench", "--url", url, "--mode", "pub", "--msgs", "10", "--size", "1"])
+        #expect(status != 0)
+    }
+}
