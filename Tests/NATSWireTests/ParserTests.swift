@@ -6,7 +6,7 @@ import Testing
 private func parse(_ pieces: [[UInt8]], maxPayload: Int = ProtocolParser.defaultMaxInboundPayload) -> (
     [ServerOperation], ProtocolViolation?
 ) {
-    var parser = ProtocolParser(initialCapacity: 256, maxInboundPayload: maxPayload)
+    let parser = ProtocolParser(initialCapacity: 256, maxInboundPayload: maxPayload)
     var out: [ServerOperation] = []
     do {
         for piece in pieces {

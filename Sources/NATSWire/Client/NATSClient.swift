@@ -163,9 +163,9 @@ public final class NATSClient: Sendable {
             let deadline = Deadline.after(options.connectTimeout)
             do {
                 let socket = try TCPSocket.connect(host: address.host, port: address.port, deadline: deadline)
-                var parser = ProtocolParser()
+                let parser = ProtocolParser()
                 let handshake = Handshake(options: options, address: address, deadline: deadline)
-                let info = try handshake.run(transport: socket, parser: &parser)
+                let info = try handshake.run(transport: socket, parser: parser)
                 received(info)
                 return (socket, parser, address)
             } catch {

@@ -47,7 +47,7 @@ final class ConnectionLoop {
     }
 
     private let transport: any Transport
-    private var parser: ProtocolParser
+    private let parser: ProtocolParser
     private let components: ConnectionComponents
     private let pingInterval: Duration
     private let maxPingsOutstanding: Int

@@ -25,8 +25,8 @@ struct Handshake {
     }
 
     /// Runs the handshake; leaves any bytes after PONG in `parser`.
-    func run(transport: any Transport, parser: inout ProtocolParser) throws(NATSError) -> ServerInfo {
-        guard case .info(var info) = try readOperation(transport, &parser) else {
+    func run(transport: any Transport, parser: ProtocolParser) throws(NATSError) -> ServerInfo {
+        guard case .info(var info) = try readOperation(transport, parser) else {
             throw NATSError(.connectionFailed, "\(address): server did not start with INFO")
         }
         if info.tlsRequired || address.wantsTLS {
@@ -41,7 +41,7 @@ struct Handshake {
         try writeAll(out.array, to: transport)
 
         while true {
-            switch try readOperation(transport, &parser) {
+            switch try readOperation(transport, parser) {
             case .pong: return info
             case .ok: continue
             case .info(let newer): info = newer
@@ -72,7 +72,7 @@ struct Handshake {
         }
     }
 
-    private func readOperation(_ transport: any Transport, _ parser: inout ProtocolParser) throws(NATSError)
+    private func readOperation(_ transport: any Transport, _ parser: ProtocolParser) throws(NATSError)
         -> ServerOperation
     {
         while true {

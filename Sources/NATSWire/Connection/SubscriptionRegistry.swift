@@ -11,7 +11,10 @@ enum SubscriptionSink: Sendable {
 /// The client's subscriptions by sid: what to send again after a reconnect, where each
 /// message goes, and when an auto-unsubscribe limit is reached.
 final class SubscriptionRegistry: Sendable {
-    struct Entry: Sendable {
+    /// One subscription. Its counters change only under the registry's lock.
+    // @unchecked Sendable: `maxMessages` and `delivered` are only read or written while the
+    // registry's mutex is held; everything else is immutable.
+    final class Entry: @unchecked Sendable {
         let sid: UInt64
         let subject: String
         let queue: String?
@@ -19,6 +22,13 @@ final class SubscriptionRegistry: Sendable {
         /// Auto-unsubscribe after this many messages in total.
         var maxMessages: Int?
         var delivered: Int = 0
+
+        init(sid: UInt64, subject: String, queue: String?, sink: SubscriptionSink) {
+            self.sid = sid
+            self.subject = subject
+            self.queue = queue
+            self.sink = sink
+        }
     }
 
     private struct State {
@@ -42,13 +52,12 @@ final class SubscriptionRegistry: Sendable {
     /// many messages were delivered already, `nil` if the sid is unknown.
     func setMax(_ max: Int, for sid: UInt64) -> Bool? {
         state.withLock { s in
-            guard var entry = s.entries[sid] else { return nil }
+            guard let entry = s.entries[sid] else { return nil }
             if entry.delivered >= max {
                 s.entries[sid] = nil
                 return false
             }
             entry.maxMessages = max
-            s.entries[sid] = entry
             return true
         }
     }
@@ -63,13 +72,12 @@ final class SubscriptionRegistry: Sendable {
     /// then gone). `nil` for an unknown sid: a message that crossed an UNSUB.
     func route(_ sid: UInt64) -> (sink: SubscriptionSink, isLast: Bool)? {
         state.withLock { s in
-            guard var entry = s.entries[sid] else { return nil }
+            guard let entry = s.entries[sid] else { return nil }
             entry.delivered += 1
             if let max = entry.maxMessages, entry.delivered >= max {
                 s.entries[sid] = nil
                 return (entry.sink, true)
             }
-            s.entries[sid] = entry
             return (entry.sink, false)
         }
     }

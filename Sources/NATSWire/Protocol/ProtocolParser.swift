@@ -12,7 +12,9 @@
 /// The result does not depend on how the stream was split into reads: an operation is
 /// returned only once all its bytes are there, and a message's control line is parsed once
 /// even when its payload arrives in many pieces.
-struct ProtocolParser {
+///
+/// Used by one thread at a time (the handshake, then the I/O thread).
+final class ProtocolParser {
     /// Longest control line accepted (the server's and reference clients' limit).
     static let defaultMaxControlLine = 4096
     /// `INFO` and `-ERR` lines may be longer (a large cluster's `connect_urls`).
@@ -23,7 +25,8 @@ struct ProtocolParser {
     let maxControlLine: Int
     let maxInboundPayload: Int
 
-    private var storage: [UInt8]
+    private var base: UnsafeMutableRawPointer
+    private var capacity: Int
     private var readIndex = 0
     private var writeIndex = 0
     /// A message whose control line is parsed and whose payload is still arriving.
@@ -34,54 +37,55 @@ struct ProtocolParser {
         maxControlLine: Int = defaultMaxControlLine,
         maxInboundPayload: Int = defaultMaxInboundPayload
     ) {
-        self.storage = [UInt8](repeating: 0, count: max(initialCapacity, 256))
+        capacity = max(initialCapacity, 256)
+        base = .allocate(byteCount: capacity, alignment: 16)
         self.maxControlLine = maxControlLine
         self.maxInboundPayload = maxInboundPayload
     }
+
+    deinit { base.deallocate() }
 
     /// Bytes received and not yet parsed.
     var bufferedByteCount: Int { writeIndex - readIndex }
 
     /// Lets `body` write up to the buffer's free tail (at least `minimum` bytes, more if the
     /// operation being assembled needs it) and records how many bytes it wrote.
-    mutating func withWritableTail<E: Error>(
+    func withWritableTail<E: Error>(
         minimum: Int = 16 * 1024,
         _ body: (UnsafeMutableRawBufferPointer) throws(E) -> Int
     ) throws(E) -> Int {
         reserveTail(max(minimum, bytesStillNeeded))
-        let start = writeIndex
-        let written = try storage.withUnsafeMutableBytes { raw in
-            Result { () throws(E) -> Int in try body(UnsafeMutableRawBufferPointer(rebasing: raw[start...])) }
-        }.get()
-        writeIndex += max(0, min(written, storage.count - start))
+        let tail = UnsafeMutableRawBufferPointer(start: base + writeIndex, count: capacity - writeIndex)
+        let written = try body(tail)
+        writeIndex += max(0, min(written, tail.count))
         return written
     }
 
     /// Appends received bytes (tests and the handshake path use this).
-    mutating func append(_ bytes: some Collection<UInt8>) {
+    func append(_ bytes: some Collection<UInt8>) {
         reserveTail(bytes.count)
-        storage.replaceSubrange(writeIndex..<(writeIndex + bytes.count), with: bytes)
-        writeIndex += bytes.count
+        var at = writeIndex
+        for byte in bytes {
+            base.storeBytes(of: byte, toByteOffset: at, as: UInt8.self)
+            at += 1
+        }
+        writeIndex = at
     }
 
     /// The next complete operation, `nil` when more bytes are needed.
-    mutating func next() throws(ProtocolViolation) -> ServerOperation? {
+    func next() throws(ProtocolViolation) -> ServerOperation? {
         if let header = pendingMessage {
             return try completeMessage(header)
         }
         guard let lineEnd = try findLineEnd() else { return nil }
         let lineStart = readIndex
         var contentEnd = lineEnd
-        if contentEnd > lineStart && storage[contentEnd - 1] == .cr { contentEnd -= 1 }
+        if contentEnd > lineStart && byte(at: contentEnd - 1) == .cr { contentEnd -= 1 }
         readIndex = lineEnd + 1
-        let maxPayload = maxInboundPayload
-        let parsed = try storage.withUnsafeBytes { raw in
-            Result { () throws(ProtocolViolation) -> ParsedLine in
-                try Self.parseLine(UnsafeRawBufferPointer(rebasing: raw[lineStart..<contentEnd]), maxPayload: maxPayload)
-            }
-        }.get()
-        switch parsed {
+        let line = UnsafeRawBufferPointer(start: base + lineStart, count: contentEnd - lineStart)
+        switch try Self.parseLine(line, maxPayload: maxInboundPayload) {
         case .operation(let operation):
+            compactIfDrained()
             return operation
         case .messageHeader(let header):
             // A MSG/HMSG line: its payload follows.
@@ -92,30 +96,39 @@ struct ProtocolParser {
 
     // MARK: - Buffer management
 
+    @inline(__always)
+    private func byte(at index: Int) -> UInt8 { base.load(fromByteOffset: index, as: UInt8.self) }
+
     /// How many more bytes the operation being assembled needs (0 if unknown).
     private var bytesStillNeeded: Int {
         guard let header = pendingMessage else { return 0 }
         return max(0, header.totalSize + 2 - bufferedByteCount)
     }
 
-    private mutating func reserveTail(_ count: Int) {
-        if storage.count - writeIndex >= count { return }
+    private func compactIfDrained() {
+        if readIndex == writeIndex {
+            readIndex = 0
+            writeIndex = 0
+        }
+    }
+
+    private func reserveTail(_ count: Int) {
+        if capacity - writeIndex >= count { return }
         // Move unread bytes to the front first; grow only if that is not enough.
         let unread = writeIndex - readIndex
         if readIndex > 0 {
-            if unread > 0 {
-                storage.withUnsafeMutableBytes { raw in
-                    guard let base = raw.baseAddress else { return }
-                    memmove(base, base + readIndex, unread)
-                }
-            }
+            if unread > 0 { memmove(base, base + readIndex, unread) }
             readIndex = 0
             writeIndex = unread
         }
-        if storage.count - writeIndex < count {
-            var newCount = storage.count
-            while newCount - writeIndex < count { newCount *= 2 }
-            storage.append(contentsOf: repeatElement(0, count: newCount - storage.count))
+        if capacity - writeIndex < count {
+            var newCapacity = capacity
+            while newCapacity - writeIndex < count { newCapacity *= 2 }
+            let newBase = UnsafeMutableRawPointer.allocate(byteCount: newCapacity, alignment: 16)
+            newBase.copyMemory(from: base, byteCount: writeIndex)
+            base.deallocate()
+            base = newBase
+            capacity = newCapacity
         }
     }
 
@@ -124,17 +137,10 @@ struct ProtocolParser {
     private func findLineEnd() throws(ProtocolViolation) -> Int? {
         let available = writeIndex - readIndex
         guard available > 0 else { return nil }
-        let found: Int? = storage.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return nil }
-            guard let hit = memchr(base + readIndex, Int32(UInt8.lf), available) else { return nil }
-            return base.distance(to: UnsafeRawPointer(hit))
-        }
         let limit = lineLimit()
-        if let found {
-            guard found - readIndex <= limit + 1 else {
-                throw ProtocolViolation("control line longer than \(limit) bytes")
-            }
-            return found
+        let scan = min(available, limit + 2)
+        if let hit = memchr(base + readIndex, Int32(UInt8.lf), scan) {
+            return base.distance(to: hit)
         }
         if available > limit + 1 {
             throw ProtocolViolation("control line longer than \(limit) bytes")
@@ -144,9 +150,8 @@ struct ProtocolParser {
 
     /// INFO and -ERR may be long; every other line has the control-line limit.
     private func lineLimit() -> Int {
-        let available = writeIndex - readIndex
-        guard available >= 4 else { return maxControlLine }
-        let first = storage[readIndex].asciiLowercased
+        guard writeIndex - readIndex >= 1 else { return maxControlLine }
+        let first = byte(at: readIndex).asciiLowercased
         if first == UInt8(ascii: "i") || first == UInt8(ascii: "-") { return Self.maxInfoLine }
         return maxControlLine
     }
@@ -204,31 +209,24 @@ struct ProtocolParser {
     }
 
     /// Returns the message once its payload and trailing CRLF are buffered.
-    private mutating func completeMessage(_ header: MessageHeaderLine) throws(ProtocolViolation) -> ServerOperation? {
+    private func completeMessage(_ header: MessageHeaderLine) throws(ProtocolViolation) -> ServerOperation? {
         let needed = header.totalSize + 2
         guard writeIndex - readIndex >= needed else { return nil }
-        let start = readIndex
-        let message = try storage.withUnsafeBytes { raw in
-            Result { () throws(ProtocolViolation) -> NATSMessage in
-            let frame = UnsafeRawBufferPointer(rebasing: raw[start..<(start + needed)])
-            guard frame[needed - 2] == .cr, frame[needed - 1] == .lf else {
-                throw ProtocolViolation("message payload is not followed by CRLF")
-            }
-            var headers: NATSHeaders?
-            if header.headerSize > 0 {
-                headers = try NATSHeaders.parse(UnsafeRawBufferPointer(rebasing: frame[0..<header.headerSize]))
-            }
-            let payload = [UInt8](frame[header.headerSize..<header.totalSize])
-            return NATSMessage(subject: header.subject, replyTo: header.replyTo, headers: headers, payload: payload)
-            }
-        }.get()
+        let frame = UnsafeRawBufferPointer(start: base + readIndex, count: needed)
+        guard frame[needed - 2] == .cr, frame[needed - 1] == .lf else {
+            throw ProtocolViolation("message payload is not followed by CRLF")
+        }
+        var headers: NATSHeaders?
+        if header.headerSize > 0 {
+            headers = try NATSHeaders.parse(UnsafeRawBufferPointer(rebasing: frame[0..<header.headerSize]))
+        }
+        let payload = [UInt8](UnsafeRawBufferPointer(rebasing: frame[header.headerSize..<header.totalSize]))
         readIndex += needed
         pendingMessage = nil
-        if readIndex == writeIndex {
-            readIndex = 0
-            writeIndex = 0
-        }
-        return .message(sid: header.sid, message)
+        compactIfDrained()
+        return .message(
+            sid: header.sid,
+            NATSMessage(subject: header.subject, replyTo: header.replyTo, headers: headers, payload: payload))
     }
 }
 
