@@ -15,7 +15,8 @@ let package = Package(
         .executable(name: "natswire", targets: ["NATSWireCLI"]),
     ],
     traits: [
-        .trait(name: "Server", description: "The CLI, the services and the gateway, with their dependencies."),
+        .trait(
+            name: "Server", description: "The CLI, the services and the gateway, with their dependencies."),
         .default(enabledTraits: ["Server"]),
     ],
     dependencies: [

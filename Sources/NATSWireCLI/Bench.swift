@@ -40,7 +40,8 @@
             case .req: (seconds, latencies) = try await benchRequests(payload, parallel: 1)
             case .reqpar: (seconds, latencies) = try await benchRequests(payload, parallel: par)
             }
-            var line = "mode=\(mode.rawValue) msgs=\(msgs) size=\(size) seconds=\(String(format: "%.6f", seconds))"
+            var line =
+                "mode=\(mode.rawValue) msgs=\(msgs) size=\(size) seconds=\(String(format: "%.6f", seconds))"
             line += " msgs_per_sec=\(Int((Double(msgs) / seconds).rounded()))"
             if !latencies.isEmpty {
                 latencies.sort()
@@ -132,7 +133,9 @@
     final class Countdown: Sendable {
         private let target: Int
         private let seen = Atomic<Int>(0)
-        private let state = Mutex<(finishedAt: ContinuousClock.Instant?, waiter: CheckedContinuation<Void, Never>?)>(
+        private let state = Mutex<
+            (finishedAt: ContinuousClock.Instant?, waiter: CheckedContinuation<Void, Never>?)
+        >(
             (nil, nil))
 
         init(_ target: Int) { self.target = target }

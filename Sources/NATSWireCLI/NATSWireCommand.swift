@@ -6,7 +6,8 @@
     @main
     enum Main {
         static func main() async {
-            await NATSWireCommand.main(globalOptionsMovedAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
+            await NATSWireCommand.main(
+                globalOptionsMovedAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
         }
 
         /// `natswire --server URL pub ...` is the documented form; ArgumentParser wants

@@ -3,7 +3,9 @@ import TestHarness
 import Testing
 
 /// Runs the `natswire` executable built beside the test bundle.
-private func natswire(_ arguments: [String], timeout: TimeInterval = 20) throws -> (status: Int32, output: String) {
+private func natswire(_ arguments: [String], timeout: TimeInterval = 20) throws -> (
+    status: Int32, output: String
+) {
     let process = Process()
     process.executableURL = try cliExecutable()
     process.arguments = arguments
@@ -26,7 +28,8 @@ private func cliExecutable() throws -> URL {
         if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         directory = directory.deletingLastPathComponent()
     }
-    throw HarnessError("natswire executable not found near \(CommandLine.arguments[0]); run swift build first")
+    throw HarnessError(
+        "natswire executable not found near \(CommandLine.arguments[0]); run swift build first")
 }
 
 @Suite("natswire CLI against a live server")
@@ -75,7 +78,10 @@ struct CLITests {
             let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
             let lines = printed.split(separator: "\n")
             #expect(lines.count == 2)
-            #expect(lines.allSatisfy { $0.contains("[cli.news]") && $0.contains("X-Trace=abc") && $0.hasSuffix("extra") })
+            #expect(
+                lines.allSatisfy {
+                    $0.contains("[cli.news]") && $0.contains("X-Trace=abc") && $0.hasSuffix("extra")
+                })
         }
     }
 
@@ -107,7 +113,9 @@ struct CLITests {
         let server = try NATSServer()
         let url = server.url
         server.stop()
-        let (status, _) = try natswire(["bench", "--url", url, "--mode", "pub", "--msgs", "10", "--size", "1"])
+        let (status, _) = try natswire([
+            "bench", "--url", url, "--mode", "pub", "--msgs", "10", "--size", "1",
+        ])
         #expect(status != 0)
     }
 }

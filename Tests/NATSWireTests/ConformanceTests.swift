@@ -50,12 +50,15 @@ struct ConformanceTests {
             headers.append("two", for: "X-Multi")
             headers.append("Keep", for: "CaSe-Kept")
             try publisher.publish("plain", to: "orders.new")
-            try publisher.publish("with headers", to: "orders.eu.new", replyTo: "answers.here", headers: headers)
+            try publisher.publish(
+                "with headers", to: "orders.eu.new", replyTo: "answers.here", headers: headers)
             try publisher.publish([UInt8](), to: "orders.empty")
             try await publisher.flush()
 
             let messages = try await collect(subscription, count: 3)
-            #expect(messages[0].subject == "orders.new" && messages[0].string == "plain" && messages[0].headers == nil)
+            #expect(
+                messages[0].subject == "orders.new" && messages[0].string == "plain"
+                    && messages[0].headers == nil)
             #expect(messages[1].subject == "orders.eu.new" && messages[1].replyTo == "answers.here")
             #expect(messages[1].headers?.values(for: "X-Multi") == ["one", "two"])
             #expect(messages[1].headers?.fields.contains { $0.name == "CaSe-Kept" } == true)

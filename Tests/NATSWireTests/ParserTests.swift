@@ -43,7 +43,8 @@ struct ParserTests {
         #expect(info.serverID == "S1" && info.proto == 1 && info.headers && info.maxPayload == 1_048_576)
         #expect(info.connectURLs == ["10.0.0.1:4222"])
         #expect(ops[1] == .message(sid: 1, NATSMessage(subject: "foo.bar", payload: bytes("hello"))))
-        #expect(ops[2] == .message(sid: 2, NATSMessage(subject: "foo.baz", replyTo: "_INBOX.abc.1", payload: [])))
+        #expect(
+            ops[2] == .message(sid: 2, NATSMessage(subject: "foo.baz", replyTo: "_INBOX.abc.1", payload: [])))
         #expect(ops[3] == .ping && ops[4] == .pong && ops[5] == .ok)
         guard case .message(3, let hmsg) = ops[6] else { Issue.record("not HMSG"); return }
         #expect(hmsg.replyTo == "reply.to" && hmsg.string == "world")
@@ -139,7 +140,9 @@ struct ParserTests {
         let payload = [UInt8](repeating: 7, count: 1 << 20)
         var stream = bytes("MSG big 1 \(payload.count)\r\n")
         stream += payload + bytes("\r\n")
-        let pieces = stride(from: 0, to: stream.count, by: 4093).map { Array(stream[$0..<min($0 + 4093, stream.count)]) }
+        let pieces = stride(from: 0, to: stream.count, by: 4093).map {
+            Array(stream[$0..<min($0 + 4093, stream.count)])
+        }
         let (ops, error) = parse(pieces)
         #expect(error == nil)
         #expect(ops == [.message(sid: 1, NATSMessage(subject: "big", payload: payload))])
@@ -160,7 +163,8 @@ struct EncodingTests {
         var block: [UInt8] = []
         try headers.encode(into: &block)
         let hpub = ByteBuffer()
-        ClientOperation.appendPublish(into: hpub, subject: "s", replyTo: nil, headerBlock: block, payload: bytes("xyz"))
+        ClientOperation.appendPublish(
+            into: hpub, subject: "s", replyTo: nil, headerBlock: block, payload: bytes("xyz"))
         let text = String(decoding: hpub.array, as: UTF8.self)
         #expect(text == "HPUB s 32 35\r\nNATS/1.0\r\nX-Key: 1\r\nX-Key: 2\r\n\r\nxyz\r\n")
         // And the parser reads back what the encoder wrote (as the server would relay it).
@@ -195,7 +199,9 @@ struct EncodingTests {
         #expect(Subject.isValidSubscribe(subject))
     }
 
-    @Test(arguments: ["", "foo..bar", ".foo", "foo.", "foo bar", "foo\tbar", "foo\r\n", "*", "foo.>", "a.*.b"])
+    @Test(arguments: [
+        "", "foo..bar", ".foo", "foo.", "foo bar", "foo\tbar", "foo\r\n", "*", "foo.>", "a.*.b",
+    ])
     func invalidPublishSubjects(_ subject: String) {
         #expect(!Subject.isValidPublish(subject))
     }

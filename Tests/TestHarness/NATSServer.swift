@@ -17,14 +17,16 @@ public final class NATSServer: Sendable {
 
     /// Starts a server. `config` is the text of a config file; `port` pins the port (for a
     /// restart on the same one); `arguments` are extra command-line flags.
-    public init(config: String? = nil, port: Int? = nil, arguments: [String] = []) throws {
+    public init(config: String? = nil, host: String = "127.0.0.1", port: Int? = nil, arguments: [String] = [])
+        throws
+    {
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("natswire-test-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.directory = directory
         let log = directory.appendingPathComponent("server.log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        var args = ["-a", "127.0.0.1", "-p", String(port ?? -1), "-m", "0", "-l", log.path]
+        var args = ["-a", host, "-p", String(port ?? -1), "-m", "0", "-l", log.path]
         if let config {
             let file = directory.appendingPathComponent("server.conf")
             try config.write(to: file, atomically: true, encoding: .utf8)

@@ -19,7 +19,8 @@ extension NATSClient {
 
     /// Publishes the bytes of any sequence (`Data`, a slice, ...).
     public func publish(
-        _ payload: some Sequence<UInt8>, to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil
+        _ payload: some Sequence<UInt8>, to subject: String, replyTo: String? = nil,
+        headers: NATSHeaders? = nil
     ) throws(NATSError) {
         try publish(Array(payload), to: subject, replyTo: replyTo, headers: headers)
     }
@@ -61,17 +62,20 @@ extension NATSClient {
         let writeBuffer = components.writeBuffer
         let failure: NATSError? = withUTF8Bytes(of: subject) { subjectBytes in
             guard Subject.isValidPublish(bytes: subjectBytes) else {
-                return NATSError(.invalidSubject, "\(subject.debugDescription) is not a valid publish subject")
+                return NATSError(
+                    .invalidSubject, "\(subject.debugDescription) is not a valid publish subject")
             }
             return withOptionalUTF8Bytes(of: replyTo) { replyBytes in
                 if let replyBytes, !Subject.isValidPublish(bytes: replyBytes) {
-                    return NATSError(.invalidSubject, "\(replyTo.debugDescription) is not a valid reply subject")
+                    return NATSError(
+                        .invalidSubject, "\(replyTo.debugDescription) is not a valid reply subject")
                 }
                 return headerBlock.withOptionalBytes { headerBytes -> NATSError? in
                     do throws(NATSError) {
                         try writeBuffer.append(messages: 1, payloadBytes: payload.count, writeNow: writeNow) {
                             ClientOperation.appendPublish(
-                                into: $0, subject: subjectBytes, replyTo: replyBytes, headerBlock: headerBytes,
+                                into: $0, subject: subjectBytes, replyTo: replyBytes,
+                                headerBlock: headerBytes,
                                 payload: payload)
                         }
                         return nil
@@ -87,7 +91,8 @@ extension NATSClient {
     private func checkPayloadSize(_ size: Int) throws(NATSError) {
         let limit = currentMaxPayload
         guard size <= limit else {
-            throw NATSError(.maxPayloadExceeded, "message of \(size) bytes exceeds the server's max_payload of \(limit)")
+            throw NATSError(
+                .maxPayloadExceeded, "message of \(size) bytes exceeds the server's max_payload of \(limit)")
         }
     }
 
@@ -95,7 +100,8 @@ extension NATSClient {
     /// round trip). Throws `timeout` after `timeout`.
     public func flush(timeout: Duration = .seconds(10)) async throws {
         try await withDeadline(timeout, what: "flush") { [components] in
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<Void, any Error>) in
                 do {
                     try components.writeBuffer.append { out in
                         out.append(contentsOf: ClientOperation.ping)

@@ -11,10 +11,12 @@ extension NATSClient {
         let mux = components.mux
         try mux.ensureSubscribed { () throws(NATSError) in
             let registry = components.registry
-            let sid = registry.add(subject: mux.subscriptionSubject, queue: nil, sink: .handler { mux.deliver($0) })
+            let sid = registry.add(
+                subject: mux.subscriptionSubject, queue: nil, sink: .handler { mux.deliver($0) })
             do throws(NATSError) {
                 try components.writeBuffer.append { out in
-                    ClientOperation.appendSubscribe(into: out, subject: mux.subscriptionSubject, queue: nil, sid: sid)
+                    ClientOperation.appendSubscribe(
+                        into: out, subject: mux.subscriptionSubject, queue: nil, sid: sid)
                 }
             } catch {
                 registry.remove(sid)
@@ -24,13 +26,15 @@ extension NATSClient {
         let (token, replyTo) = mux.reserveToken()
         let deadline = Deadline.after(timeout)
         return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<NATSMessage, any Error>) in
+            try await withCheckedThrowingContinuation {
+                (continuation: CheckedContinuation<NATSMessage, any Error>) in
                 let wake = mux.register(token, deadline: deadline, continuation: continuation)
                 do throws(NATSError) {
                     // Written from this thread when the I/O thread is idle: one wake-up less.
                     try payload.withUnsafeBytes { raw in
                         Result { () throws(NATSError) in
-                            try publish(bytes: raw, to: subject, replyTo: replyTo, headers: headers, writeNow: true)
+                            try publish(
+                                bytes: raw, to: subject, replyTo: replyTo, headers: headers, writeNow: true)
                         }
                     }.get()
                 } catch {

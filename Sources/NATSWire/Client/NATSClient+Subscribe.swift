@@ -9,7 +9,8 @@ extension NATSClient {
     ) throws(NATSError) -> NATSSubscription {
         let messageQueue = MessageQueue(limits: pendingLimits ?? options.pendingLimits)
         let sid = try addSubscription(subject: subject, queue: queue, sink: .queue(messageQueue))
-        return NATSSubscription(client: self, sid: sid, subject: subject, queue: queue, messages: messageQueue)
+        return NATSSubscription(
+            client: self, sid: sid, subject: subject, queue: queue, messages: messageQueue)
     }
 
     /// Subscribes with a handler called on the connection's I/O thread for each message:
@@ -23,7 +24,9 @@ extension NATSClient {
         return NATSSubscriptionHandle(client: self, sid: sid, subject: subject, queue: queue)
     }
 
-    private func addSubscription(subject: String, queue: String?, sink: SubscriptionSink) throws(NATSError) -> UInt64 {
+    private func addSubscription(subject: String, queue: String?, sink: SubscriptionSink) throws(NATSError)
+        -> UInt64
+    {
         try Subject.validateSubscribe(subject)
         if let queue, !Subject.isValidQueueGroup(queue) {
             throw NATSError(.invalidSubject, "\(queue.debugDescription) is not a valid queue group")

@@ -34,7 +34,9 @@ public final class NATSClient: Sendable {
     private init(options: NATSOptions) throws(NATSError) {
         guard !options.servers.isEmpty else { throw NATSError(.invalidArgument, "no server URL given") }
         guard Subject.isValidPublish(options.inboxPrefix) else {
-            throw NATSError(.invalidArgument, "inbox prefix \(options.inboxPrefix.debugDescription) is not a valid subject")
+            throw NATSError(
+                .invalidArgument,
+                "inbox prefix \(options.inboxPrefix.debugDescription) is not a valid subject")
         }
         self.options = options
         var addresses: [ServerAddress] = []

@@ -65,7 +65,9 @@ public struct NATSError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether the server closes the connection after sending this `-ERR` (protocol notes).
     static func serverClosesConnection(after text: String) -> Bool {
         let lower = text.lowercased()
-        return !(lower.hasPrefix("permissions violation") || lower.hasPrefix("invalid subject")
-            || lower.hasPrefix("invalid publish subject") || lower.hasPrefix("maximum subscriptions exceeded"))
+        return
+            !(lower.hasPrefix("permissions violation") || lower.hasPrefix("invalid subject")
+            || lower.hasPrefix("invalid publish subject")
+            || lower.hasPrefix("maximum subscriptions exceeded"))
     }
 }

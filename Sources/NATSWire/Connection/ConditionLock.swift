@@ -56,7 +56,8 @@ final class ConditionLock<Value>: @unchecked Sendable {
         if shouldWait(value.pointee) {
             let deadline = Deadline.after(timeout)
             var ts = timespec(
-                tv_sec: Int(deadline.nanoseconds / 1_000_000_000), tv_nsec: Int(deadline.nanoseconds % 1_000_000_000))
+                tv_sec: Int(deadline.nanoseconds / 1_000_000_000),
+                tv_nsec: Int(deadline.nanoseconds % 1_000_000_000))
             while shouldWait(value.pointee) {
                 if pthread_cond_timedwait(condition, mutex, &ts) == ETIMEDOUT {
                     timedOut = true

@@ -1,7 +1,8 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Synchronization
 
 /// What the I/O loop shares with the client: all thread-safe.
 final class ConnectionComponents: Sendable {
@@ -56,8 +57,6 @@ final class ConnectionLoop {
 
     private var outgoing = ByteBuffer()
     private var outgoingOffset = 0
-    /// The last `-ERR` that announced a close: the reason given when the socket then ends.
-    private var closingError: NATSError?
 
     init(
         transport: any Transport, parser: ProtocolParser, components: ConnectionComponents,
@@ -172,7 +171,7 @@ final class ConnectionLoop {
             case .wouldBlock:
                 return
             case .endOfStream:
-                throw closingError ?? NATSError(.connectionClosed, "the server closed the connection")
+                throw NATSError(.connectionClosed, "the server closed the connection")
             }
         }
     }
@@ -209,11 +208,9 @@ final class ConnectionLoop {
                 onInfo(info)
             case .error(let text):
                 let error = NATSError.fromServer(text)
-                if NATSError.serverClosesConnection(after: text) {
-                    closingError = error
-                } else {
-                    onServerError(error)
-                }
+                // The server closes the connection after such an error; do not wait for it.
+                if NATSError.serverClosesConnection(after: text) { throw error }
+                onServerError(error)
             }
         }
     }

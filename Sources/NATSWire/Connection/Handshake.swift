@@ -30,7 +30,8 @@ struct Handshake {
             throw NATSError(.connectionFailed, "\(address): server did not start with INFO")
         }
         if info.tlsRequired || address.wantsTLS {
-            throw NATSError(.tls, "\(address): the server requires TLS, which this connection is not set up for")
+            throw NATSError(
+                .tls, "\(address): the server requires TLS, which this connection is not set up for")
         }
         if !options.echo && info.proto < 1 {
             throw NATSError(.invalidArgument, "echo off needs a server that speaks protocol 1")
@@ -90,7 +91,8 @@ struct Handshake {
             switch outcome {
             case .bytes: continue
             case .endOfStream:
-                throw NATSError(.connectionFailed, "\(address): server closed the connection during the handshake")
+                throw NATSError(
+                    .connectionFailed, "\(address): server closed the connection during the handshake")
             case .wouldBlock:
                 guard try TransportWait.readable(transport, deadline: deadline) else {
                     throw NATSError(.connectionFailed, "\(address): handshake timed out")

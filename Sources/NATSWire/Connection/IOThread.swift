@@ -1,4 +1,5 @@
 import CNATSWire
+
 #if canImport(Glibc)
     import Glibc
 #endif

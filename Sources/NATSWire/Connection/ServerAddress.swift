@@ -27,7 +27,9 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
             switch scheme {
             case "nats": wantsTLS = false
             case "tls": wantsTLS = true
-            default: throw NATSError(.invalidArgument, "unsupported URL scheme \(scheme.debugDescription) in \(url)")
+            default:
+                throw NATSError(
+                    .invalidArgument, "unsupported URL scheme \(scheme.debugDescription) in \(url)")
             }
             rest = rest[schemeEnd.upperBound...]
         }
@@ -49,7 +51,9 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
             }
             host = String(rest[rest.index(after: rest.startIndex)..<close])
             let after = rest[rest.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
+            if after.hasPrefix(":") {
+                portText = after.dropFirst()
+            } else if !after.isEmpty {
                 throw NATSError(.invalidArgument, "unexpected text after the address in \(url)")
             }
         } else if let colon = rest.lastIndex(of: ":"), rest.firstIndex(of: ":") == colon {

@@ -53,7 +53,8 @@ final class WriteBuffer: Sendable {
         enum After { case nothing, wake, write(ByteBuffer, any Transport) }
         let after = try state.withLock(
             waitingWhile: { s in
-                s.pending.count >= limit && s.failure == nil && IOThread.current != self.ioThread.load(ordering: .relaxed)
+                s.pending.count >= limit && s.failure == nil
+                    && IOThread.current != self.ioThread.load(ordering: .relaxed)
             },
             timeout: waitTimeout
         ) { (s, timedOut) throws(NATSError) -> After in

@@ -65,7 +65,8 @@ enum ClientOperation {
         var index = digits
         repeat {
             index -= 1
-            destination.storeBytes(of: .zero &+ UInt8(truncatingIfNeeded: n % 10), toByteOffset: index, as: UInt8.self)
+            destination.storeBytes(
+                of: .zero &+ UInt8(truncatingIfNeeded: n % 10), toByteOffset: index, as: UInt8.self)
             n /= 10
         } while n > 0
         return digits

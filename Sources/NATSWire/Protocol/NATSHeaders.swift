@@ -156,7 +156,9 @@ extension NATSHeaders {
         guard !name.isEmpty,
             name.utf8.allSatisfy({ $0 > .space && $0 < 127 && $0 != .colon })
         else {
-            throw NATSError(.invalidHeader, "header name \(name.debugDescription) is empty or has a space, colon or control character")
+            throw NATSError(
+                .invalidHeader,
+                "header name \(name.debugDescription) is empty or has a space, colon or control character")
         }
     }
 

@@ -165,15 +165,19 @@ final class ProtocolParser {
 
     /// Parses one control line; a MSG/HMSG line gives the header of a message whose payload
     /// follows.
-    private static func parseLine(_ line: UnsafeRawBufferPointer, maxPayload: Int) throws(ProtocolViolation) -> ParsedLine {
+    private static func parseLine(_ line: UnsafeRawBufferPointer, maxPayload: Int) throws(ProtocolViolation)
+        -> ParsedLine
+    {
         var tokens = TokenList()
         tokens.split(line)
         guard tokens.count > 0 else { throw ProtocolViolation("empty control line") }
         switch Opcode(line[tokens.range(0)]) {
         case .msg:
-            return .messageHeader(try MessageHeaderLine(line, tokens: tokens, hasHeaders: false, limit: maxPayload))
+            return .messageHeader(
+                try MessageHeaderLine(line, tokens: tokens, hasHeaders: false, limit: maxPayload))
         case .hmsg:
-            return .messageHeader(try MessageHeaderLine(line, tokens: tokens, hasHeaders: true, limit: maxPayload))
+            return .messageHeader(
+                try MessageHeaderLine(line, tokens: tokens, hasHeaders: true, limit: maxPayload))
         case .ping:
             try expectNoArguments(tokens, "PING")
             return .operation(.ping)
@@ -274,7 +278,9 @@ private struct MessageHeaderLine {
     var headerSize: Int
     var totalSize: Int
 
-    init(_ line: UnsafeRawBufferPointer, tokens: TokenList, hasHeaders: Bool, limit: Int) throws(ProtocolViolation) {
+    init(_ line: UnsafeRawBufferPointer, tokens: TokenList, hasHeaders: Bool, limit: Int)
+        throws(ProtocolViolation)
+    {
         let sizes = hasHeaders ? 2 : 1
         let op = hasHeaders ? "HMSG" : "MSG"
         guard tokens.count == 3 + sizes || tokens.count == 4 + sizes else {

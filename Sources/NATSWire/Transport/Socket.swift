@@ -45,7 +45,9 @@ final class TCPSocket: Transport, @unchecked Sendable {
     }
 
     private static func connect(address: addrinfo, deadline: Deadline) throws(NATSError) -> TCPSocket {
-        let fd = socket(address.ai_family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            address.ai_family,
+            Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw NATSError(.connectionFailed, "socket(): \(errnoText())") }
         let socket = TCPSocket(fileDescriptor: fd)
         var one: Int32 = 1
