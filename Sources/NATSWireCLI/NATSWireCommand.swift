@@ -11,7 +11,7 @@
         }
 
         /// `natswire --server URL pub ...` is the documented form; ArgumentParser wants
-        /// options after the subcommand that declares them, so move `--server` there.
+        /// options after the subcommand that declares them, so move `--server` to the end.
         static func globalOptionsMovedAfterSubcommand(_ arguments: [String]) -> [String] {
             var global: [String] = []
             var rest = arguments[...]
@@ -23,8 +23,9 @@
                     rest = rest.dropFirst()
                 }
             }
-            guard !global.isEmpty, let subcommand = rest.first else { return arguments }
-            return [subcommand] + global + rest.dropFirst()
+            guard !global.isEmpty, !rest.isEmpty else { return arguments }
+            // After everything, so it reaches nested subcommands (`micro stats NAME`) too.
+            return Array(rest) + global
         }
     }
 
@@ -32,7 +33,7 @@
         static let configuration = CommandConfiguration(
             commandName: "natswire",
             abstract: "A NATS command-line client built on NATSWire.",
-            subcommands: [Publish.self, Subscribe.self, Request.self, Reply.self, Bench.self])
+            subcommands: [Publish.self, Subscribe.self, Request.self, Reply.self, Bench.self, Micro.self])
     }
 
     /// `--server`, shared by the commands that talk to one server.

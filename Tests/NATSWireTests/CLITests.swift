@@ -1,4 +1,5 @@
 import Foundation
+import NATSWire
 import TestHarness
 import Testing
 
@@ -106,6 +107,31 @@ struct CLITests {
                 #expect(fields["p50_us"]?.split(separator: ".").last?.count == 1)
                 #expect(Double(fields["p99_us"] ?? "") ?? 0 >= Double(fields["p50_us"] ?? "") ?? 0)
             }
+        }
+    }
+
+    @Test func microCommandsSeeAService() async throws {
+        try await withNATSServer { server in
+            let nats = try await NATSClient.connect(url: server.url)
+            let service = try nats.addService(
+                ServiceConfig(name: "clisvc", version: "2.0.0", description: "for the CLI"))
+            try service.addEndpoint("hello", subject: "clisvc.hello") { _ in ServiceReply("hi") }
+            try await nats.flush()
+            let (lsStatus, ls) = try natswire(["micro", "ls", "--server", server.url])
+            #expect(lsStatus == 0)
+            #expect(
+                ls.contains("clisvc") && ls.contains("2.0.0") && ls.contains(service.id)
+                    && ls.contains("for the CLI"))
+            let (_, stats) = try natswire(["--server", server.url, "micro", "stats", "clisvc"])
+            #expect(stats.contains("io.nats.micro.v1.stats_response") && stats.contains("clisvc.hello"))
+            let (_, info) = try natswire(["micro", "info", "clisvc", "--server", server.url])
+            #expect(info.contains("io.nats.micro.v1.info_response"))
+            let (pingStatus, ping) = try natswire(["micro", "ping", "--server", server.url])
+            #expect(pingStatus == 0 && ping.contains("1 answered"))
+            let (missingStatus, _) = try natswire(["micro", "info", "nosuch", "--server", server.url])
+            #expect(missingStatus != 0)
+            await service.stop()
+            await nats.close()
         }
     }
 

@@ -1,0 +1,240 @@
+import Foundation
+import NATSWire
+import Synchronization
+import TestHarness
+import Testing
+
+/// Validates JSON documents against the NATS micro v1 schemas with Python's `jsonschema`.
+func validateAgainstMicroSchema(_ documents: [(schema: String, json: [UInt8])]) throws -> String {
+    let schemas = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("shared/nats-micro-schemas")
+    guard FileManager.default.fileExists(atPath: schemas.appendingPathComponent("ping_response.json").path)
+    else {
+        throw HarnessError("schemas not found at \(schemas.path)")
+    }
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+        "micro-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    var pairs: [String] = []
+    for (index, document) in documents.enumerated() {
+        let file = directory.appendingPathComponent("\(index).json")
+        try Data(document.json).write(to: file)
+        pairs.append("\(schemas.appendingPathComponent(document.schema).path)=\(file.path)")
+    }
+    let script = """
+        import json, sys, jsonschema
+        errors = []
+        for pair in sys.argv[1:]:
+            schema_path, doc_path = pair.split("=", 1)
+            schema = json.load(open(schema_path)); doc = json.load(open(doc_path))
+            validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+            errors += [f"{schema_path.rsplit('/',1)[-1]}: {e.message}" for e in validator.iter_errors(doc)]
+        print("\\n".join(errors) if errors else "valid")
+        """
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", script] + pairs
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    process.waitUntilExit()
+    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+}
+
+/// Sends a request and gathers every reply that arrives within `window`.
+func gather(_ nats: NATSClient, _ subject: String, window: Duration = .milliseconds(300)) async throws
+    -> [NATSMessage]
+{
+    let inbox = "_INBOX.gather.\(NUID.generate())"
+    let replies = try nats.subscribe(to: inbox)
+    try nats.publish([UInt8](), to: subject, replyTo: inbox)
+    try await nats.flush()
+    try await Task.sleep(for: window)
+    try replies.unsubscribe()
+    var out: [NATSMessage] = []
+    // A 503 status is the server saying nobody listens, not a reply.
+    for try await reply in replies where reply.status != 503 { out.append(reply) }
+    return out
+}
+
+@Suite("Services API (ADR-32) against a live server")
+struct ServiceTests {
+    static func echoService(_ nats: NATSClient, name: String = "echo") throws -> NATSService {
+        let service = try nats.addService(
+            ServiceConfig(
+                name: name, version: "1.2.3-beta.1", description: "echoes", metadata: ["team": "core"]))
+        try service.addEndpoint("say", subject: "\(name).say", metadata: ["kind": "echo"]) { request in
+            ServiceReply(request.payload)
+        }
+        try service.addEndpoint("fail", subject: "\(name).fail") { request in
+            if request.payload.isEmpty { throw ServiceError(code: 400, message: "payload required") }
+            throw CancellationError()  // not a ServiceError: becomes a 500
+        }
+        return service
+    }
+
+    @Test func discoveryRepliesValidateAgainstTheSchemas() async throws {
+        try await withNATSServer { server in
+            let nats = try await connect(server.url)
+            let service = try Self.echoService(nats)
+            try await nats.flush()
+            _ = try await nats.request("hi", to: "echo.say")
+            let failed = try await nats.request([UInt8](), to: "echo.fail")
+            #expect(ServiceError(reply: failed)?.code == 400)
+
+            let client = try await connect(server.url)
+            let ping = try await client.request([UInt8](), to: "$SRV.PING.echo")
+            let info = try await client.request([UInt8](), to: "$SRV.INFO.echo.\(service.id)")
+            let stats = try await client.request([UInt8](), to: "$SRV.STATS")
+            let verdict = try validateAgainstMicroSchema([
+                ("ping_response.json", ping.payload), ("info_response.json", info.payload),
+                ("stats_response.json", stats.payload),
+            ])
+            #expect(verdict == "valid")
+
+            let infoJSON = try JSONSerialization.jsonObject(with: Data(info.payload)) as? [String: Any]
+            let endpoints = infoJSON?["endpoints"] as? [[String: Any]]
+            #expect(endpoints?.count == 2)
+            #expect(endpoints?.first?["queue_group"] as? String == "q")
+            #expect(infoJSON?["id"] as? String == service.id)
+            let statsJSON = try JSONSerialization.jsonObject(with: Data(stats.payload)) as? [String: Any]
+            let endpointStats = (statsJSON?["endpoints"] as? [[String: Any]]) ?? []
+            let fail = endpointStats.first { $0["name"] as? String == "fail" }
+            #expect(fail?["num_requests"] as? Int == 1)
+            #expect(fail?["num_errors"] as? Int == 1)
+            #expect((fail?["last_error"] as? String)?.contains("payload required") == true)
+            let say = endpointStats.first { $0["name"] as? String == "say" }
+            #expect(say?["last_error"] as? String == "")
+            #expect((statsJSON?["started"] as? String)?.hasSuffix("Z") == true)
+            await service.stop()
+            await client.close()
+            await nats.close()
+        }
+    }
+
+    @Test func errorRepliesCarryHeadersAndJSON() async throws {
+        try await withNATSServer { server in
+            let nats = try await connect(server.url)
+            let service = try Self.echoService(nats)
+            try await nats.flush()
+            let bad = try await nats.request([UInt8](), to: "echo.fail")
+            #expect(bad.headers?["Nats-Service-Error"] == "payload required")
+            #expect(bad.headers?["Nats-Service-Error-Code"] == "400")
+            let body = try JSONSerialization.jsonObject(with: Data(bad.payload)) as? [String: Any]
+            #expect(body?["code"] as? Int == 400 && body?["message"] as? String == "payload required")
+            let crashed = try await nats.request("x", to: "echo.fail")
+            #expect(crashed.headers?["Nats-Service-Error-Code"] == "500")
+            #expect(crashed.headers?["Nats-Service-Error"] == "internal error")
+            #expect(service.endpointStatistics["fail"]?.errors == 2)
+            await service.stop()
+            await nats.close()
+        }
+    }
+
+    @Test func everyDiscoverySubjectFormAnswers() async throws {
+        try await withNATSServer { server in
+            let nats = try await connect(server.url)
+            let a = try Self.echoService(nats, name: "alpha")
+            let b = try Self.echoService(nats, name: "beta")
+            try await nats.flush()
+            #expect(try await gather(nats, "$SRV.PING").count == 2)
+            #expect(try await gather(nats, "$SRV.INFO.alpha").count == 1)
+            #expect(try await gather(nats, "$SRV.STATS.beta.\(b.id)").count == 1)
+            #expect(try await gather(nats, "$SRV.PING.beta.\(a.id)").isEmpty)
+            await a.stop()
+            await b.stop()
+            await nats.close()
+        }
+    }
+
+    @Test func instancesShareRequestsThroughTheQueueGroup() async throws {
+        try await withNATSServer { server in
+            let one = try await connect(server.url)
+            let two = try await connect(server.url)
+            let first = try Self.echoService(one)
+            let second = try Self.echoService(two)
+            try await one.flush()
+            try await two.flush()
+            let caller = try await connect(server.url)
+            for i in 0..<200 { _ = try await caller.request("\(i)", to: "echo.say") }
+            let a = first.endpointStatistics["say"]?.requests ?? 0
+            let b = second.endpointStatistics["say"]?.requests ?? 0
+            #expect(a + b == 200)
+            #expect(a > 0 && b > 0)
+            await first.stop()
+            await second.stop()
+            for client in [one, two, caller] { await client.close() }
+        }
+    }
+
+    @Test func requestsRunConcurrently() async throws {
+        try await withNATSServer { server in
+            let nats = try await connect(server.url)
+            let service = try nats.addService(ServiceConfig(name: "sleepy", version: "1.0.0"))
+            try service.addEndpoint("nap", subject: "sleepy.nap") { _ in
+                try await Task.sleep(for: .milliseconds(200))
+                return ServiceReply("done")
+            }
+            try await nats.flush()
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<50 {
+                    group.addTask { _ = try await nats.request("z", to: "sleepy.nap", timeout: .seconds(5)) }
+                }
+                try await group.waitForAll()
+            }
+            // Sequentially that would be 10 s.
+            #expect(ContinuousClock.now - start < .seconds(2))
+            await service.stop()
+            await nats.close()
+        }
+    }
+
+    @Test func stopDrainsInFlightRequests() async throws {
+        try await withNATSServer { server in
+            let nats = try await connect(server.url)
+            let service = try nats.addService(ServiceConfig(name: "slow", version: "1.0.0"))
+            try service.addEndpoint("work", subject: "slow.work") { _ in
+                try await Task.sleep(for: .milliseconds(300))
+                return ServiceReply("finished")
+            }
+            try await nats.flush()
+            let caller = try await connect(server.url)
+            let inFlight = Task { try await caller.request("x", to: "slow.work", timeout: .seconds(5)) }
+            try await Task.sleep(for: .milliseconds(100))
+            await service.stop()
+            #expect(try await inFlight.value.string == "finished")
+            do {
+                _ = try await caller.request("x", to: "slow.work", timeout: .seconds(1))
+                Issue.record("a stopped service answered")
+            } catch let error as NATSError {
+                #expect(error.kind == .noResponders)
+            }
+            #expect(try await gather(caller, "$SRV.PING.slow").isEmpty)
+            await caller.close()
+            await nats.close()
+        }
+    }
+
+    @Test func configurationIsValidated() async throws {
+        try await withNATSServer { server in
+            let nats = try await connect(server.url)
+            #expect(throws: NATSError.self) {
+                try nats.addService(ServiceConfig(name: "bad name", version: "1.0.0"))
+            }
+            #expect(throws: NATSError.self) { try nats.addService(ServiceConfig(name: "ok", version: "1.0")) }
+            #expect(throws: NATSError.self) {
+                try nats.addService(ServiceConfig(name: "ok", version: "01.0.0"))
+            }
+            let service = try nats.addService(
+                ServiceConfig(name: "ok", version: "1.0.0+build.5", queueGroup: nil))
+            #expect(throws: NATSError.self) { try service.addEndpoint("bad.name") { _ in .none } }
+            await service.stop()
+            await nats.close()
+        }
+    }
+}
