@@ -15,4 +15,6 @@ if ((${#missing[@]})); then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# The services API tests validate replies against JSON Schemas with Python's jsonschema.
+python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema rfc3339-validator
 command -v swift >/dev/null || { echo "swift is not on PATH (expected the 6.3 toolchain at /opt/swift)" >&2; exit 1; }

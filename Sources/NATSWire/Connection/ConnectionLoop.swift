@@ -158,14 +158,7 @@ final class ConnectionLoop {
     /// Reads until the socket has nothing more (bounded, so writes get their turn).
     private func readAvailable() throws(NATSError) {
         for _ in 0..<16 {
-            var outcome = ReadOutcome.wouldBlock
-            let transport = self.transport
-            _ = try parser.withWritableTail { (buffer) throws(NATSError) -> Int in
-                outcome = try transport.read(into: buffer)
-                if case .bytes(let n) = outcome { return n }
-                return 0
-            }
-            switch outcome {
+            switch try parser.read(from: transport) {
             case .bytes:
                 try processBufferedOperations()
             case .wouldBlock:

@@ -82,13 +82,7 @@ struct Handshake {
             } catch {
                 throw NATSError(.protocolViolation, "\(address): \(error.reason)")
             }
-            var outcome = ReadOutcome.wouldBlock
-            _ = try parser.withWritableTail { (buffer) throws(NATSError) -> Int in
-                outcome = try transport.read(into: buffer)
-                if case .bytes(let n) = outcome { return n }
-                return 0
-            }
-            switch outcome {
+            switch try parser.read(from: transport) {
             case .bytes: continue
             case .endOfStream:
                 throw NATSError(

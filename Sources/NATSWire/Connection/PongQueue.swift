@@ -9,8 +9,7 @@ final class PongQueue: Sendable {
     }
 
     private struct State {
-        var waiters: [Waiter] = []
-        var head = 0
+        var waiters = FIFO<Waiter>()
         var failure: NATSError?
     }
 
@@ -29,23 +28,14 @@ final class PongQueue: Sendable {
 
     /// A PONG arrived: releases the oldest waiter.
     func pong() {
-        let waiter = state.withLock { s -> Waiter? in
-            guard s.head < s.waiters.count else { return nil }
-            let waiter = s.waiters[s.head]
-            s.head += 1
-            if s.head == s.waiters.count {
-                s.waiters.removeAll(keepingCapacity: true)
-                s.head = 0
-            }
-            return waiter
-        }
+        let waiter = state.withLock { $0.waiters.popFirst() }
         if case .flush(let continuation) = waiter { continuation.resume() }
     }
 
     /// Keepalive PINGs sent and not answered yet.
     var outstandingKeepalives: Int {
         state.withLock { s in
-            s.waiters[s.head...].reduce(0) { count, waiter in
+            s.waiters.elements.reduce(0) { count, waiter in
                 if case .keepalive = waiter { return count + 1 }
                 return count
             }
@@ -56,11 +46,7 @@ final class PongQueue: Sendable {
     func fail(_ error: NATSError) {
         let waiters = state.withLock { s -> ArraySlice<Waiter> in
             if s.failure == nil { s.failure = error }
-            defer {
-                s.waiters.removeAll()
-                s.head = 0
-            }
-            return s.waiters[s.head...]
+            return s.waiters.removeAll()
         }
         for case .flush(let continuation) in waiters { continuation.resume(throwing: error) }
     }
@@ -68,13 +54,7 @@ final class PongQueue: Sendable {
     /// Forgets in-flight PINGs of a connection that is gone, failing flushes with `error`,
     /// but keeps accepting new ones (used across reconnects).
     func reset(failing error: NATSError) {
-        let waiters = state.withLock { s -> ArraySlice<Waiter> in
-            defer {
-                s.waiters.removeAll()
-                s.head = 0
-            }
-            return s.waiters[s.head...]
-        }
+        let waiters = state.withLock { $0.waiters.removeAll() }
         for case .flush(let continuation) in waiters { continuation.resume(throwing: error) }
     }
 }

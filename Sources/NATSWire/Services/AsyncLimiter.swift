@@ -5,8 +5,7 @@ import Synchronization
 final class AsyncLimiter: Sendable {
     private struct State {
         var available: Int
-        var waiters: [CheckedContinuation<Void, Never>] = []
-        var head = 0
+        var waiters = FIFO<CheckedContinuation<Void, Never>>()
     }
 
     private let state: Mutex<State>
@@ -37,15 +36,9 @@ final class AsyncLimiter: Sendable {
 
     func release() {
         let next = state.withLock { s -> CheckedContinuation<Void, Never>? in
-            guard s.head < s.waiters.count else {
+            guard let waiter = s.waiters.popFirst() else {
                 s.available += 1
                 return nil
-            }
-            let waiter = s.waiters[s.head]
-            s.head += 1
-            if s.head == s.waiters.count {
-                s.waiters.removeAll(keepingCapacity: true)
-                s.head = 0
             }
             return waiter
         }
