@@ -13,16 +13,21 @@ let package = Package(
     products: [
         .library(name: "NATSWire", targets: ["NATSWire"]),
         .executable(name: "natswire", targets: ["NATSWireCLI"]),
+        .executable(name: "AuthService", targets: ["AuthService"]),
     ],
     traits: [
-        .trait(
-            name: "Server", description: "The CLI, the services and the gateway, with their dependencies."),
+        .trait(name: "Server", description: "The CLI, the services and the gateway, with their dependencies."),
         .default(enabledTraits: ["Server"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
     ],
     targets: [
+        // MARK: The client
         .target(name: "CNATSWire"),
         .target(
             name: "NATSWire",
@@ -36,6 +41,34 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser", condition: server),
             ]
         ),
+
+        // MARK: Stores over C libraries
+        .systemLibrary(
+            name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
+        .target(name: "StoreSupport"),
+        .target(name: "MongoStore", dependencies: ["CMongoc", "StoreSupport"]),
+
+        // MARK: The service runtime and the services
+        .target(name: "Contracts"),
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "NATSWire", "Contracts",
+                .product(name: "Logging", package: "swift-log", condition: server),
+            ]
+        ),
+        .executableTarget(
+            name: "AuthService",
+            dependencies: [
+                "ServiceRuntime", "Contracts", "MongoStore", "StoreSupport",
+                .product(name: "JWTKit", package: "jwt-kit", condition: server),
+                .product(name: "HummingbirdBcrypt", package: "hummingbird-auth", condition: server),
+                .product(name: "Crypto", package: "swift-crypto", condition: server),
+                .product(name: "Logging", package: "swift-log", condition: server),
+            ]
+        ),
+
+        // MARK: Tests
         .target(
             name: "TestHarness",
             dependencies: ["NATSWire"],
@@ -44,6 +77,13 @@ let package = Package(
         .testTarget(
             name: "NATSWireTests",
             dependencies: ["NATSWire", "TestHarness"]
+        ),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "NATSWire", "TestHarness", "ServiceRuntime", "Contracts", "MongoStore", "StoreSupport",
+                .product(name: "JWTKit", package: "jwt-kit", condition: server),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

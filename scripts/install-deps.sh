@@ -3,7 +3,7 @@
 # quiet when everything is there already; run as root (CI and these machines are).
 set -euo pipefail
 
-packages=(nats-server libssl-dev openssl)
+packages=(nats-server libssl-dev openssl libmongoc-dev libbson-dev pkg-config)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -17,4 +17,14 @@ if ((${#missing[@]})); then
 fi
 # The services API tests validate replies against JSON Schemas with Python's jsonschema.
 python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema rfc3339-validator
+# The document store for the auth service (SecantusDB, MongoDB wire protocol) lives in a
+# venv inside the project's ignored state folder.
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+VENV="$ROOT/.state/venv"
+if [ ! -x "$VENV/bin/secantusd-py" ]; then
+    echo "installing secantusdb into $VENV" >&2
+    mkdir -p "$ROOT/.state"
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install -q secantusdb==0.7.0b3
+fi
 command -v swift >/dev/null || { echo "swift is not on PATH (expected the 6.3 toolchain at /opt/swift)" >&2; exit 1; }

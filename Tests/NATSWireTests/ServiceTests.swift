@@ -4,47 +4,6 @@ import Synchronization
 import TestHarness
 import Testing
 
-/// Validates JSON documents against the NATS micro v1 schemas with Python's `jsonschema`.
-func validateAgainstMicroSchema(_ documents: [(schema: String, json: [UInt8])]) throws -> String {
-    let schemas = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("shared/nats-micro-schemas")
-    guard FileManager.default.fileExists(atPath: schemas.appendingPathComponent("ping_response.json").path)
-    else {
-        throw HarnessError("schemas not found at \(schemas.path)")
-    }
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
-        "micro-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: directory) }
-    var pairs: [String] = []
-    for (index, document) in documents.enumerated() {
-        let file = directory.appendingPathComponent("\(index).json")
-        try Data(document.json).write(to: file)
-        pairs.append("\(schemas.appendingPathComponent(document.schema).path)=\(file.path)")
-    }
-    let script = """
-        import json, sys, jsonschema
-        errors = []
-        for pair in sys.argv[1:]:
-            schema_path, doc_path = pair.split("=", 1)
-            schema = json.load(open(schema_path)); doc = json.load(open(doc_path))
-            validator = jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
-            errors += [f"{schema_path.rsplit('/',1)[-1]}: {e.message}" for e in validator.iter_errors(doc)]
-        print("\\n".join(errors) if errors else "valid")
-        """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + pairs
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    process.waitUntilExit()
-    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        .trimmingCharacters(in: .whitespacesAndNewlines)
-}
-
 /// Sends a request and gathers every reply that arrives within `window`.
 func gather(_ nats: NATSClient, _ subject: String, window: Duration = .milliseconds(300)) async throws
     -> [NATSMessage]

@@ -1,0 +1,129 @@
+import Contracts
+import Foundation
+import HummingbirdBcrypt
+import NATSWire
+import ServiceRuntime
+import StoreSupport
+
+/// The auth operations, between the NATS handlers and the repositories.
+struct AuthDomain: Sendable {
+    let users: UserRepository
+    let refreshTokens: RefreshTokenRepository
+    let throttle: LoginThrottle
+    let issuer: TokenIssuer
+    let settings: AuthSettings
+    /// bcrypt runs here: CPU-heavy, off the cooperative pool, never holding a lock.
+    let hashing: BlockingPool
+    /// Verified against when the email is unknown, so both paths cost one bcrypt.
+    let dummyHash: String
+
+    func register(_ request: RegisterUserRequest) async throws -> UserView {
+        let username = request.username.trimmingCharacters(in: .whitespaces)
+        let email = Self.normalize(request.email)
+        var errors = FieldErrors()
+        errors.check((3...32).contains(username.count), "username", "must be 3 to 32 characters")
+        errors.check(
+            username.allSatisfy { $0.isLetter || $0.isNumber || "_-. ".contains($0) }, "username",
+            "may contain letters, digits, spaces and _ - . only")
+        errors.check(Self.isValidEmail(email), "email", "is not a valid email address")
+        errors.check(request.password.count >= 8, "password", "must be at least 8 characters")
+        errors.check(request.password.utf8.count <= 72, "password", "must be at most 72 bytes")
+        try errors.throwIfAny()
+
+        let cost = UInt8(settings.bcryptCost)
+        let password = request.password
+        let hash = try await hashing.run { Bcrypt.hash(password, cost: cost) }
+        guard
+            let user = try await users.insert(
+                username: username, email: email, passwordHash: hash, roles: ["user"])
+        else {
+            throw ServiceError(code: 409, message: "email is already registered")
+        }
+        return Self.view(user)
+    }
+
+    func login(_ request: LoginRequest) async throws -> TokenPair {
+        let email = Self.normalize(request.email)
+        var errors = FieldErrors()
+        errors.check(!email.isEmpty, "email", "is required")
+        errors.check(!request.password.isEmpty, "password", "is required")
+        try errors.throwIfAny()
+        if try await throttle.lockedUntil(email) != nil {
+            throw ServiceError(code: 429, message: "too many failed logins for this email; try again later")
+        }
+        let user = try await users.find(email: email)
+        let password = request.password
+        let hash = user?.passwordHash ?? dummyHash
+        let matches = try await hashing.run { Bcrypt.verify(password, hash: hash) }
+        guard let user, matches else {
+            try await throttle.recordFailure(email)
+            throw ServiceError(code: 401, message: "invalid email or password")
+        }
+        try await throttle.recordSuccess(email)
+        return try await tokens(for: user, family: UUID().uuidString)
+    }
+
+    func refresh(_ request: RefreshRequest) async throws -> TokenPair {
+        guard !request.refresh_token.isEmpty, request.refresh_token.utf8.count < 512 else {
+            throw ServiceError(code: 400, message: "refresh_token: is required")
+        }
+        switch try await refreshTokens.consume(request.refresh_token) {
+        case .consumed(let userID, let family):
+            guard let user = try await users.find(id: userID) else {
+                throw ServiceError(code: 401, message: "invalid refresh token")
+            }
+            return try await tokens(for: user, family: family)
+        case .reused(let family):
+            try await refreshTokens.revoke(family: family)
+            throw ServiceError(
+                code: 401, message: "refresh token reuse detected; all sessions of this login are revoked")
+        case .invalid:
+            throw ServiceError(code: 401, message: "invalid refresh token")
+        }
+    }
+
+    func logout(_ request: LogoutRequest) async throws -> Acknowledgement {
+        switch try await refreshTokens.consume(request.refresh_token) {
+        case .consumed(_, let family), .reused(let family):
+            try await refreshTokens.revoke(family: family)
+            return Acknowledgement()
+        case .invalid:
+            throw ServiceError(code: 401, message: "invalid refresh token")
+        }
+    }
+
+    func me(_ request: MeRequest) async throws -> UserView {
+        guard let user = try await users.find(id: request.user_id) else {
+            throw ServiceError(code: 404, message: "user not found")
+        }
+        return Self.view(user)
+    }
+
+    private func tokens(for user: StoredUser, family: String) async throws -> TokenPair {
+        let access = try await issuer.accessToken(for: user)
+        let refresh = try await refreshTokens.issue(
+            userID: user.id, family: family, ttl: settings.refreshTokenTTL)
+        return TokenPair(access_token: access, refresh_token: refresh, expires_in: settings.accessTokenTTL)
+    }
+
+    static func view(_ user: StoredUser) -> UserView {
+        UserView(
+            id: user.id, username: user.username, email: user.email, roles: user.roles,
+            created_at: user.createdAt)
+    }
+
+    static func normalize(_ email: String) -> String {
+        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
+    /// A pragmatic check: one `@`, a non-empty local part, a dotted domain, no spaces.
+    static func isValidEmail(_ email: String) -> Bool {
+        guard email.utf8.count <= 254, !email.contains(where: { $0.isWhitespace }) else { return false }
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        return labels.count >= 2
+            && labels.allSatisfy { !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }
+            && labels.last.map { $0.count >= 2 && $0.allSatisfy(\.isLetter) } == true
+    }
+}

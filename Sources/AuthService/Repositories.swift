@@ -1,0 +1,206 @@
+import Crypto
+import Foundation
+import MongoStore
+
+/// A stored user.
+struct StoredUser: Sendable {
+    var id: String
+    var username: String
+    var email: String
+    var passwordHash: String
+    var roles: [String]
+    var createdAt: Date
+
+    init?(_ document: MongoDocument) {
+        guard let id = document["_id"]?.objectID, let username = document["username"]?.string,
+            let email = document["email"]?.string, let hash = document["password_hash"]?.string
+        else { return nil }
+        self.id = id
+        self.username = username
+        self.email = email
+        self.passwordHash = hash
+        self.roles = document["roles"]?.array?.compactMap(\.string) ?? []
+        self.createdAt = document["created_at"]?.date ?? Date(timeIntervalSince1970: 0)
+    }
+}
+
+/// Users in the `users` collection; email is unique (stored lowercase).
+struct UserRepository: Sendable {
+    let collection: MongoCollection
+
+    func prepare() async throws {
+        try await collection.createIndex(name: "email_unique", keys: ["email": .int(1)], unique: true)
+    }
+
+    /// Inserts a user; `nil` when the email is taken (the unique index decides, so two
+    /// concurrent registrations cannot both win).
+    func insert(username: String, email: String, passwordHash: String, roles: [String]) async throws
+        -> StoredUser?
+    {
+        let id = ObjectID.generate()
+        let now = Date()
+        let document: MongoDocument = [
+            "_id": .objectID(id), "username": .string(username), "email": .string(email),
+            "password_hash": .string(passwordHash), "roles": .array(roles.map(MongoValue.string)),
+            "created_at": .date(now),
+        ]
+        do {
+            try await collection.insertOne(document)
+        } catch let error as MongoError where error.kind == .duplicateKey {
+            return nil
+        }
+        return StoredUser(document)
+    }
+
+    func find(email: String) async throws -> StoredUser? {
+        try await collection.findOne(["email": .string(email)]).flatMap(StoredUser.init)
+    }
+
+    func find(id: String) async throws -> StoredUser? {
+        guard ObjectID.isValid(id) else { return nil }
+        return try await collection.findOne(["_id": .objectID(id)]).flatMap(StoredUser.init)
+    }
+}
+
+/// Refresh tokens, stored only as SHA-256 hashes. Each login starts a family; every refresh
+/// consumes its token and issues the next of the same family. Presenting a consumed token
+/// again means it was stolen or replayed: the whole family is revoked.
+struct RefreshTokenRepository: Sendable {
+    let collection: MongoCollection
+
+    enum Consumption: Sendable {
+        case consumed(userID: String, family: String)
+        case reused(family: String)
+        case invalid
+    }
+
+    func prepare() async throws {
+        try await collection.createIndex(name: "family", keys: ["family": .int(1)])
+    }
+
+    static func hash(_ token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// A new random token (256 bits, base64url) stored under `family`.
+    func issue(userID: String, family: String, ttl: Int) async throws -> String {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        var generator = SystemRandomNumberGenerator()
+        for i in bytes.indices { bytes[i] = generator.next() }
+        let token = Data(bytes).base64URLEncoded
+        let now = Date()
+        try await collection.insertOne([
+            "_id": .string(Self.hash(token)), "family": .string(family), "user_id": .string(userID),
+            "created_at": .date(now), "expires_at": .date(now.addingTimeInterval(TimeInterval(ttl))),
+            "used": .bool(false), "revoked": .bool(false),
+        ])
+        return token
+    }
+
+    /// Marks the token used, atomically: of two concurrent uses exactly one succeeds.
+    func consume(_ token: String) async throws -> Consumption {
+        let id = Self.hash(token)
+        let now = Date()
+        if let document = try await collection.findOneAndUpdate(
+            ["_id": .string(id), "used": .bool(false), "revoked": .bool(false)],
+            ["$set": .document(["used": .bool(true), "used_at": .date(now)])], returnNew: false)
+        {
+            guard let family = document["family"]?.string, let user = document["user_id"]?.string else {
+                return .invalid
+            }
+            if let expires = document["expires_at"]?.date, expires <= now { return .invalid }
+            return .consumed(userID: user, family: family)
+        }
+        // Not usable: a token we know (used or revoked) is a replay; anything else is junk.
+        if let known = try await collection.findOne(["_id": .string(id)]),
+            let family = known["family"]?.string
+        {
+            return .reused(family: family)
+        }
+        return .invalid
+    }
+
+    func revoke(family: String) async throws {
+        // updateOne in a loop keeps the store API small; families are short.
+        while try await collection.updateOne(
+            ["family": .string(family), "revoked": .bool(false)],
+            ["$set": .document(["revoked": .bool(true)])]) > 0
+        {}
+    }
+}
+
+/// Failed logins per email, stored so a restart does not reset them.
+struct LoginThrottle: Sendable {
+    let collection: MongoCollection
+    let maxFailures: Int
+    let lockout: TimeInterval
+
+    /// When the email may try again, if it is locked now.
+    func lockedUntil(_ email: String) async throws -> Date? {
+        guard let document = try await collection.findOne(["_id": .string(email)]),
+            let until = document["locked_until"]?.date, until > Date()
+        else { return nil }
+        return until
+    }
+
+    func recordFailure(_ email: String) async throws {
+        let updated = try await collection.findOneAndUpdate(
+            ["_id": .string(email)], ["$inc": .document(["failures": .int(1)])], upsert: true)
+        if let failures = updated?["failures"]?.int, failures >= Int64(maxFailures) {
+            try await collection.updateOne(
+                ["_id": .string(email)],
+                [
+                    "$set": .document([
+                        "locked_until": .date(Date().addingTimeInterval(lockout)), "failures": .int(0),
+                    ])
+                ])
+        }
+    }
+
+    func recordSuccess(_ email: String) async throws {
+        try await collection.deleteMany(["_id": .string(email)])
+    }
+}
+
+/// MongoDB ObjectIds, made here so the insert needs no round trip to learn the id.
+enum ObjectID {
+    private static let processRandom: [UInt8] = (0..<5).map { _ in UInt8.random(in: 0...255) }
+    private static let counter = Counter()
+
+    private final class Counter: @unchecked Sendable {
+        // @unchecked Sendable: `value` is only touched under `lock`.
+        private let lock = NSLock()
+        private var value = UInt32.random(in: 0...0xFF_FFFF)
+        func next() -> UInt32 {
+            lock.lock()
+            defer { lock.unlock() }
+            value = (value + 1) & 0xFF_FFFF
+            return value
+        }
+    }
+
+    static func generate() -> String {
+        let seconds = UInt32(Date().timeIntervalSince1970)
+        let count = counter.next()
+        var bytes: [UInt8] = [
+            UInt8(seconds >> 24), UInt8((seconds >> 16) & 0xFF), UInt8((seconds >> 8) & 0xFF),
+            UInt8(seconds & 0xFF),
+        ]
+        bytes += processRandom
+        bytes += [UInt8(count >> 16), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)]
+        return bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
+    static func isValid(_ text: String) -> Bool {
+        text.utf8.count == 24 && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+}
+
+extension Data {
+    var base64URLEncoded: String {
+        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
+    }
+}

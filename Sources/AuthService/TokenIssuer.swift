@@ -1,0 +1,91 @@
+import Contracts
+import Foundation
+import JWTKit
+import MongoStore
+
+/// The claims of an access token.
+struct AccessClaims: JWTPayload {
+    var sub: SubjectClaim
+    var email: String
+    var username: String
+    var roles: [String]
+    var iat: IssuedAtClaim
+    var exp: ExpirationClaim
+    var iss: IssuerClaim
+    var aud: AudienceClaim
+    var jti: IDClaim
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+    }
+}
+
+/// Signs access tokens and publishes the public keys.
+///
+/// EdDSA (default): the Ed25519 key pair lives in MongoDB under a fixed id, created by the
+/// first instance that starts (an upsert, so concurrent starts agree on one key) and
+/// shared by every replica and restart. HS256: a shared secret, as the original system did.
+struct TokenIssuer: Sendable {
+    let keys: JWTKeyCollection
+    let kid: String
+    let jwks: [UInt8]
+    let issuer: String
+    let audience: String
+    let ttl: Int
+
+    static func make(settings: AuthSettings, keyStore: MongoCollection) async throws -> TokenIssuer {
+        let keys = JWTKeyCollection()
+        switch settings.algorithm {
+        case .hs256:
+            let kid = "hs256"
+            await keys.add(
+                hmac: HMACKey(from: settings.secretKey ?? ""), digestAlgorithm: .sha256,
+                kid: JWKIdentifier(string: kid))
+            return TokenIssuer(
+                keys: keys, kid: kid, jwks: Array(#"{"keys":[]}"#.utf8), issuer: settings.issuer,
+                audience: settings.audience, ttl: settings.accessTokenTTL)
+        case .eddsa:
+            let candidate = try EdDSA.PrivateKey(curve: .ed25519)
+            let candidateKid = "ed25519-" + String(ObjectID.generate().suffix(12))
+            let stored = try await keyStore.findOneAndUpdate(
+                ["_id": .string("signing-key")],
+                [
+                    "$setOnInsert": .document([
+                        "kid": .string(candidateKid), "alg": .string("EdDSA"), "crv": .string("Ed25519"),
+                        "d": .string(candidate.rawRepresentation.base64URLEncoded),
+                        "x": .string(candidate.publicKey.rawRepresentation.base64URLEncoded),
+                        "created_at": .date(Date()),
+                    ])
+                ], upsert: true, returnNew: true)
+            guard let stored, let kid = stored["kid"]?.string, let d = stored["d"]?.string,
+                let x = stored["x"]?.string
+            else { throw AuthStartupError("the signing key document is incomplete") }
+            let key = try EdDSA.PrivateKey(d: d, curve: .ed25519)
+            await keys.add(eddsa: key, kid: JWKIdentifier(string: kid))
+            let jwk: [String: String] = [
+                "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig",
+            ]
+            let jwks = try JSONSerialization.data(withJSONObject: ["keys": [jwk]], options: [.sortedKeys])
+            return TokenIssuer(
+                keys: keys, kid: kid, jwks: Array(jwks), issuer: settings.issuer, audience: settings.audience,
+                ttl: settings.accessTokenTTL)
+        }
+    }
+
+    func accessToken(for user: StoredUser) async throws -> String {
+        // Whole seconds: NumericDate may be fractional, but many verifiers expect integers.
+        let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+        let claims = AccessClaims(
+            sub: SubjectClaim(value: user.id), email: user.email, username: user.username, roles: user.roles,
+            iat: IssuedAtClaim(value: now),
+            exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(ttl))),
+            iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]),
+            jti: IDClaim(value: UUID().uuidString))
+        return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
+    }
+}
+
+struct AuthStartupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

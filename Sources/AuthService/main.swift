@@ -1,0 +1,66 @@
+import Contracts
+import Foundation
+import HummingbirdBcrypt
+import Logging
+import MongoStore
+import NATSWire
+import ServiceRuntime
+import StoreSupport
+
+/// AuthService: users and identity in MongoDB, served over NATS.
+/// handlers (here) → domain (`AuthDomain`) → repositories (`Repositories.swift`).
+let summary = "users, login and tokens over NATS (subjects auth.*), stored in MongoDB"
+if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
+    print(helpText(service: "AuthService", summary: summary, variables: AuthSettings.variables))
+    exit(0)
+}
+
+let settings: AuthSettings
+do {
+    settings = try AuthSettings(ConfigReader())
+} catch {
+    FileHandle.standardError.write(Data("AuthService: \(error)\n".utf8))
+    exit(2)
+}
+bootstrapLogging(json: settings.logJSON, level: Logger.Level(rawValue: settings.logLevel) ?? .info)
+let logger = Logger(label: "auth-service")
+
+do {
+    let io = BlockingPool(threads: 8, name: "mongo")
+    let hashing = BlockingPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount), name: "bcrypt")
+    let database = try MongoDatabase(url: settings.mongoURL, defaultDatabase: "auth", executor: io)
+    try await database.ping()
+    let users = UserRepository(collection: database.collection("users"))
+    let refreshTokens = RefreshTokenRepository(collection: database.collection("refresh_tokens"))
+    try await users.prepare()
+    try await refreshTokens.prepare()
+    let cost = UInt8(settings.bcryptCost)
+    let domain = AuthDomain(
+        users: users, refreshTokens: refreshTokens,
+        throttle: LoginThrottle(
+            collection: database.collection("login_failures"), maxFailures: settings.maxLoginFailures,
+            lockout: TimeInterval(settings.lockoutSeconds)),
+        issuer: try await TokenIssuer.make(settings: settings, keyStore: database.collection("signing_keys")),
+        settings: settings, hashing: hashing,
+        dummyHash: try await hashing.run { Bcrypt.hash("not a real password", cost: cost) })
+
+    let app = ServiceApp(
+        config: ServiceConfig(
+            name: "auth", version: "1.0.0", description: summary, metadata: ["store": "mongodb"]),
+        natsURL: settings.natsURL, logger: logger)
+    try await app.run([
+        .json("registerUser", subject: AuthSubject.register) { _, request in
+            try await domain.register(request)
+        },
+        .json("loginUser", subject: AuthSubject.login) { _, request in try await domain.login(request) },
+        .json("refreshToken", subject: AuthSubject.refresh) { _, request in try await domain.refresh(request)
+        },
+        .json("logoutUser", subject: AuthSubject.logout) { _, request in try await domain.logout(request) },
+        .json("me", subject: AuthSubject.me) { _, request in try await domain.me(request) },
+        EndpointDefinition.raw("jwks", subject: AuthSubject.jwks) { _, _ in domain.issuer.jwks },
+    ])
+    exit(0)
+} catch {
+    logger.critical("AuthService failed: \(error)")
+    exit(1)
+}

@@ -1,0 +1,191 @@
+import CMongoc
+import Foundation
+import StoreSupport
+
+/// A failed MongoDB operation.
+public struct MongoError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// A unique index refused the write (E11000).
+        case duplicateKey
+        /// The server could not be reached or selected in time.
+        case unavailable
+        /// Anything else the driver or server reported.
+        case failed
+    }
+
+    public let kind: Kind
+    public let code: UInt32
+    public let message: String
+
+    public var description: String { "MongoDB \(kind) (\(code)): \(message)" }
+
+    init(_ error: bson_error_t) {
+        var copy = error
+        let message = withUnsafeBytes(of: &copy.message) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        self.code = error.code
+        self.message = message
+        if error.code == 11000 || error.code == 11001 {
+            kind = .duplicateKey
+        } else if error.domain == 2 /* MONGOC_ERROR_STREAM */ || error.domain == 13 /* SERVER_SELECTION */
+            || error.domain == 1 /* CLIENT */
+        {
+            kind = .unavailable
+        } else {
+            kind = .failed
+        }
+    }
+
+    init(kind: Kind, message: String) {
+        self.kind = kind
+        self.code = 0
+        self.message = message
+    }
+}
+
+/// A MongoDB database through libmongoc's thread-safe client pool. Every driver call runs
+/// on a ``BlockingPool`` thread, never on the cooperative pool; a client is taken from the
+/// pool for one call and given back right after.
+public final class MongoDatabase: Sendable {
+    /// Pointers owned by this object; libmongoc's client pool is thread-safe and a popped
+    /// client is used by one thread at a time.
+    private struct Handles: @unchecked Sendable {
+        let uri: OpaquePointer
+        let pool: OpaquePointer
+    }
+
+    private let handles: Handles
+    public let name: String
+    let executor: BlockingPool
+
+    private static let initialize: Void = {
+        mongoc_init()
+    }()
+
+    /// Opens a pool for `url` (`mongodb://host:port/database?...`). The database comes from
+    /// the URL, else `defaultDatabase`. Server selection fails after 2 s unless the URL says
+    /// otherwise, so a request fails fast while the server is down.
+    public init(url: String, defaultDatabase: String, maxConnections: Int32 = 16, executor: BlockingPool)
+        throws
+    {
+        _ = Self.initialize
+        var error = bson_error_t()
+        guard let uri = mongoc_uri_new_with_error(url, &error) else {
+            throw MongoError(kind: .failed, message: "invalid MONGO_URL: \(MongoError(error).message)")
+        }
+        if !url.lowercased().contains("serverselectiontimeoutms") {
+            mongoc_uri_set_option_as_int32(uri, "serverselectiontimeoutms", 2000)
+        }
+        if !url.lowercased().contains("connecttimeoutms") {
+            mongoc_uri_set_option_as_int32(uri, "connecttimeoutms", 2000)
+        }
+        mongoc_uri_set_appname(uri, "natswire-services")
+        guard let pool = mongoc_client_pool_new(uri) else {
+            mongoc_uri_destroy(uri)
+            throw MongoError(kind: .failed, message: "cannot create a client pool for \(url)")
+        }
+        mongoc_client_pool_max_size(pool, UInt32(max(1, maxConnections)))
+        mongoc_client_pool_set_error_api(pool, 2)  // MONGOC_ERROR_API_VERSION_2: server errors keep their codes
+        handles = Handles(uri: uri, pool: pool)
+        if let fromURL = mongoc_uri_get_database(uri).map({ String(cString: $0) }), !fromURL.isEmpty {
+            name = fromURL
+        } else {
+            name = defaultDatabase
+        }
+        self.executor = executor
+    }
+
+    deinit {
+        mongoc_client_pool_destroy(handles.pool)
+        mongoc_uri_destroy(handles.uri)
+    }
+
+    public func collection(_ name: String) -> MongoCollection { MongoCollection(database: self, name: name) }
+
+    /// Round trip to the server (`ping`).
+    public func ping() async throws {
+        _ = try await runCommand(["ping": .int(1)])
+    }
+
+    /// Runs a database command and returns its reply.
+    public func runCommand(_ command: MongoDocument) async throws -> MongoDocument {
+        try await withClient { client in
+            let database = mongoc_client_get_database(client, self.name)
+            defer { mongoc_database_destroy(database) }
+            return try BSON.withDocument(command) { bson in
+                let reply = BSON.ReplyBuffer()
+                var error = bson_error_t()
+                guard mongoc_database_command_simple(database, bson, nil, reply.pointer, &error) else {
+                    throw MongoError(error)
+                }
+                return try BSON.document(reply.pointer)
+            }
+        }
+    }
+
+    /// Runs `body` with a pooled client on a blocking thread.
+    func withClient<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
+        let handles = self.handles
+        return try await executor.run {
+            guard let client = mongoc_client_pool_pop(handles.pool) else {
+                throw MongoError(kind: .unavailable, message: "no client available")
+            }
+            defer { mongoc_client_pool_push(handles.pool, client) }
+            return try body(client)
+        }
+    }
+}
+
+/// Converting between ``MongoDocument`` and libbson.
+enum BSON {
+    /// Room for a `bson_t` that libmongoc initializes as a reply (it is 128 bytes,
+    /// 128-aligned, and opaque to Swift); destroyed and freed on deinit.
+    final class ReplyBuffer {
+        let pointer: OpaquePointer
+        private let raw: UnsafeMutableRawPointer
+
+        init() {
+            raw = .allocate(byteCount: 128, alignment: 128)
+            raw.initializeMemory(as: UInt8.self, repeating: 0, count: 128)
+            pointer = OpaquePointer(raw)
+            bson_init(pointer)  // a valid empty document even if the driver never fills it
+        }
+
+        deinit {
+            bson_destroy(pointer)
+            raw.deallocate()
+        }
+    }
+
+    static func withDocument<T>(_ document: MongoDocument, _ body: (OpaquePointer) throws -> T) throws -> T {
+        var error = bson_error_t()
+        let json = document.json
+        guard let bson = bson_new_from_json(json, -1, &error) else {
+            throw MongoError(kind: .failed, message: "cannot encode document: \(MongoError(error).message)")
+        }
+        defer { bson_destroy(bson) }
+        return try body(bson)
+    }
+
+    static func withOptionalDocument<T>(_ document: MongoDocument?, _ body: (OpaquePointer?) throws -> T)
+        throws -> T
+    {
+        guard let document else { return try body(nil) }
+        return try withDocument(document) { try body($0) }
+    }
+
+    static func document(_ bson: OpaquePointer) throws -> MongoDocument {
+        var length = 0
+        guard let text = bson_as_relaxed_extended_json(bson, &length) else {
+            throw MongoError(kind: .failed, message: "cannot decode a document")
+        }
+        defer { bson_free(text) }
+        let data = Data(bytes: text, count: length)
+        let json = try JSONDecoder().decode(ExtendedJSON.self, from: data)
+        guard case .document(let document) = MongoValue(json) else {
+            throw MongoError(kind: .failed, message: "reply is not a document")
+        }
+        return document
+    }
+}

@@ -1,0 +1,106 @@
+import Contracts
+import Foundation
+import Logging
+import NATSWire
+
+/// What a handler knows about the request besides its input.
+public struct RequestContext: Sendable {
+    /// Taken from the `X-Request-Id` header, or made up when the caller sent none.
+    public let requestID: String
+    /// A logger that carries the request id.
+    public let logger: Logger
+    public let headers: NATSHeaders?
+
+    public static let requestIDHeader = "X-Request-Id"
+}
+
+/// One endpoint: a name, a subject and a JSON handler.
+public struct EndpointDefinition: Sendable {
+    public let name: String
+    public let subject: String
+    let handle: @Sendable (RequestContext, [UInt8]) async throws -> [UInt8]
+
+    /// An endpoint that takes and returns raw bytes.
+    public static func raw(
+        _ name: String, subject: String,
+        _ body: @escaping @Sendable (RequestContext, [UInt8]) async throws -> [UInt8]
+    ) -> EndpointDefinition {
+        EndpointDefinition(name: name, subject: subject, handle: body)
+    }
+
+    /// An endpoint whose input and output are JSON: a body that does not decode as `Input`
+    /// is a 400 that names the field.
+    public static func json<Input: Decodable & Sendable, Output: Encodable & Sendable>(
+        _ name: String, subject: String, input: Input.Type = Input.self,
+        _ body: @escaping @Sendable (RequestContext, Input) async throws -> Output
+    ) -> EndpointDefinition {
+        EndpointDefinition(name: name, subject: subject) { context, payload in
+            let input: Input
+            do {
+                input = try WireJSON.decoder().decode(Input.self, from: Data(payload))
+            } catch let error as DecodingError {
+                throw ServiceError(code: 400, message: describe(error))
+            }
+            let output = try await body(context, input)
+            do {
+                return Array(try WireJSON.encoder().encode(output))
+            } catch {
+                throw ServiceError(code: 500, message: "cannot encode the reply")
+            }
+        }
+    }
+}
+
+/// A decoding error in words a client can act on.
+func describe(_ error: DecodingError) -> String {
+    func path(_ context: DecodingError.Context) -> String {
+        let names = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }
+        return names.isEmpty ? "body" : names.joined(separator: ".")
+    }
+    switch error {
+    case .keyNotFound(let key, let context):
+        let parent = path(context)
+        return "\(parent == "body" ? key.stringValue : parent + "." + key.stringValue): is required"
+    case .typeMismatch(let type, let context): return "\(path(context)): must be \(typeName(type))"
+    case .valueNotFound(let type, let context): return "\(path(context)): must be \(typeName(type)), not null"
+    case .dataCorrupted(let context):
+        return context.codingPath.isEmpty
+            ? "body: is not valid JSON" : "\(path(context)): \(context.debugDescription)"
+    @unknown default: return "body: cannot be decoded"
+    }
+}
+
+private func typeName(_ type: Any.Type) -> String {
+    switch type {
+    case is String.Type: return "a string"
+    case is Int.Type, is Int64.Type, is Int32.Type, is Int16.Type: return "an integer"
+    case is Double.Type, is Float.Type: return "a number"
+    case is Bool.Type: return "true or false"
+    default: return "of the right type"
+    }
+}
+
+/// Collects field problems and throws one 400 that names every bad field.
+public struct FieldErrors {
+    public private(set) var errors: [(field: String, message: String)] = []
+
+    public init() {}
+
+    public mutating func check(_ condition: Bool, _ field: String, _ message: String) {
+        if !condition { errors.append((field, message)) }
+    }
+
+    public mutating func add(_ field: String, _ message: String) { errors.append((field, message)) }
+
+    public func throwIfAny() throws {
+        guard !errors.isEmpty else { return }
+        let message = errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
+        var fields: [String: String] = [:]
+        for error in errors where fields[error.field] == nil { fields[error.field] = error.message }
+        let body =
+            (try? JSONSerialization.data(
+                withJSONObject: ["code": 400, "message": message, "errors": fields], options: [.sortedKeys]))
+            .map { [UInt8]($0) }
+        throw ServiceError(code: 400, message: message, replyBody: body)
+    }
+}

@@ -1,0 +1,101 @@
+import Dispatch
+import Foundation
+import Logging
+import NATSWire
+
+/// Runs one service process: connect to NATS, register the endpoints on the services API
+/// (with NestJS envelope support), serve until SIGTERM or SIGINT, then drain and exit 0.
+public struct ServiceApp: Sendable {
+    public let config: ServiceConfig
+    public let natsURL: String
+    public let logger: Logger
+
+    public init(config: ServiceConfig, natsURL: String, logger: Logger) {
+        self.config = config
+        self.natsURL = natsURL
+        self.logger = logger
+    }
+
+    /// Serves `endpoints` until a termination signal; returns after draining.
+    public func run(_ endpoints: [EndpointDefinition], onShutdown: @Sendable () async -> Void = {})
+        async throws
+    {
+        var options = NATSOptions(url: natsURL)
+        options.name = "\(config.name) \(config.version)"
+        let nats = try await NATSClient.connect(options)
+        let service = try nats.addService(config)
+        for endpoint in endpoints {
+            try service.addEndpoint(endpoint.name, subject: endpoint.subject) { [logger] request in
+                try await Self.serve(request, endpoint: endpoint, logger: logger)
+            }
+        }
+        try await nats.flush()
+        logger.info(
+            "service ready",
+            metadata: [
+                "service": "\(config.name)", "id": "\(service.id)", "nats": "\(natsURL)",
+                "endpoints": "\(endpoints.map(\.subject).joined(separator: ","))",
+            ])
+        let signal = await Self.waitForTerminationSignal()
+        logger.info("stopping: draining in-flight requests", metadata: ["signal": "\(signal)"])
+        await service.stop()
+        await onShutdown()
+        await nats.close()
+        logger.info("stopped")
+    }
+
+    /// One request: native or NestJS envelope, with the request id passed on.
+    static func serve(_ request: ServiceRequest, endpoint: EndpointDefinition, logger: Logger) async throws
+        -> ServiceReply
+    {
+        let requestID = request.headers?[RequestContext.requestIDHeader] ?? NUID.generate()
+        var requestLogger = logger
+        requestLogger[metadataKey: "request_id"] = "\(requestID)"
+        requestLogger[metadataKey: "endpoint"] = "\(endpoint.name)"
+        let context = RequestContext(requestID: requestID, logger: requestLogger, headers: request.headers)
+        var replyHeaders = NATSHeaders()
+        replyHeaders.append(requestID, for: RequestContext.requestIDHeader)
+
+        guard let envelope = NestEnvelope.detect(request.payload, subject: request.subject) else {
+            do {
+                return ServiceReply(
+                    try await endpoint.handle(context, request.payload), headers: replyHeaders)
+            } catch let error as ServiceError {
+                if error.code >= 500 { requestLogger.error("request failed: \(error.message)") }
+                throw error
+            } catch {
+                requestLogger.error("request failed: \(error)")
+                throw error
+            }
+        }
+        do {
+            let response = try await endpoint.handle(context, envelope.data)
+            return envelope.isEvent
+                ? .none : ServiceReply(envelope.reply(response: response), headers: replyHeaders)
+        } catch {
+            let serviceError = error as? ServiceError ?? ServiceError(code: 500, message: "internal error")
+            if serviceError.code >= 500 { requestLogger.error("request failed: \(error)") }
+            guard !envelope.isEvent else { throw serviceError }
+            throw ServiceError(
+                code: serviceError.code, message: serviceError.message,
+                replyBody: envelope.errorReply(message: serviceError.message), sendsErrorHeaders: false)
+        }
+    }
+
+    /// Suspends until SIGTERM or SIGINT arrives; returns its name.
+    static func waitForTerminationSignal() async -> String {
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        let (stream, continuation) = AsyncStream<String>.makeStream()
+        let sources = [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { number, name in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield(name) }
+            source.resume()
+            return source
+        }
+        var iterator = stream.makeAsyncIterator()
+        let name = await iterator.next() ?? "end"
+        for source in sources { source.cancel() }
+        return name
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import Synchronization
+
+/// A SecantusDB server (MongoDB wire protocol) for tests, on 127.0.0.1 with a port it
+/// picks, its data in a temporary directory; stopped on `stop()` or when released.
+public final class DocumentStore: Sendable {
+    public let port: Int
+    public let dataDirectory: URL
+    private let process: Mutex<Process?>
+
+    public func url(database: String) -> String { "mongodb://127.0.0.1:\(port)/\(database)" }
+
+    /// Starts a server; `dataDirectory` reuses an earlier one's data (a restart).
+    public init(dataDirectory: URL? = nil) throws {
+        let directory =
+            dataDirectory
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "docstore-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.dataDirectory = directory
+        let log = directory.appendingPathComponent("server-\(UUID().uuidString.prefix(4)).log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let process = Process()
+        process.executableURL = try Self.executable()
+        process.arguments = [
+            "--host", "127.0.0.1", "--port", "0", "--storage-path",
+            directory.appendingPathComponent("data").path,
+            "--standalone",
+        ]
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        self.process = Mutex(process)
+        let deadline = Date().addingTimeInterval(30)
+        var found: Int?
+        while Date() < deadline {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "listening on 127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                found = Int(digits)
+                if found != nil { break }
+            }
+            if !process.isRunning { throw HarnessError("secantusd-py exited at start: \(text.suffix(2000))") }
+            usleep(50_000)
+        }
+        guard let found else {
+            process.terminate()
+            throw HarnessError("secantusd-py did not report its port in 30 s")
+        }
+        port = found
+    }
+
+    deinit { stop() }
+
+    /// One store for a whole test run (it takes seconds to start); tests that share it use
+    /// their own database names. Stopped when the test process exits.
+    public static func shared() throws -> DocumentStore {
+        try sharedStore.withLock { store in
+            if let store { return store }
+            let started = try DocumentStore()
+            store = started
+            atexit { DocumentStore.stopShared() }
+            return started
+        }
+    }
+
+    private static let sharedStore = Mutex<DocumentStore?>(nil)
+
+    private static func stopShared() {
+        sharedStore.withLock { $0?.stop() }
+    }
+
+    public func stop() {
+        process.withLock { process in
+            guard let running = process else { return }
+            if running.isRunning {
+                running.terminate()
+                let deadline = Date().addingTimeInterval(10)
+                while running.isRunning && Date() < deadline { usleep(20_000) }
+                if running.isRunning { kill(running.processIdentifier, SIGKILL) }
+                running.waitUntilExit()
+            }
+            process = nil
+        }
+    }
+
+    /// `$SECANTUSD`, the project's venv (`.state/venv`), or `PATH`.
+    static func executable() throws -> URL {
+        let environment = ProcessInfo.processInfo.environment
+        var candidates: [String] = []
+        if let explicit = environment["SECANTUSD"] { candidates.append(explicit) }
+        candidates.append(projectRoot.appendingPathComponent(".state/venv/bin/secantusd-py").path)
+        for dir in (environment["PATH"] ?? "").split(separator: ":") {
+            candidates.append("\(dir)/secantusd-py")
+        }
+        for candidate in candidates where FileManager.default.isExecutableFile(atPath: candidate) {
+            return URL(fileURLWithPath: candidate)
+        }
+        throw HarnessError("secantusd-py not found (run scripts/install-deps.sh, or set SECANTUSD)")
+    }
+}
+
+/// The package's root directory (this file is Tests/TestHarness/DocumentStore.swift).
+public let projectRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent()
+    .deletingLastPathComponent()
