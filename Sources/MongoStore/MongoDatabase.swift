@@ -86,7 +86,8 @@ public final class MongoDatabase: Sendable {
             throw MongoError(kind: .failed, message: "cannot create a client pool for \(url)")
         }
         mongoc_client_pool_max_size(pool, UInt32(max(1, maxConnections)))
-        mongoc_client_pool_set_error_api(pool, 2)  // MONGOC_ERROR_API_VERSION_2: server errors keep their codes
+        // MONGOC_ERROR_API_VERSION_2: server errors keep their own codes (11000, ...).
+        mongoc_client_pool_set_error_api(pool, 2)
         handles = Handles(uri: uri, pool: pool)
         if let fromURL = mongoc_uri_get_database(uri).map({ String(cString: $0) }), !fromURL.isEmpty {
             name = fromURL
