@@ -14,6 +14,8 @@ let package = Package(
         .library(name: "NATSWire", targets: ["NATSWire"]),
         .executable(name: "natswire", targets: ["NATSWireCLI"]),
         .executable(name: "AuthService", targets: ["AuthService"]),
+        .executable(name: "CustomersService", targets: ["CustomersService"]),
+        .executable(name: "ProductsService", targets: ["ProductsService"]),
     ],
     traits: [
         .trait(name: "Server", description: "The CLI, the services and the gateway, with their dependencies."),
@@ -47,6 +49,8 @@ let package = Package(
             name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
         .target(name: "StoreSupport"),
         .target(name: "MongoStore", dependencies: ["CMongoc", "StoreSupport"]),
+        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .target(name: "PostgresStore", dependencies: ["CPostgres", "StoreSupport"]),
 
         // MARK: The service runtime and the services
         .target(name: "Contracts"),
@@ -68,6 +72,25 @@ let package = Package(
             ]
         ),
 
+        .target(
+            name: "DataServices",
+            dependencies: ["ServiceRuntime", "PostgresStore", "NATSWire"]
+        ),
+        .executableTarget(
+            name: "CustomersService",
+            dependencies: [
+                "DataServices", "ServiceRuntime", "Contracts", "PostgresStore", "NATSWire",
+                .product(name: "Logging", package: "swift-log", condition: server),
+            ]
+        ),
+        .executableTarget(
+            name: "ProductsService",
+            dependencies: [
+                "DataServices", "ServiceRuntime", "Contracts", "PostgresStore", "NATSWire",
+                .product(name: "Logging", package: "swift-log", condition: server),
+            ]
+        ),
+
         // MARK: Tests
         .target(
             name: "TestHarness",
@@ -81,7 +104,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "NATSWire", "TestHarness", "ServiceRuntime", "Contracts", "MongoStore", "StoreSupport",
+                "NATSWire", "TestHarness", "ServiceRuntime", "Contracts", "MongoStore", "StoreSupport", "PostgresStore",
                 .product(name: "JWTKit", package: "jwt-kit", condition: server),
             ]
         ),

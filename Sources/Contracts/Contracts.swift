@@ -104,3 +104,23 @@ public enum WireJSON {
         return decoder
     }
 }
+
+public enum CustomersSubject {
+    public static let list = "customers.findCustomers"
+    public static let get = "customers.findCustomer"
+    public static let create = "customers.createCustomer"
+    public static let update = "customers.updateCustomer"
+    public static let delete = "customers.deleteCustomer"
+}
+
+public enum ProductsSubject {
+    public static let list = "products.findAllProducts"
+    public static let get = "products.findOneProduct"
+    public static let create = "products.createProduct"
+    public static let update = "products.updateProduct"
+    public static let delete = "products.deleteProduct"
+    public static let listCategories = "products.findAllCategories"
+    public static let getCategory = "products.findOneCategory"
+    public static let listSuppliers = "products.findAllSuppliers"
+    public static let getSupplier = "products.findOneSupplier"
+}

@@ -1,0 +1,69 @@
+import DataServices
+import Foundation
+import PostgresStore
+import ServiceRuntime
+
+/// The `customers` table, the only one this service may touch.
+struct CustomersRepository: Sendable {
+    let database: PostgresPool
+
+    static let schema = TableSchema(
+        name: "customers",
+        columns: [
+            Column("customer_id", .text(maxLength: 5), nullable: false),
+            Column("company_name", .text(maxLength: 40), nullable: false),
+            Column("contact_name", .text(maxLength: 30)), Column("contact_title", .text(maxLength: 30)),
+            Column("address", .text(maxLength: 60)), Column("city", .text(maxLength: 15)),
+            Column("region", .text(maxLength: 15)), Column("postal_code", .text(maxLength: 10)),
+            Column("country", .text(maxLength: 15)), Column("phone", .text(maxLength: 24)),
+            Column("fax", .text(maxLength: 24)),
+        ])
+    static let columnList = schema.columns.map(\.name).joined(separator: ", ")
+    static let sortable = ["customer_id", "company_name", "contact_name", "city", "country"]
+
+    func list(search: String?, orderBy: String, page: Page) async throws -> (rows: [PostgresRow], total: Int)
+    {
+        let filter = "($1::text IS NULL OR company_name ILIKE $1 OR contact_name ILIKE $1)"
+        let pattern = search.map(likePattern)
+        let total =
+            try await database.query(
+                "SELECT count(*) AS n FROM customers WHERE \(filter)", [pattern], prepared: "customers_count"
+            ).first?.int("n") ?? 0
+        let rows = try await database.query(
+            "SELECT \(Self.columnList) FROM customers WHERE \(filter) ORDER BY \(orderBy), customer_id LIMIT $2 OFFSET $3",
+            [pattern, String(page.limit), String(page.offset)])
+        return (rows, total)
+    }
+
+    func find(_ id: String) async throws -> PostgresRow? {
+        try await database.query(
+            "SELECT \(Self.columnList) FROM customers WHERE customer_id = $1", [id],
+            prepared: "customer_by_id"
+        ).first
+    }
+
+    func insert(_ values: [(column: Column, value: String?)]) async throws -> PostgresRow? {
+        let names = values.map(\.column.name).joined(separator: ", ")
+        let placeholders = values.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
+        return try await database.query(
+            "INSERT INTO customers (\(names)) VALUES (\(placeholders)) RETURNING \(Self.columnList)",
+            values.map(\.value)
+        ).first
+    }
+
+    func update(_ id: String, _ values: [(column: Column, value: String?)]) async throws -> PostgresRow? {
+        guard !values.isEmpty else { return try await find(id) }
+        let assignments = values.enumerated().map { "\($1.column.name) = $\($0 + 2)" }.joined(separator: ", ")
+        return try await database.query(
+            "UPDATE customers SET \(assignments) WHERE customer_id = $1 RETURNING \(Self.columnList)",
+            [id] + values.map(\.value)
+        ).first
+    }
+
+    func delete(_ id: String) async throws -> Int {
+        try await database.execute(
+            "DELETE FROM customers WHERE customer_id = $1", [id], prepared: "customer_delete"
+        )
+        .affectedRows
+    }
+}

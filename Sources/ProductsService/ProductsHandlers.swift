@@ -1,0 +1,198 @@
+import DataServices
+import Foundation
+import NATSWire
+import PostgresStore
+import ServiceRuntime
+
+/// Request handling for products, categories and suppliers.
+struct ProductsHandlers: Sendable {
+    let repository: ProductsRepository
+    private var schema: TableSchema { ProductsRepository.products }
+
+    func list(_ payload: [UInt8]) async throws -> [UInt8] {
+        let request = try JSONBody.object(payload)
+        var errors = FieldErrors()
+        let page = Page(request, errors: &errors)
+        let order = orderBy(
+            request, allowed: ProductsRepository.sortable, default: "product_id", errors: &errors)
+        var filter = ProductsRepository.ListFilter()
+        for (key, value) in request {
+            switch key {
+            case "page", "limit", "sort", "order": continue
+            case "category_id", "supplier_id":
+                let id = (value as? Int) ?? (value as? String).flatMap { Int($0) }
+                guard let id, (0...32767).contains(id) else {
+                    errors.add(key, "must be an integer id")
+                    continue
+                }
+                if key == "category_id" {
+                    filter.categoryID = String(id)
+                } else {
+                    filter.supplierID = String(id)
+                }
+            case "discontinued":
+                switch value {
+                case let flag as Bool: filter.discontinued = flag ? "1" : "0"
+                case let text as String where ["true", "false", "1", "0"].contains(text):
+                    filter.discontinued = (text == "true" || text == "1") ? "1" : "0"
+                default: errors.add(key, "must be true or false")
+                }
+            case "search":
+                guard let text = value as? String else {
+                    errors.add(key, "must be a string")
+                    continue
+                }
+                filter.search = text.isEmpty ? nil : text
+            default: errors.add(key, "is not a list option")
+            }
+        }
+        try errors.throwIfAny()
+        return try await mappingDatabaseErrors {
+            let (rows, total) = try await repository.list(filter, orderBy: order, page: page)
+            return try JSONBody.encode(page.envelope(rows.map(schema.json), total: total))
+        }
+    }
+
+    func get(_ payload: [UInt8]) async throws -> [UInt8] {
+        let id = try productID(try JSONBody.object(payload))
+        return try await mappingDatabaseErrors {
+            guard let row = try await repository.find(id) else { throw notFound(id) }
+            return try JSONBody.encode(schema.json(row))
+        }
+    }
+
+    func create(_ payload: [UInt8]) async throws -> [UInt8] {
+        var request = try JSONBody.object(payload)
+        if request["discontinued"] == nil { request["discontinued"] = 0 }
+        var errors = FieldErrors()
+        let writable = Set(schema.columns.map(\.name)).subtracting(["product_id"])
+        let values = schema.parameters(
+            from: request, allowed: writable, requireNonNullable: true, errors: &errors)
+        try errors.throwIfAny()
+        return try await mappingDatabaseErrors {
+            try await checkReferences(values)
+            let id = try await insertMappingReferences(values)
+            guard let row = try await repository.find(id) else { throw notFound(id) }
+            return try JSONBody.encode(schema.json(row))
+        }
+    }
+
+    func update(_ payload: [UInt8]) async throws -> [UInt8] {
+        var request = try JSONBody.object(payload)
+        let id = try productID(request)
+        request["product_id"] = nil
+        var errors = FieldErrors()
+        let writable = Set(schema.columns.map(\.name)).subtracting(["product_id"])
+        let values = schema.parameters(
+            from: request, allowed: writable, requireNonNullable: false, errors: &errors)
+        try errors.throwIfAny()
+        return try await mappingDatabaseErrors {
+            try await checkReferences(values)
+            do {
+                guard try await repository.update(id, values) else { throw notFound(id) }
+            } catch let error as PostgresError where error.kind == .foreignKeyViolation {
+                throw referenceError(error)
+            }
+            guard let row = try await repository.find(id) else { throw notFound(id) }
+            return try JSONBody.encode(schema.json(row))
+        }
+    }
+
+    func delete(_ payload: [UInt8]) async throws -> [UInt8] {
+        let id = try productID(try JSONBody.object(payload))
+        return try await mappingDatabaseErrors {
+            do {
+                guard try await repository.delete(id) > 0 else { throw notFound(id) }
+                return try JSONBody.encode(["deleted": true, "product_id": id])
+            } catch let error as PostgresError where error.kind == .foreignKeyViolation {
+                throw ServiceError(
+                    code: 409, message: "product \(id) appears in orders and cannot be deleted")
+            }
+        }
+    }
+
+    func listCategories(_ payload: [UInt8]) async throws -> [UInt8] {
+        try await mappingDatabaseErrors {
+            let rows = try await repository.listAll(ProductsRepository.categories, key: "category_id")
+            return try JSONBody.encode(rows.map(ProductsRepository.categories.json))
+        }
+    }
+
+    func getCategory(_ payload: [UInt8]) async throws -> [UInt8] {
+        try await getOne(payload, ProductsRepository.categories, key: "category_id", noun: "category")
+    }
+
+    func listSuppliers(_ payload: [UInt8]) async throws -> [UInt8] {
+        try await mappingDatabaseErrors {
+            let rows = try await repository.listAll(ProductsRepository.suppliers, key: "supplier_id")
+            return try JSONBody.encode(rows.map(ProductsRepository.suppliers.json))
+        }
+    }
+
+    func getSupplier(_ payload: [UInt8]) async throws -> [UInt8] {
+        try await getOne(payload, ProductsRepository.suppliers, key: "supplier_id", noun: "supplier")
+    }
+
+    // MARK: - Helpers
+
+    private func getOne(_ payload: [UInt8], _ table: TableSchema, key: String, noun: String) async throws
+        -> [UInt8]
+    {
+        let request = try JSONBody.object(payload)
+        guard let id = Self.integerID(request[key]) else {
+            throw ServiceError(code: 400, message: "\(key): must be an integer id")
+        }
+        return try await mappingDatabaseErrors {
+            guard let row = try await repository.findOne(table, key: key, id: id) else {
+                throw ServiceError(code: 404, message: "\(noun) \(id) not found")
+            }
+            return try JSONBody.encode(table.json(row))
+        }
+    }
+
+    /// Unknown category or supplier: a 400 that names the field.
+    private func checkReferences(_ values: [(column: Column, value: String?)]) async throws {
+        let category = values.first { $0.column.name == "category_id" }?.value
+        let supplier = values.first { $0.column.name == "supplier_id" }?.value
+        let missing = try await repository.missingReferences(categoryID: category, supplierID: supplier)
+        guard !missing.isEmpty else { return }
+        var errors = FieldErrors()
+        for field in missing { errors.add(field, "does not exist") }
+        try errors.throwIfAny()
+    }
+
+    private func insertMappingReferences(_ values: [(column: Column, value: String?)]) async throws -> Int {
+        do {
+            return try await repository.insert(values)
+        } catch let error as PostgresError where error.kind == .foreignKeyViolation {
+            throw referenceError(error)
+        }
+    }
+
+    private func referenceError(_ error: PostgresError) -> ServiceError {
+        let field = error.constraint?.contains("supplier") == true ? "supplier_id" : "category_id"
+        return ServiceError(code: 400, message: "\(field): does not exist")
+    }
+
+    private func productID(_ request: [String: Any]) throws -> Int {
+        guard let id = Self.integerID(request["product_id"]), id >= 1 else {
+            throw ServiceError(code: 400, message: "product_id: must be a positive integer")
+        }
+        return id
+    }
+
+    private func notFound(_ id: Int) -> ServiceError {
+        ServiceError(code: 404, message: "product \(id) not found")
+    }
+
+    static func integerID(_ value: Any?) -> Int? {
+        let id: Int?
+        switch value {
+        case let n as Int: id = n
+        case let text as String: id = Int(text)
+        default: id = nil
+        }
+        guard let id, (0...32767).contains(id) else { return nil }
+        return id
+    }
+}

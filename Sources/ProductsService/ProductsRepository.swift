@@ -1,0 +1,172 @@
+import DataServices
+import Foundation
+import NATSWire
+import PostgresStore
+import ServiceRuntime
+
+/// `products`, `categories` and `suppliers`, the tables this service owns.
+struct ProductsRepository: Sendable {
+    let database: PostgresPool
+
+    static let products = TableSchema(
+        name: "products",
+        columns: [
+            Column("product_id", .smallint(min: 1), nullable: false),
+            Column("product_name", .text(maxLength: 40), nullable: false),
+            Column("supplier_id", .smallint(min: 0)), Column("category_id", .smallint(min: 0)),
+            Column("quantity_per_unit", .text(maxLength: 20)), Column("unit_price", .real(min: 0)),
+            Column("units_in_stock", .smallint(min: 0)), Column("units_on_order", .smallint(min: 0)),
+            Column("reorder_level", .smallint(min: 0)), Column("discontinued", .flag, nullable: false),
+        ])
+    static let categories = TableSchema(
+        name: "categories",
+        columns: [
+            Column("category_id", .smallint(min: 0), nullable: false),
+            Column("category_name", .text(maxLength: 15), nullable: false),
+            Column("description", .text(maxLength: nil)),
+        ])
+    static let suppliers = TableSchema(
+        name: "suppliers",
+        columns: [
+            Column("supplier_id", .smallint(min: 0), nullable: false),
+            Column("company_name", .text(maxLength: 40), nullable: false),
+            Column("contact_name", .text(maxLength: 30)), Column("contact_title", .text(maxLength: 30)),
+            Column("address", .text(maxLength: 60)), Column("city", .text(maxLength: 15)),
+            Column("region", .text(maxLength: 15)), Column("postal_code", .text(maxLength: 10)),
+            Column("country", .text(maxLength: 15)), Column("phone", .text(maxLength: 24)),
+            Column("fax", .text(maxLength: 24)), Column("homepage", .text(maxLength: nil)),
+        ])
+
+    static let sortable = [
+        "product_id", "product_name", "unit_price", "units_in_stock", "category_id", "supplier_id",
+    ]
+    static let productColumns = products.columns.map { "p.\($0.name)" }.joined(separator: ", ")
+    static let selectProduct = """
+        SELECT \(productColumns), c.category_name, s.company_name AS supplier_name
+        FROM products p
+        LEFT JOIN categories c ON c.category_id = p.category_id
+        LEFT JOIN suppliers s ON s.supplier_id = p.supplier_id
+        """
+
+    /// The service-owned, idempotent migration: a sequence owned by `product_id`, moved past
+    /// the highest id in the table. The canonical dump has no sequence and no default, so
+    /// this is what makes concurrent creates safe. Running it again changes nothing.
+    func migrate() async throws {
+        try await database.execute(
+            "CREATE SEQUENCE IF NOT EXISTS products_product_id_seq AS smallint OWNED BY products.product_id")
+        try await syncSequence()
+    }
+
+    private func syncSequence() async throws {
+        try await database.execute(
+            """
+            SELECT setval('products_product_id_seq', t.m)
+            FROM (SELECT max(product_id) AS m FROM products) t, products_product_id_seq s
+            WHERE t.m IS NOT NULL AND (t.m > s.last_value OR (NOT s.is_called AND t.m >= s.last_value))
+            """)
+    }
+
+    struct ListFilter {
+        var categoryID: String?
+        var supplierID: String?
+        var discontinued: String?
+        var search: String?
+    }
+
+    func list(_ filter: ListFilter, orderBy: String, page: Page) async throws -> (
+        rows: [PostgresRow], total: Int
+    ) {
+        let conditions = """
+            ($1::smallint IS NULL OR p.category_id = $1::smallint)
+            AND ($2::smallint IS NULL OR p.supplier_id = $2::smallint)
+            AND ($3::integer IS NULL OR p.discontinued = $3::integer)
+            AND ($4::text IS NULL OR p.product_name ILIKE $4)
+            """
+        let parameters = [
+            filter.categoryID, filter.supplierID, filter.discontinued, filter.search.map(likePattern),
+        ]
+        let total =
+            try await database.query(
+                "SELECT count(*) AS n FROM products p WHERE \(conditions)", parameters,
+                prepared: "products_count"
+            ).first?.int("n") ?? 0
+        let rows = try await database.query(
+            "\(Self.selectProduct) WHERE \(conditions) ORDER BY p.\(orderBy), p.product_id LIMIT $5 OFFSET $6",
+            parameters + [String(page.limit), String(page.offset)])
+        return (rows, total)
+    }
+
+    func find(_ id: Int) async throws -> PostgresRow? {
+        try await database.query(
+            "\(Self.selectProduct) WHERE p.product_id = $1", [String(id)], prepared: "product_by_id"
+        )
+        .first
+    }
+
+    /// Which of the referenced category and supplier do not exist.
+    func missingReferences(categoryID: String?, supplierID: String?) async throws -> [String] {
+        guard categoryID != nil || supplierID != nil else { return [] }
+        let row = try await database.query(
+            """
+            SELECT ($1::smallint IS NULL OR EXISTS (SELECT 1 FROM categories WHERE category_id = $1::smallint)) AS category_ok,
+                   ($2::smallint IS NULL OR EXISTS (SELECT 1 FROM suppliers WHERE supplier_id = $2::smallint)) AS supplier_ok
+            """, [categoryID, supplierID], prepared: "product_references"
+        ).first
+        var missing: [String] = []
+        if row?["category_ok"] != "t" { missing.append("category_id") }
+        if row?["supplier_ok"] != "t" { missing.append("supplier_id") }
+        return missing
+    }
+
+    /// Inserts with an id from the sequence; resyncs and retries if someone wrote an id
+    /// past it by other means.
+    func insert(_ values: [(column: Column, value: String?)]) async throws -> Int {
+        let names = (["product_id"] + values.map(\.column.name)).joined(separator: ", ")
+        let placeholders = (["nextval('products_product_id_seq')"] + values.indices.map { "$\($0 + 1)" })
+            .joined(separator: ", ")
+        for attempt in 0..<3 {
+            do {
+                let row = try await database.query(
+                    "INSERT INTO products (\(names)) VALUES (\(placeholders)) RETURNING product_id",
+                    values.map(\.value)
+                )
+                .first
+                guard let id = row?.int("product_id") else {
+                    throw ServiceError(code: 500, message: "insert returned no id")
+                }
+                return id
+            } catch let error as PostgresError where error.kind == .uniqueViolation && attempt < 2 {
+                try await syncSequence()
+            }
+        }
+        throw ServiceError(code: 500, message: "could not allocate a product id")
+    }
+
+    func update(_ id: Int, _ values: [(column: Column, value: String?)]) async throws -> Bool {
+        guard !values.isEmpty else { return try await find(id) != nil }
+        let assignments = values.enumerated().map { "\($1.column.name) = $\($0 + 2)" }.joined(separator: ", ")
+        return try await database.execute(
+            "UPDATE products SET \(assignments) WHERE product_id = $1", [String(id)] + values.map(\.value)
+        ).affectedRows > 0
+    }
+
+    func delete(_ id: Int) async throws -> Int {
+        try await database.execute(
+            "DELETE FROM products WHERE product_id = $1", [String(id)], prepared: "product_delete"
+        )
+        .affectedRows
+    }
+
+    func listAll(_ table: TableSchema, key: String) async throws -> [PostgresRow] {
+        let columns = table.columns.map(\.name).joined(separator: ", ")
+        return try await database.query("SELECT \(columns) FROM \(table.name) ORDER BY \(key)")
+    }
+
+    func findOne(_ table: TableSchema, key: String, id: Int) async throws -> PostgresRow? {
+        let columns = table.columns.map(\.name).joined(separator: ", ")
+        return try await database.query(
+            "SELECT \(columns) FROM \(table.name) WHERE \(key) = $1", [String(id)],
+            prepared: "\(table.name)_by_id"
+        ).first
+    }
+}

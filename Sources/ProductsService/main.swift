@@ -1,0 +1,68 @@
+import Contracts
+import DataServices
+import Foundation
+import Logging
+import NATSWire
+import PostgresStore
+import ServiceRuntime
+
+/// ProductsService: Northwind products, categories and suppliers over NATS (products.*).
+/// handlers (`ProductsHandlers`) → repository (`ProductsRepository`) → libpq pool.
+let summary =
+    "Northwind products, categories and suppliers over NATS (subjects products.*), stored in PostgreSQL"
+let variables =
+    [ConfigVariable("NATS_URL", help: "NATS server URL", default: "nats://127.0.0.1:4222")]
+    + DatabaseSettings.variables
+    + [
+        ConfigVariable("LOG_FORMAT", help: "text or json", default: "text"),
+        ConfigVariable("LOG_LEVEL", help: "log level", default: "info"),
+    ]
+if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
+    print(helpText(service: "ProductsService", summary: summary, variables: variables))
+    exit(0)
+}
+let reader = ConfigReader()
+let natsURL = reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? ""
+let database = DatabaseSettings(reader)
+let logJSON = reader.oneOf("LOG_FORMAT", ["text", "json"], default: "text") == "json"
+let logLevel = reader.oneOf(
+    "LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")
+do { try reader.validate() } catch {
+    FileHandle.standardError.write(Data("ProductsService: \(error)\n".utf8))
+    exit(2)
+}
+bootstrapLogging(json: logJSON, level: Logger.Level(rawValue: logLevel) ?? .info)
+let logger = Logger(label: "products-service")
+
+let repository = ProductsRepository(
+    database: PostgresPool(conninfo: database.conninfo, size: database.poolSize))
+let handlers = ProductsHandlers(repository: repository)
+do {
+    try await repository.migrate()
+    let app = ServiceApp(
+        config: ServiceConfig(name: "products", version: "1.0.0", description: summary), natsURL: natsURL,
+        logger: logger)
+    try await app.run([
+        .raw("findAllProducts", subject: ProductsSubject.list) { _, body in try await handlers.list(body) },
+        .raw("findOneProduct", subject: ProductsSubject.get) { _, body in try await handlers.get(body) },
+        .raw("createProduct", subject: ProductsSubject.create) { _, body in try await handlers.create(body) },
+        .raw("updateProduct", subject: ProductsSubject.update) { _, body in try await handlers.update(body) },
+        .raw("deleteProduct", subject: ProductsSubject.delete) { _, body in try await handlers.delete(body) },
+        .raw("findAllCategories", subject: ProductsSubject.listCategories) { _, body in
+            try await handlers.listCategories(body)
+        },
+        .raw("findOneCategory", subject: ProductsSubject.getCategory) { _, body in
+            try await handlers.getCategory(body)
+        },
+        .raw("findAllSuppliers", subject: ProductsSubject.listSuppliers) { _, body in
+            try await handlers.listSuppliers(body)
+        },
+        .raw("findOneSupplier", subject: ProductsSubject.getSupplier) { _, body in
+            try await handlers.getSupplier(body)
+        },
+    ])
+    exit(0)
+} catch {
+    logger.critical("ProductsService failed: \(error)")
+    exit(1)
+}

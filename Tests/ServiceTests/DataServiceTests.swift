@@ -1,0 +1,358 @@
+import Contracts
+import Foundation
+import NATSWire
+import TestHarness
+import Testing
+
+/// nats-server, the shared PostgreSQL, and one data service process.
+final class DataStack: Sendable {
+    let nats: NATSServer
+    let postgres: PostgresServer
+    let client: NATSClient
+    let services: [ServiceProcess]
+
+    init(_ executables: [String]) async throws {
+        nats = try NATSServer()
+        postgres = try PostgresServer.shared()
+        client = try await NATSClient.connect(url: nats.url)
+        var started: [ServiceProcess] = []
+        for executable in executables {
+            started.append(
+                try ServiceProcess(
+                    executable, environment: Self.environment(executable, nats: nats, postgres: postgres)))
+        }
+        services = started
+    }
+
+    static func environment(_ executable: String, nats: NATSServer, postgres: PostgresServer) -> [String:
+        String]
+    {
+        let (user, password) =
+            executable == "CustomersService"
+            ? ("customers_svc", PostgresServer.customersPassword)
+            : ("products_svc", PostgresServer.productsPassword)
+        return [
+            "NATS_URL": nats.url, "DATABASE_URL": postgres.url(user: user, password: password),
+            "DATABASE_POOL_SIZE": "4",
+        ]
+    }
+
+    func shutdown() async {
+        for service in services { service.stop() }
+        await client.close()
+        nats.stop()
+    }
+
+    /// Sends `body` (a JSON object) and returns the reply's JSON and error code.
+    func call(_ subject: String, _ body: [String: Any] = [:]) async throws -> (
+        json: Any?, code: Int?, message: String?
+    ) {
+        let payload = try JSONSerialization.data(withJSONObject: body)
+        let reply = try await client.request(Array(payload), to: subject, timeout: .seconds(10))
+        let error = ServiceError(reply: reply)
+        return (try? JSONSerialization.jsonObject(with: Data(reply.payload)), error?.code, error?.message)
+    }
+
+    func object(_ subject: String, _ body: [String: Any] = [:]) async throws -> [String: Any] {
+        let (json, code, message) = try await call(subject, body)
+        guard code == nil, let object = json as? [String: Any] else {
+            throw HarnessError("\(subject) failed: \(code ?? 0) \(message ?? "")")
+        }
+        return object
+    }
+}
+
+func withDataStack(_ executables: [String], _ body: (DataStack) async throws -> Void) async throws {
+    let stack = try await DataStack(executables)
+    do {
+        try await body(stack)
+    } catch {
+        await stack.shutdown()
+        throw error
+    }
+    await stack.shutdown()
+}
+
+func uniqueCustomerID() -> String {
+    String((0..<5).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ".randomElement() ?? "Q" })
+}
+
+let sqlMetacharacters = "x'); DROP TABLE t;--\\%_\"$1"
+
+@Suite("CustomersService and ProductsService on PostgreSQL", .serialized)
+struct DataServiceTests {
+    // MARK: Customers
+
+    @Test func customersListSearchSortAndPaging() async throws {
+        try await withDataStack(["CustomersService"]) { stack in
+            let total = Int(try stack.postgres.query("SELECT count(*) FROM customers")) ?? -1
+            let page = try await stack.object(CustomersSubject.list)
+            #expect(
+                page["total"] as? Int == total && page["page"] as? Int == 1 && page["limit"] as? Int == 20)
+            #expect(page["pages"] as? Int == (total + 19) / 20)
+            let rows = page["data"] as? [[String: Any]] ?? []
+            #expect(rows.count == min(20, total))
+            #expect(
+                Set(rows.first?.keys.map { $0 } ?? []) == [
+                    "customer_id", "company_name", "contact_name", "contact_title", "address", "city",
+                    "region",
+                    "postal_code", "country", "phone", "fax",
+                ])
+            let found = try await stack.object(CustomersSubject.list, ["search": "futterkiste"])
+            #expect((found["data"] as? [[String: Any]])?.first?["customer_id"] as? String == "ALFKI")
+            let sorted = try await stack.object(
+                CustomersSubject.list, ["sort": "company_name", "order": "desc", "limit": 5])
+            let names = (sorted["data"] as? [[String: Any]] ?? []).compactMap {
+                $0["company_name"] as? String
+            }
+            #expect(names.count == 5 && names == names.sorted(by: >))
+            for bad: [String: Any] in [
+                ["limit": 101], ["page": 0], ["sort": "password"], ["order": "sideways"], ["bogus": 1],
+            ] {
+                let (_, code, _) = try await stack.call(CustomersSubject.list, bad)
+                #expect(code == 400, "\(bad)")
+            }
+        }
+    }
+
+    @Test func customersCreateGetUpdateDelete() async throws {
+        try await withDataStack(["CustomersService"]) { stack in
+            let id = uniqueCustomerID()
+            let created = try await stack.object(
+                CustomersSubject.create,
+                ["customer_id": id, "company_name": sqlMetacharacters, "city": "Oslo"])
+            #expect(created["company_name"] as? String == sqlMetacharacters && created["fax"] is NSNull)
+            let fetched = try await stack.object(CustomersSubject.get, ["customer_id": id])
+            #expect(
+                fetched["company_name"] as? String == sqlMetacharacters
+                    && fetched["city"] as? String == "Oslo")
+            #expect(
+                try stack.postgres.query("SELECT company_name FROM customers WHERE customer_id = '\(id)'")
+                    == sqlMetacharacters)
+
+            let duplicate = try await stack.call(
+                CustomersSubject.create, ["customer_id": id, "company_name": "Again"])
+            #expect(duplicate.code == 409)
+            let invalid = try await stack.call(
+                CustomersSubject.create,
+                [
+                    "customer_id": "TOOLONG", "city": String(repeating: "c", count: 16), "phone": 5,
+                    "extra": true,
+                ])
+            #expect(invalid.code == 400)
+            let errors = (invalid.json as? [String: Any])?["errors"] as? [String: String] ?? [:]
+            #expect(Set(errors.keys) == ["customer_id", "company_name", "city", "phone", "extra"])
+
+            let updated = try await stack.object(
+                CustomersSubject.update,
+                ["customer_id": id, "city": "Bergen", "contact_name": sqlMetacharacters, "region": NSNull()])
+            #expect(
+                updated["city"] as? String == "Bergen"
+                    && updated["company_name"] as? String == sqlMetacharacters)
+            #expect(updated["contact_name"] as? String == sqlMetacharacters && updated["region"] is NSNull)
+            #expect(
+                try await stack.call(CustomersSubject.update, ["customer_id": id, "company_name": NSNull()])
+                    .code == 400)
+            #expect(
+                try await stack.call(CustomersSubject.update, ["customer_id": "NOONE", "city": "x"]).code
+                    == 404)
+
+            let withOrders = try await stack.call(CustomersSubject.delete, ["customer_id": "ALFKI"])
+            #expect(withOrders.code == 409 && withOrders.message?.contains("orders") == true)
+            _ = try await stack.object(CustomersSubject.delete, ["customer_id": id])
+            #expect(try await stack.call(CustomersSubject.get, ["customer_id": id]).code == 404)
+            #expect(try await stack.call(CustomersSubject.get, ["customer_id": "x"]).code == 400)
+        }
+    }
+
+    @Test func eachServiceRoleSeesOnlyItsOwnTables() throws {
+        let postgres = try PostgresServer.shared()
+        #expect(throws: HarnessError.self) {
+            try postgres.psql([
+                "-d", "northwind", "-U", "customers_svc", "-c", "SELECT count(*) FROM products",
+            ])
+        }
+        #expect(throws: HarnessError.self) {
+            try postgres.psql([
+                "-d", "northwind", "-U", "products_svc", "-c", "SELECT count(*) FROM customers",
+            ])
+        }
+    }
+
+    // MARK: Products
+
+    @Test func productsListEnvelopeFiltersAndGet() async throws {
+        try await withDataStack(["ProductsService"]) { stack in
+            let total = Int(try stack.postgres.query("SELECT count(*) FROM products")) ?? -1
+            let page = try await stack.object(ProductsSubject.list)
+            #expect(
+                page["total"] as? Int == total && page["page"] as? Int == 1 && page["limit"] as? Int == 20)
+            #expect(page["pages"] as? Int == (total + 19) / 20)
+            let beverages = try await stack.object(ProductsSubject.list, ["category_id": 1, "limit": 100])
+            let rows = beverages["data"] as? [[String: Any]] ?? []
+            #expect(
+                !rows.isEmpty
+                    && rows.allSatisfy {
+                        $0["category_id"] as? Int == 1 && $0["category_name"] as? String == "Beverages"
+                    })
+            let discontinued = try await stack.object(
+                ProductsSubject.list, ["discontinued": true, "limit": 100])
+            #expect(
+                (discontinued["data"] as? [[String: Any]] ?? []).allSatisfy {
+                    $0["discontinued"] as? Bool == true
+                })
+            let chai = try await stack.object(ProductsSubject.list, ["search": "cha"])
+            #expect(
+                (chai["data"] as? [[String: Any]] ?? []).contains { $0["product_name"] as? String == "Chai" })
+            #expect(try await stack.call(ProductsSubject.list, ["limit": 101]).code == 400)
+
+            let one = try await stack.object(ProductsSubject.get, ["product_id": 1])
+            #expect(
+                one["product_name"] as? String == "Chai" && one["category_name"] as? String == "Beverages")
+            let supplier = try stack.postgres.query(
+                "SELECT s.company_name FROM products p JOIN suppliers s ON s.supplier_id = p.supplier_id WHERE p.product_id = 1"
+            )
+            #expect(one["supplier_name"] as? String == supplier && one["unit_price"] is Double)
+            #expect(try await stack.call(ProductsSubject.get, ["product_id": 32000]).code == 404)
+
+            let categories = try await stack.call(ProductsSubject.listCategories)
+            #expect((categories.json as? [[String: Any]])?.first?["category_name"] as? String == "Beverages")
+            #expect(
+                try await stack.object(ProductsSubject.getCategory, ["category_id": 2])["category_name"]
+                    as? String == "Condiments")
+            #expect(try await stack.call(ProductsSubject.getCategory, ["category_id": 999]).code == 404)
+            let suppliers = try await stack.call(ProductsSubject.listSuppliers)
+            #expect(((suppliers.json as? [[String: Any]])?.count ?? 0) >= 3)
+            #expect(
+                try await stack.object(ProductsSubject.getSupplier, ["supplier_id": 1])["company_name"]
+                    as? String == "Exotic Liquids")
+        }
+    }
+
+    @Test func productsCreateValidateUpdateDelete() async throws {
+        try await withDataStack(["ProductsService"]) { stack in
+            let created = try await stack.object(
+                ProductsSubject.create,
+                [
+                    "product_name": sqlMetacharacters, "quantity_per_unit": "1' OR '1'='1", "unit_price": 4.5,
+                    "category_id": 2, "supplier_id": 3, "units_in_stock": 7,
+                ])
+            let id = created["product_id"] as? Int ?? 0
+            #expect(
+                id > 0 && created["discontinued"] as? Bool == false
+                    && created["category_name"] as? String == "Condiments")
+            #expect(
+                created["product_name"] as? String == sqlMetacharacters
+                    && created["quantity_per_unit"] as? String == "1' OR '1'='1")
+
+            let invalid = try await stack.call(
+                ProductsSubject.create,
+                ["unit_price": -1, "units_in_stock": -5, "reorder_level": 40000, "discontinued": "yes"])
+            let errors = (invalid.json as? [String: Any])?["errors"] as? [String: String] ?? [:]
+            #expect(invalid.code == 400)
+            #expect(
+                Set(errors.keys) == [
+                    "product_name", "unit_price", "units_in_stock", "reorder_level", "discontinued",
+                ])
+            let unknownCategory = try await stack.call(
+                ProductsSubject.create, ["product_name": "X", "category_id": 999])
+            #expect(unknownCategory.code == 400 && unknownCategory.message?.contains("category_id") == true)
+            let unknownSupplier = try await stack.call(
+                ProductsSubject.create, ["product_name": "X", "supplier_id": 999])
+            #expect(unknownSupplier.code == 400 && unknownSupplier.message?.contains("supplier_id") == true)
+
+            let updated = try await stack.object(
+                ProductsSubject.update, ["product_id": id, "unit_price": 9, "discontinued": true])
+            #expect(updated["unit_price"] as? Double == 9 && updated["discontinued"] as? Bool == true)
+            #expect(updated["product_name"] as? String == sqlMetacharacters)
+            #expect(
+                try await stack.call(ProductsSubject.update, ["product_id": id, "category_id": 999]).code
+                    == 400)
+            #expect(
+                try await stack.call(ProductsSubject.update, ["product_id": 32000, "unit_price": 1]).code
+                    == 404)
+
+            let referenced = try await stack.call(ProductsSubject.delete, ["product_id": 1])
+            #expect(referenced.code == 409)
+            _ = try await stack.object(ProductsSubject.delete, ["product_id": id])
+            #expect(try await stack.call(ProductsSubject.get, ["product_id": id]).code == 404)
+        }
+    }
+
+    @Test func concurrentCreatesGetDistinctIds() async throws {
+        try await withDataStack(["ProductsService"]) { stack in
+            let ids = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for i in 0..<200 {
+                    group.addTask {
+                        try await stack.object(ProductsSubject.create, ["product_name": "Bulk \(i)"])[
+                            "product_id"] as? Int
+                    }
+                }
+                var out: [Int] = []
+                for try await id in group { if let id { out.append(id) } }
+                return out
+            }
+            #expect(ids.count == 200 && Set(ids).count == 200)
+            _ = try stack.postgres.query("DELETE FROM products WHERE product_name LIKE 'Bulk %'")
+        }
+    }
+
+    @Test func migrationIsIdempotent() async throws {
+        try await withDataStack(["ProductsService"]) { stack in
+            _ = try await stack.object(ProductsSubject.get, ["product_id": 1])
+            let before = try stack.postgres.query(
+                "SELECT last_value || ',' || is_called FROM products_product_id_seq")
+            stack.services[0].stop()
+            let again = try ServiceProcess(
+                "ProductsService",
+                environment: DataStack.environment(
+                    "ProductsService", nats: stack.nats, postgres: stack.postgres))
+            defer { again.stop() }
+            let after = try stack.postgres.query(
+                "SELECT last_value || ',' || is_called FROM products_product_id_seq")
+            #expect(before == after)
+            #expect(try stack.postgres.query("SELECT count(*) FROM pg_class WHERE relkind = 'S'") == "1")
+        }
+    }
+
+    @Test func databaseRestartFailsFastThenRecovers() async throws {
+        try await withDataStack(["ProductsService", "CustomersService"]) { stack in
+            _ = try await stack.object(ProductsSubject.get, ["product_id": 1])
+            let restart = Task.detached { try stack.postgres.restart(downFor: 1.0) }
+            try await Task.sleep(for: .milliseconds(300))
+            let start = ContinuousClock.now
+            let during = try await stack.call(ProductsSubject.get, ["product_id": 1])
+            #expect(during.code == 503 || during.code == nil)
+            #expect(ContinuousClock.now - start < .seconds(3))
+            try await restart.value
+            var recovered = false
+            for _ in 0..<50 where !recovered {
+                let products = try await stack.call(ProductsSubject.get, ["product_id": 1]).code
+                let customers = try await stack.call(CustomersSubject.get, ["customer_id": "ALFKI"]).code
+                recovered = products == nil && customers == nil
+                if !recovered { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(recovered)
+        }
+    }
+
+    @Test func nestEnvelopeAndServicesAPI() async throws {
+        try await withDataStack(["ProductsService", "CustomersService"]) { stack in
+            let envelope = #"{"pattern":"products.findAllProducts","data":{"page":1,"limit":2},"id":"n1"}"#
+            let reply = try await stack.client.request(envelope, to: ProductsSubject.list)
+            let object = try JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any]
+            #expect(object?["id"] as? String == "n1" && object?["isDisposed"] as? Bool == true)
+            #expect(((object?["response"] as? [String: Any])?["data"] as? [Any])?.count == 2)
+            for name in ["products", "customers"] {
+                let ping = try await stack.client.request([UInt8](), to: "$SRV.PING.\(name)")
+                let info = try await stack.client.request([UInt8](), to: "$SRV.INFO.\(name)")
+                let stats = try await stack.client.request([UInt8](), to: "$SRV.STATS.\(name)")
+                let verdict = try validateAgainstMicroSchema([
+                    ("ping_response.json", ping.payload), ("info_response.json", info.payload),
+                    ("stats_response.json", stats.payload),
+                ])
+                #expect(verdict == "valid", "\(name)")
+            }
+        }
+    }
+}
