@@ -187,8 +187,8 @@ public struct Page: Sendable {
         }
         let page = number("page", 1)
         let limit = number("limit", defaultLimit)
-        if page == nil || page! < 1 { errors.add("page", "must be an integer ≥ 1") }
-        if limit == nil || limit! < 1 || limit! > maxLimit {
+        if (page ?? 0) < 1 { errors.add("page", "must be an integer ≥ 1") }
+        if !(1...maxLimit).contains(limit ?? 0) {
             errors.add("limit", "must be an integer from 1 to \(maxLimit)")
         }
         self.page = max(1, min(page ?? 1, 1_000_000))
