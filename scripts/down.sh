@@ -1,17 +1,7 @@
 #!/usr/bin/env bash
-# Stops what scripts/up.sh started, and only that (by the pid files in .state/).
+# Stops what scripts/up.sh started, and only that (pid files and data in the state folder).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-STATE=${STATE_DIR:-$PWD/.state}
-for pidfile in "$STATE"/*.pid; do
-    [ -f "$pidfile" ] || continue
-    pid=$(cat "$pidfile")
-    name=$(basename "$pidfile" .pid)
-    if kill -0 "$pid" 2>/dev/null; then
-        kill "$pid"
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
-        echo "stopped $name (pid $pid)"
-    fi
-    rm -f "$pidfile"
-done
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+export STATE=${STATE_DIR:-$ROOT/.state}
+source "$ROOT/scripts/lib/stack.sh"
+stop_all

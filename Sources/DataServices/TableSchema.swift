@@ -161,12 +161,11 @@ public enum JSONBody {
     }
 
     public static func encode(_ value: Any) throws -> [UInt8] {
-        guard JSONSerialization.isValidJSONObject(value) else {
+        do {
+            return try JSONWriter.bytes(value)
+        } catch {
             throw ServiceError(code: 500, message: "cannot encode the reply")
         }
-        return Array(
-            try JSONSerialization.data(
-                withJSONObject: value, options: [.sortedKeys, .withoutEscapingSlashes]))
     }
 }
 

@@ -29,7 +29,7 @@ public struct MongoCollection: Sendable {
         if let sort { options["sort"] = .document(sort) }
         if let limit { options["limit"] = .int(Int64(limit)) }
         let findOptions = options
-        return try await withCollection { collection in
+        return try await withCollection(isRead: true) { collection in
             try BSON.withDocument(filter) { filterBSON in
                 try BSON.withDocument(findOptions) { optionsBSON in
                     guard
@@ -118,12 +118,12 @@ public struct MongoCollection: Sendable {
         _ = try await database.runCommand(command)
     }
 
-    private func withCollection<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T)
-        async throws -> T
-    {
+    private func withCollection<T: Sendable>(
+        isRead: Bool = false, _ body: @escaping @Sendable (OpaquePointer) throws -> T
+    ) async throws -> T {
         let databaseName = database.name
         let collectionName = name
-        return try await database.withClient { client in
+        return try await database.withClient(isRead: isRead) { client in
             guard let collection = mongoc_client_get_collection(client, databaseName, collectionName) else {
                 throw MongoError(kind: .failed, message: "no collection \(collectionName)")
             }

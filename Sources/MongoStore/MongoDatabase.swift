@@ -106,12 +106,12 @@ public final class MongoDatabase: Sendable {
 
     /// Round trip to the server (`ping`).
     public func ping() async throws {
-        _ = try await runCommand(["ping": .int(1)])
+        _ = try await runCommand(["ping": .int(1)], isRead: true)
     }
 
     /// Runs a database command and returns its reply.
-    public func runCommand(_ command: MongoDocument) async throws -> MongoDocument {
-        try await withClient { client in
+    public func runCommand(_ command: MongoDocument, isRead: Bool = false) async throws -> MongoDocument {
+        try await withClient(isRead: isRead) { client in
             let database = mongoc_client_get_database(client, self.name)
             defer { mongoc_database_destroy(database) }
             return try BSON.withDocument(command) { bson in
@@ -125,15 +125,32 @@ public final class MongoDatabase: Sendable {
         }
     }
 
-    /// Runs `body` with a pooled client on a blocking thread.
-    func withClient<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws -> T {
+    /// Runs `body` with a pooled client on a blocking thread. A pooled connection the
+    /// server (or something between) closed while idle fails on its next use; such an
+    /// operation is tried once more on a fresh connection when that is safe: always for a
+    /// read, and for a write only when it could not even be sent.
+    func withClient<T: Sendable>(
+        isRead: Bool = false, _ body: @escaping @Sendable (OpaquePointer) throws -> T
+    )
+        async throws -> T
+    {
         let handles = self.handles
         return try await executor.run {
-            guard let client = mongoc_client_pool_pop(handles.pool) else {
-                throw MongoError(kind: .unavailable, message: "no client available")
+            var attempt = 0
+            while true {
+                guard let client = mongoc_client_pool_pop(handles.pool) else {
+                    throw MongoError(kind: .unavailable, message: "no client available")
+                }
+                defer { mongoc_client_pool_push(handles.pool, client) }
+                do {
+                    return try body(client)
+                } catch let error as MongoError
+                    where attempt == 0 && error.kind == .unavailable
+                    && (isRead || error.message.contains("socket delivery"))
+                {
+                    attempt += 1
+                }
             }
-            defer { mongoc_client_pool_push(handles.pool, client) }
-            return try body(client)
         }
     }
 }

@@ -21,6 +21,12 @@
         @Option(name: .long, help: "Requests outstanding at once (reqpar).") var par = 64
         @Option(name: .long, help: "Seconds allowed for a flush, a request or the pub/sub wait.")
         var timeout: Double = 60
+        @Option(
+            name: .long, help: "req/reqpar: send to this subject (a running service) instead of a local echo."
+        )
+        var subject: String?
+        @Option(name: .long, help: "With --subject: the request payload (default: SIZE bytes of 'x').")
+        var data: String?
 
         func validate() throws {
             guard msgs > 0 else { throw ValidationError("--msgs must be positive") }
@@ -31,7 +37,7 @@
         var limit: Duration { .milliseconds(Int(timeout * 1000)) }
 
         func run() async throws {
-            let payload = [UInt8](repeating: UInt8(ascii: "x"), count: size)
+            let payload = data.map { Array($0.utf8) } ?? [UInt8](repeating: UInt8(ascii: "x"), count: size)
             var latencies: [UInt64] = []
             let seconds: Double
             switch mode {
@@ -95,12 +101,16 @@
         }
 
         private func benchRequests(_ payload: [UInt8], parallel: Int) async throws -> (Double, [UInt64]) {
+            let target = subject ?? "bench.rpc"
             let responder = try await connect("bench responder")
             let requester = try await connect("bench requester")
-            try responder.subscribe(to: "bench.rpc") { message in
-                try? responder.reply(to: message, with: message.payload)
+            if subject == nil {
+                try responder.subscribe(to: "bench.rpc") { message in
+                    try? responder.reply(to: message, with: message.payload)
+                }
+                try await responder.flush(timeout: limit)
             }
-            try await responder.flush(timeout: limit)
+            let errors = Countdown(Int.max)
             let clock = ContinuousClock()
             let remaining = Countdown(msgs)
             let timeoutLimit = limit
@@ -111,7 +121,9 @@
                         var mine: [UInt64] = []
                         while remaining.claim() {
                             let t0 = clock.now
-                            _ = try await requester.request(payload, to: "bench.rpc", timeout: timeoutLimit)
+                            let reply = try await requester.request(
+                                payload, to: target, timeout: timeoutLimit)
+                            if reply.headers?["Nats-Service-Error-Code"] != nil { _ = errors.claim() }
                             mine.append((clock.now - t0).nanoseconds)
                         }
                         return mine
@@ -125,6 +137,9 @@
             let elapsed = clock.now - start
             await requester.close()
             await responder.close()
+            if errors.count > 0 {
+                throw ValidationError("\(errors.count) of \(msgs) requests got a service error reply")
+            }
             return (elapsed.seconds, latencies)
         }
     }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Benchmark of the data services over NATS: requests/s and p50/p99 with 64 outstanding
+# requests, for get-by-id and list, against a private stack in a temporary state folder
+# (its own ports; stopped afterwards). Needs a release build (scripts/up.sh makes one).
+#   MSGS (20000)  PAR (64)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+[ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
+export STATE
+STATE=$(mktemp -d /tmp/natswire-bench-XXXXXX)
+chmod 755 "$STATE"
+export NATS_PORT=${BENCH_NATS_PORT:-14222} PG_PORT=${BENCH_PG_PORT:-15433} MONGO_PORT=${BENCH_MONGO_PORT:-27118}
+export NORTHWIND_SQL=${NORTHWIND_SQL:-$ROOT/../shared/northwind/northwind.sql}
+MSGS=${MSGS:-20000}
+PAR=${PAR:-64}
+source scripts/lib/stack.sh
+ln -s "$ROOT/.state/venv" "$STATE/venv" 2>/dev/null || true
+trap 'stop_all; rm -rf "$STATE"' EXIT
+
+swift build -c release >&2
+export BIN
+BIN=$(swift build -c release --show-bin-path)
+start_nats
+start_postgres
+start_service CustomersService NATS_URL="nats://127.0.0.1:$NATS_PORT" \
+    DATABASE_URL="postgresql://customers_svc:$(secret customers-db)@127.0.0.1:$PG_PORT/northwind"
+start_service ProductsService NATS_URL="nats://127.0.0.1:$NATS_PORT" \
+    DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind"
+
+run() {
+    local label=$1 subject=$2 data=$3
+    local line
+    line=$("$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode reqpar --par "$PAR" --msgs "$MSGS" \
+        --size 0 --subject "$subject" --data "$data" | tail -1)
+    echo "$label: $line"
+}
+"$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode reqpar --par "$PAR" --msgs 2000 --size 0 \
+    --subject products.findOneProduct --data '{"product_id":1}' >/dev/null  # warm-up
+run "products get-by-id" products.findOneProduct '{"product_id":1}'
+run "products list (page 1, limit 20)" products.findAllProducts '{"page":1,"limit":20}'
+run "customers get-by-id" customers.findCustomer '{"customer_id":"ALFKI"}'
+run "customers list (page 1, limit 20)" customers.findCustomers '{"page":1,"limit":20}'
