@@ -165,6 +165,41 @@ struct DataServiceTests {
         }
     }
 
+    @Test func sqlMetacharactersInEveryStringFieldAreStoredLiterally() async throws {
+        try await withDataStack(["CustomersService", "ProductsService"]) { stack in
+            // Each value fits its column and is full of quoting and pattern characters.
+            func hostile(_ length: Int) -> String { String("';--\\%_\"$1)".prefix(length)) }
+            let customerFields = [
+                ("company_name", 40), ("contact_name", 30), ("contact_title", 30), ("address", 60),
+                ("city", 15),
+                ("region", 15), ("postal_code", 10), ("country", 15), ("phone", 24), ("fax", 24),
+            ]
+            let id = uniqueCustomerID()
+            var body: [String: Any] = ["customer_id": id]
+            for (field, length) in customerFields { body[field] = hostile(length) }
+            let created = try await stack.object(CustomersSubject.create, body)
+            for (field, length) in customerFields {
+                #expect(created[field] as? String == hostile(length), "\(field)")
+                let stored = try stack.postgres.query(
+                    "SELECT \(field) FROM customers WHERE customer_id = '\(id)'")
+                #expect(stored == hostile(length), "\(field)")
+            }
+            let search = try await stack.object(CustomersSubject.list, ["search": hostile(10)])
+            #expect((search["data"] as? [[String: Any]])?.map { $0["customer_id"] as? String } == [id])
+            _ = try await stack.object(CustomersSubject.delete, ["customer_id": id])
+
+            let product = try await stack.object(
+                ProductsSubject.create, ["product_name": hostile(40), "quantity_per_unit": hostile(20)])
+            #expect(product["product_name"] as? String == hostile(40))
+            #expect(product["quantity_per_unit"] as? String == hostile(20))
+            let found = try await stack.object(ProductsSubject.list, ["search": hostile(40)])
+            #expect((found["data"] as? [[String: Any]])?.count == 1)
+            _ = try await stack.object(
+                ProductsSubject.delete, ["product_id": product["product_id"] as? Int ?? 0])
+            #expect(Int(try stack.postgres.query("SELECT count(*) FROM customers")) ?? 0 > 0)
+        }
+    }
+
     @Test func eachServiceRoleSeesOnlyItsOwnTables() throws {
         let postgres = try PostgresServer.shared()
         #expect(throws: HarnessError.self) {
