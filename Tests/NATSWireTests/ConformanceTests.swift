@@ -30,6 +30,7 @@ struct ConformanceTests {
         server.stop()
         let start = ContinuousClock.now
         await #expect(throws: NATSError.self) { try await NATSClient.connect(url: url) }
+        // Refused at once, not after the 2 s connect timeout (a generous bound for a busy CI).
         #expect(ContinuousClock.now - start < .seconds(2))
         do {
             _ = try await NATSClient.connect(url: url)
@@ -168,13 +169,15 @@ struct ConformanceTests {
             try await nats.flush()
             let start = ContinuousClock.now
             do {
-                _ = try await nats.request("x", to: "nobody.home", timeout: .seconds(5))
+                _ = try await nats.request("x", to: "nobody.home", timeout: .seconds(30))
                 Issue.record("request without responders succeeded")
             } catch let error as NATSError {
                 #expect(error.kind == .noResponders)
             }
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed < .milliseconds(100), "no responders took \(elapsed)")
+            // The server's 503 ends it: far sooner than the 30 s timeout. (How soon is measured
+            // by the benchmark, not asserted here: a loaded CI machine would make it flaky.)
+            #expect(elapsed < .seconds(5), "no responders took \(elapsed)")
             await nats.close()
         }
     }
@@ -192,7 +195,7 @@ struct ConformanceTests {
                 #expect(error.kind == .timeout)
             }
             let elapsed = ContinuousClock.now - start
-            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(2), "timeout after \(elapsed)")
+            #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(10), "timeout after \(elapsed)")
             #expect(silent.pendingCount == 1)
             // The connection is still fine afterwards.
             try await nats.flush()
@@ -347,7 +350,7 @@ struct ConformanceTests {
         let error = await consumer.value
         #expect(error?.kind == .connectionClosed)
         await #expect(throws: NATSError.self) { try await pending.value }
-        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(ContinuousClock.now - start < .seconds(10))
         #expect(await eventually { nats.status == .closed })
         #expect(nats.closeReason?.kind == .connectionClosed)
         #expect(throws: NATSError.self) { try nats.publish("late", to: "stream") }
@@ -377,7 +380,7 @@ struct ConformanceTests {
         }
         try await nats.flush()
         kill(server.pid, SIGSTOP)  // the server stops answering, the socket stays open
-        #expect(await eventually(timeout: .seconds(3)) { nats.status == .closed })
+        #expect(await eventually(timeout: .seconds(10)) { nats.status == .closed })
         #expect(nats.closeReason?.kind == .staleConnection)
         await nats.close()
     }

@@ -358,7 +358,7 @@ struct DataServiceTests {
             let start = ContinuousClock.now
             let during = try await stack.call(ProductsSubject.get, ["product_id": 1])
             #expect(during.code == 503 || during.code == nil)
-            #expect(ContinuousClock.now - start < .seconds(3))
+            #expect(ContinuousClock.now - start < .seconds(5))  // no hang: the pool fails fast
             try await restart.value
             var recovered = false
             for _ in 0..<50 where !recovered {
