@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "AuthService", targets: ["AuthService"]),
         .executable(name: "CustomersService", targets: ["CustomersService"]),
         .executable(name: "ProductsService", targets: ["ProductsService"]),
+        .executable(name: "Gateway", targets: ["Gateway"]),
     ],
     traits: [
         .trait(name: "Server", description: "The CLI, the services and the gateway, with their dependencies."),
@@ -27,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // MARK: The client
@@ -87,6 +90,17 @@ let package = Package(
             name: "ProductsService",
             dependencies: [
                 "DataServices", "ServiceRuntime", "Contracts", "PostgresStore", "NATSWire",
+                .product(name: "Logging", package: "swift-log", condition: server),
+            ]
+        ),
+
+        .executableTarget(
+            name: "Gateway",
+            dependencies: [
+                "ServiceRuntime", "Contracts", "NATSWire",
+                .product(name: "Hummingbird", package: "hummingbird", condition: server),
+                .product(name: "HTTPTypes", package: "swift-http-types", condition: server),
+                .product(name: "JWTKit", package: "jwt-kit", condition: server),
                 .product(name: "Logging", package: "swift-log", condition: server),
             ]
         ),

@@ -3,7 +3,7 @@
 # quiet when everything is there already; run as root (CI and these machines are).
 set -euo pipefail
 
-packages=(nats-server libssl-dev openssl libmongoc-dev libbson-dev pkg-config)
+packages=(nats-server libssl-dev openssl libmongoc-dev libbson-dev pkg-config curl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -10,11 +10,13 @@ cd "$ROOT"
 [ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
 export STATE=${STATE_DIR:-$ROOT/.state}
 export NATS_PORT=${NATS_PORT:-4222} PG_PORT=${PG_PORT:-5433} MONGO_PORT=${MONGO_PORT:-27018}
+export HTTP_PORT=${HTTP_PORT:-8080}
 export NORTHWIND_SQL=${NORTHWIND_SQL:-$ROOT/../shared/northwind/northwind.sql}
 mkdir -p "$STATE"
 source scripts/lib/stack.sh
 
-if running nats-server && running AuthService && running CustomersService && running ProductsService; then
+if running nats-server && running AuthService && running CustomersService && running ProductsService \
+    && running Gateway; then
     log "the system is already running (scripts/down.sh stops it)"
     exit 0
 fi
@@ -29,11 +31,17 @@ start_nats
 start_postgres
 start_docstore
 start_services
+start_gateway
 
 cat <<TXT
 
-The system is up. NATS: nats://127.0.0.1:$NATS_PORT
-Try it:
+The system is up: http://127.0.0.1:$HTTP_PORT (NATS: nats://127.0.0.1:$NATS_PORT)
+  curl -s -XPOST http://127.0.0.1:$HTTP_PORT/auth/register -H 'Content-Type: application/json' \\
+       -d '{"username":"ann","email":"ann@example.com","password":"secret123"}'
+  TOKEN=\$(curl -s -XPOST http://127.0.0.1:$HTTP_PORT/auth/login -H 'Content-Type: application/json' \\
+       -d '{"email":"ann@example.com","password":"secret123"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  curl -s http://127.0.0.1:$HTTP_PORT/products/1 -H "Authorization: Bearer \$TOKEN"
+Over NATS directly:
   $BIN/natswire --server nats://127.0.0.1:$NATS_PORT micro ls
   $BIN/natswire --server nats://127.0.0.1:$NATS_PORT request products.findOneProduct '{"product_id":1}'
   $BIN/natswire --server nats://127.0.0.1:$NATS_PORT request auth.registerUser '{"username":"ann","email":"ann@example.com","password":"secret123"}'

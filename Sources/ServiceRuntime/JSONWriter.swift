@@ -13,6 +13,12 @@ public enum JSONWriter {
     }
 
     public static func write(_ value: Any, into out: inout [UInt8]) throws {
+        // Values that came out of JSONSerialization are NSNumbers, and an NSNumber 1 also
+        // casts to `true`: read its own type first. (A metatype check, no bridging.)
+        if type(of: value) is NSNumber.Type, let number = value as? NSNumber {
+            try writeNumber(number, into: &out)
+            return
+        }
         switch value {
         // Swift collections first: testing them against a class (NSNull) would bridge them.
         case let object as [String: Any]:
@@ -45,18 +51,19 @@ public enum JSONWriter {
                 out.append(contentsOf: "\(number)".utf8)
             }
         case is NSNull: out.append(contentsOf: "null".utf8)
-        case let number as NSNumber:
-            // Values that came out of JSONSerialization.
-            let type = String(cString: number.objCType)
-            if type == "c" {
-                try write(number.boolValue, into: &out)
-            } else if type == "d" || type == "f" {
-                try write(number.doubleValue, into: &out)
-            } else {
-                try write(number.int64Value, into: &out)
-            }
         default:
             throw JSONWriterError.notRepresentable("\(type(of: value))")
+        }
+    }
+
+    private static func writeNumber(_ number: NSNumber, into out: inout [UInt8]) throws {
+        let type = String(cString: number.objCType)
+        if type == "c" {
+            try write(number.boolValue, into: &out)
+        } else if type == "d" || type == "f" {
+            try write(number.doubleValue, into: &out)
+        } else {
+            try write(number.int64Value, into: &out)
         }
     }
 

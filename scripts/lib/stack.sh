@@ -124,9 +124,18 @@ start_services() {
         DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind"
 }
 
+start_gateway() {
+    start_service Gateway NATS_URL="nats://127.0.0.1:$NATS_PORT" HTTP_PORT="$HTTP_PORT"
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$HTTP_PORT/ready" >/dev/null 2>&1 && { log "gateway ready on http://127.0.0.1:$HTTP_PORT"; return 0; }
+        sleep 0.1
+    done
+    log "the gateway is up but /ready does not say yes; see $STATE/logs/"
+}
+
 # Stops every process with a pid file (services first), then PostgreSQL.
 stop_all() {
-    for name in ProductsService CustomersService AuthService docstore nats-server; do
+    for name in Gateway ProductsService CustomersService AuthService docstore nats-server; do
         local file="$STATE/$name.pid"
         [ -f "$file" ] || continue
         local pid

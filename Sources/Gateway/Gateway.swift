@@ -1,0 +1,170 @@
+import Contracts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NATSWire
+import ServiceRuntime
+
+/// Turns each HTTP request into one NATS request–reply and the reply back into HTTP.
+struct Gateway: Sendable {
+    let nats: NATSClient
+    let verifier: TokenVerifier
+    let settings: GatewaySettings
+    let logger: Logger
+
+    // swift-format-ignore: NeverForceUnwrap
+    // A constant, valid header-name token: the initializer cannot fail for it.
+    static let requestIDHeader = HTTPField.Name("X-Request-Id")!
+
+    /// What a route sends: a subject and a JSON payload.
+    struct Call {
+        var subject: String
+        var payload: [String: Any]
+        var successStatus: HTTPResponse.Status = .ok
+    }
+
+    /// Runs one route: request id, optional authentication, building the call, forwarding.
+    func handle(
+        _ request: Request, _ context: BasicRequestContext, authenticated: Bool,
+        _ build: (Request, BasicRequestContext, Identity?) async throws(Problem) -> Call
+    ) async -> Response {
+        let requestID = Self.requestID(request)
+        do {
+            var identity: Identity?
+            if authenticated { identity = try await authenticate(request) }
+            let call = try await build(request, context, identity)
+            return try await forward(call, requestID: requestID)
+        } catch {
+            return error.response(requestID: requestID)
+        }
+    }
+
+    static func requestID(_ request: Request) -> String {
+        if let given = request.headers[requestIDHeader], (1...128).contains(given.count),
+            given.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_.".contains($0)) })
+        {
+            return given
+        }
+        return NUID.generate()
+    }
+
+    private func authenticate(_ request: Request) async throws(Problem) -> Identity {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
+            case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty
+        else { throw Problem.unauthorized("a Bearer token is required") }
+        do {
+            return try await verifier.verify(token)
+        } catch {
+            switch error {
+            case .missing: throw Problem.unauthorized("a Bearer token is required")
+            case .invalid(let reason): throw Problem.unauthorized(reason)
+            }
+        }
+    }
+
+    private func forward(_ call: Call, requestID: String) async throws(Problem) -> Response {
+        let payload: [UInt8]
+        do { payload = try JSONWriter.bytes(call.payload) } catch {
+            throw Problem(status: .badRequest, detail: "the request cannot be encoded")
+        }
+        var headers = NATSHeaders()
+        headers.append(requestID, for: RequestContext.requestIDHeader)
+        let reply: NATSMessage
+        do {
+            reply = try await nats.request(
+                payload, to: call.subject, headers: headers, timeout: settings.requestTimeout)
+        } catch let error as NATSError {
+            switch error.kind {
+            case .noResponders:
+                throw Problem(status: .serviceUnavailable, detail: "the service is not available")
+            case .timeout:
+                throw Problem(status: .gatewayTimeout, detail: "the service did not answer in time")
+            default:
+                logger.error("NATS request failed: \(error)", metadata: ["request_id": "\(requestID)"])
+                throw Problem(status: .badGateway, detail: "the message bus is not available")
+            }
+        } catch {
+            throw Problem(status: .gatewayTimeout, detail: "the request was cancelled")
+        }
+        if let serviceError = ServiceError(reply: reply) {
+            let status = Self.status(for: serviceError.code)
+            var errors: [String: String] = [:]
+            if let object = (try? JSONSerialization.jsonObject(with: Data(reply.payload))) as? [String: Any],
+                let fields = object["errors"] as? [String: String]
+            {
+                errors = fields
+            }
+            throw Problem(status: status, detail: serviceError.message, errors: errors)
+        }
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        fields[Self.requestIDHeader] = requestID
+        return Response(
+            status: call.successStatus, headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.payload)))
+    }
+
+    /// The HTTP status of a service error code (they are HTTP-like by design).
+    static func status(for code: Int) -> HTTPResponse.Status {
+        switch code {
+        case 400: return .badRequest
+        case 401: return .unauthorized
+        case 403: return .forbidden
+        case 404: return .notFound
+        case 409: return .conflict
+        case 413: return .contentTooLarge
+        case 422: return .unprocessableContent
+        case 429: return .tooManyRequests
+        case 503: return .serviceUnavailable
+        case 504: return .gatewayTimeout
+        case 400...499: return HTTPResponse.Status(code: code, reasonPhrase: "Client Error")
+        default: return .internalServerError
+        }
+    }
+
+    // MARK: - Request pieces
+
+    func jsonBody(_ request: Request, schema: BodySchema) async throws(Problem) -> [String: Any] {
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: settings.maxBodyBytes)
+        } catch {
+            throw Problem(
+                status: .contentTooLarge, detail: "the body is larger than \(settings.maxBodyBytes) bytes")
+        }
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: Any]
+        else {
+            throw Problem(
+                status: .badRequest, detail: "the body must be a JSON object",
+                errors: ["body": "is not a JSON object"])
+        }
+        try schema.validate(object)
+        return object
+    }
+
+    static func query(_ request: Request, _ schema: QuerySchema) throws(Problem) -> [String: Any] {
+        try schema.parse(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
+    }
+
+    static func customerID(_ context: BasicRequestContext) throws(Problem) -> String {
+        guard let id = context.parameters.get("id"), id.count == 5,
+            id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
+        else { throw Problem.badRequest(["id": "must be 5 letters or digits"]) }
+        return id
+    }
+
+    static func numericID(_ context: BasicRequestContext) throws(Problem) -> Int {
+        guard let text = context.parameters.get("id"), let id = Int(text), (1...32767).contains(id) else {
+            throw Problem.badRequest(["id": "must be an integer from 1 to 32767"])
+        }
+        return id
+    }
+}
+
+extension Error {
+    func response(requestID: String) -> Response {
+        (self as? Problem ?? Problem(status: .internalServerError, detail: "internal error")).response(
+            requestID: requestID)
+    }
+}

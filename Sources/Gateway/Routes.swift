@@ -1,0 +1,171 @@
+import Contracts
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NATSWire
+
+extension Gateway {
+    /// Every route of the API, and the original system's paths as aliases.
+    func routes(_ router: Router<BasicRequestContext>) {
+        // Auth
+        router.post("/auth/register") { request, context in
+            await handle(request, context, authenticated: false) { request, _, _ throws(Problem) in
+                Call(
+                    subject: AuthSubject.register,
+                    payload: try await jsonBody(request, schema: Schemas.register),
+                    successStatus: .created)
+            }
+        }
+        router.post("/auth/login") { request, context in
+            await handle(request, context, authenticated: false) { request, _, _ throws(Problem) in
+                Call(subject: AuthSubject.login, payload: try await jsonBody(request, schema: Schemas.login))
+            }
+        }
+        router.post("/auth/refresh") { request, context in
+            await handle(request, context, authenticated: false) { request, _, _ throws(Problem) in
+                Call(
+                    subject: AuthSubject.refresh,
+                    payload: try await jsonBody(request, schema: Schemas.refreshToken))
+            }
+        }
+        router.post("/auth/logout") { request, context in
+            await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
+                Call(
+                    subject: AuthSubject.logout,
+                    payload: try await jsonBody(request, schema: Schemas.refreshToken))
+            }
+        }
+        router.get("/auth/me") { request, context in
+            await handle(request, context, authenticated: true) { _, _, identity throws(Problem) in
+                Call(subject: AuthSubject.me, payload: ["user_id": identity?.userID ?? ""])
+            }
+        }
+
+        // Customers
+        let listCustomers: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
+            await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
+                Call(subject: CustomersSubject.list, payload: try Self.query(request, .customers))
+            }
+        }
+        router.get("/customers", use: listCustomers)
+        router.get("/customers/findAll", use: listCustomers)
+        let createCustomer: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
+            await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
+                Call(
+                    subject: CustomersSubject.create,
+                    payload: try await jsonBody(request, schema: Schemas.customerCreate),
+                    successStatus: .created)
+            }
+        }
+        router.post("/customers", use: createCustomer)
+        router.post("/customers/create", use: createCustomer)
+        router.get("/customers/:id") { request, context in
+            await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
+                Call(subject: CustomersSubject.get, payload: ["customer_id": try Self.customerID(context)])
+            }
+        }
+        let updateCustomer: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
+            await handle(request, context, authenticated: true) { request, context, _ throws(Problem) in
+                var payload = try await jsonBody(request, schema: Schemas.customerUpdate)
+                payload["customer_id"] = try Self.customerID(context)
+                return Call(subject: CustomersSubject.update, payload: payload)
+            }
+        }
+        router.patch("/customers/:id", use: updateCustomer)
+        router.patch("/customers/update/:id", use: updateCustomer)
+        let deleteCustomer: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
+            await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
+                Call(subject: CustomersSubject.delete, payload: ["customer_id": try Self.customerID(context)])
+            }
+        }
+        router.delete("/customers/:id", use: deleteCustomer)
+        router.delete("/customers/delete/:id", use: deleteCustomer)
+
+        // Products
+        let listProducts: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
+            await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
+                Call(subject: ProductsSubject.list, payload: try Self.query(request, .products))
+            }
+        }
+        router.get("/products", use: listProducts)
+        router.get("/products/findAll", use: listProducts)
+        let createProduct: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
+            await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
+                Call(
+                    subject: ProductsSubject.create,
+                    payload: try await jsonBody(request, schema: Schemas.productCreate),
+                    successStatus: .created)
+            }
+        }
+        router.post("/products", use: createProduct)
+        router.post("/products/create", use: createProduct)
+        router.get("/products/:id") { request, context in
+            await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
+                Call(subject: ProductsSubject.get, payload: ["product_id": try Self.numericID(context)])
+            }
+        }
+        router.patch("/products/:id") { request, context in
+            await handle(request, context, authenticated: true) { request, context, _ throws(Problem) in
+                var payload = try await jsonBody(request, schema: Schemas.productUpdate)
+                payload["product_id"] = try Self.numericID(context)
+                return Call(subject: ProductsSubject.update, payload: payload)
+            }
+        }
+        router.delete("/products/:id") { request, context in
+            await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
+                Call(subject: ProductsSubject.delete, payload: ["product_id": try Self.numericID(context)])
+            }
+        }
+        router.get("/categories") { request, context in
+            await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
+                Call(subject: ProductsSubject.listCategories, payload: try Self.query(request, .none))
+            }
+        }
+        router.get("/categories/:id") { request, context in
+            await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
+                Call(
+                    subject: ProductsSubject.getCategory,
+                    payload: ["category_id": try Self.numericID(context)])
+            }
+        }
+        router.get("/suppliers") { request, context in
+            await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
+                Call(subject: ProductsSubject.listSuppliers, payload: try Self.query(request, .none))
+            }
+        }
+        router.get("/suppliers/:id") { request, context in
+            await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
+                Call(
+                    subject: ProductsSubject.getSupplier,
+                    payload: ["supplier_id": try Self.numericID(context)])
+            }
+        }
+
+        // Operations
+        router.get("/health") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
+        }
+        router.get("/ready") { _, _ in await readiness() }
+    }
+
+    /// Ready when NATS is connected and every service answers a services-API ping.
+    func readiness() async -> Response {
+        var missing: [String] = []
+        if nats.status != .connected { missing.append("nats") }
+        for service in ["auth", "customers", "products"] where nats.status == .connected {
+            do {
+                _ = try await nats.request([UInt8](), to: "$SRV.PING.\(service)", timeout: .seconds(1))
+            } catch {
+                missing.append(service)
+            }
+        }
+        let body =
+            missing.isEmpty
+            ? #"{"ready":true}"# : #"{"ready":false,"missing":["\#(missing.joined(separator: "\",\""))"]}"#
+        return Response(
+            status: missing.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
+    }
+}

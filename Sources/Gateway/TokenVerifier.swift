@@ -1,0 +1,111 @@
+import Contracts
+import Foundation
+import JWTKit
+import NATSWire
+import Synchronization
+
+/// The claims the gateway needs from an access token.
+struct AccessClaims: JWTPayload {
+    var sub: SubjectClaim
+    var exp: ExpirationClaim
+    var iss: IssuerClaim
+    var aud: AudienceClaim
+    var nbf: NotBeforeClaim?
+    var email: String?
+    var roles: [String]?
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {
+        try exp.verifyNotExpired()
+        try nbf?.verifyNotBefore()
+    }
+}
+
+/// A verified token's identity.
+struct Identity: Sendable {
+    let userID: String
+    let expires: Date
+}
+
+/// Verifies bearer tokens: EdDSA with the auth service's public keys fetched over NATS
+/// (`auth.jwks`, refetched on an unknown `kid`, at most once a second), or HS256 with a
+/// shared secret. Verified tokens are cached until they expire, so each is checked once.
+final class TokenVerifier: Sendable {
+    private let keys = JWTKeyCollection()
+    private let nats: NATSClient
+    private let issuer: String
+    private let audience: String
+    private let usesJWKS: Bool
+    private let lastFetch = Mutex<Date?>(nil)
+    private let cache = Mutex<[String: Identity]>([:])
+    private static let cacheLimit = 10_000
+
+    init(nats: NATSClient, settings: GatewaySettings) async {
+        self.nats = nats
+        issuer = settings.issuer
+        audience = settings.audience
+        usesJWKS = settings.algorithm == "EdDSA"
+        if !usesJWKS, let secret = settings.secretKey {
+            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+        }
+    }
+
+    enum Failure: Error {
+        case missing
+        case invalid(String)
+    }
+
+    func verify(_ token: String) async throws(Failure) -> Identity {
+        if let cached = cache.withLock({ $0[token] }), cached.expires > Date() { return cached }
+        let claims: AccessClaims
+        do {
+            claims = try await verifyClaims(token)
+        } catch let error as Failure {
+            throw error
+        } catch {
+            throw .invalid("the token is not valid")
+        }
+        guard claims.iss.value == issuer else { throw .invalid("wrong issuer") }
+        guard claims.aud.value.contains(audience) else { throw .invalid("wrong audience") }
+        let identity = Identity(userID: claims.sub.value, expires: claims.exp.value)
+        cache.withLock { cache in
+            if cache.count >= Self.cacheLimit {
+                let now = Date()
+                cache = cache.filter { $0.value.expires > now }
+                if cache.count >= Self.cacheLimit { cache.removeAll() }
+            }
+            cache[token] = identity
+        }
+        return identity
+    }
+
+    private func verifyClaims(_ token: String) async throws -> AccessClaims {
+        do {
+            return try await keys.verify(token, as: AccessClaims.self)
+        } catch let error as JWTError where usesJWKS && Self.isUnknownKey(error) {
+            guard try await refreshKeys() else { throw error }
+            return try await keys.verify(token, as: AccessClaims.self)
+        }
+    }
+
+    private static func isUnknownKey(_ error: JWTError) -> Bool {
+        let text = "\(error)".lowercased()
+        return text.contains("unknown kid") || text.contains("no keys") || text.contains("missing kid")
+            || text.contains("unknown")
+    }
+
+    /// Fetches the JWKS; `false` when it was fetched less than a second ago.
+    @discardableResult
+    func refreshKeys() async throws -> Bool {
+        guard usesJWKS else { return false }
+        let now = Date()
+        let allowed = lastFetch.withLock { last -> Bool in
+            if let last, now.timeIntervalSince(last) < 1 { return false }
+            last = now
+            return true
+        }
+        guard allowed else { return false }
+        let reply = try await nats.request([UInt8](), to: AuthSubject.jwks, timeout: .seconds(2))
+        try await keys.add(jwksJSON: reply.string)
+        return true
+    }
+}

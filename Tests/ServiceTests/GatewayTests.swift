@@ -1,0 +1,313 @@
+import Contracts
+import Foundation
+import JWTKit
+import NATSWire
+import TestHarness
+import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// The whole system: nats-server, PostgreSQL, the document store, the three services and
+/// the gateway, each its own process; HTTP through URLSession.
+final class FullStack: Sendable {
+    let nats: NATSServer
+    let baseString: String
+    private let processes: Box
+
+    final class Box: @unchecked Sendable {
+        // @unchecked Sendable: changed only by the test that owns the stack, between awaits.
+        var byName: [String: ServiceProcess] = [:]
+    }
+
+    let environments: [String: [String: String]]
+
+    init(gatewayEnvironment: [String: String] = [:], authEnvironment: [String: String] = [:]) throws {
+        nats = try NATSServer()
+        let postgres = try PostgresServer.shared()
+        let store = try DocumentStore.shared()
+        let port = try freePort()
+        baseString = "http://127.0.0.1:\(port)"
+        var environments: [String: [String: String]] = [
+            "AuthService": [
+                "NATS_URL": nats.url,
+                "MONGO_URL": store.url(database: "gw\(UInt32.random(in: 0...UInt32.max))"),
+                "BCRYPT_COST": "4",
+            ].merging(authEnvironment) { $1 },
+            "Gateway": ["NATS_URL": nats.url, "HTTP_PORT": String(port), "REQUEST_TIMEOUT_MS": "2000"]
+                .merging(gatewayEnvironment) { $1 },
+        ]
+        environments["CustomersService"] = DataStack.environment(
+            "CustomersService", nats: nats, postgres: postgres)
+        environments["ProductsService"] = DataStack.environment(
+            "ProductsService", nats: nats, postgres: postgres)
+        self.environments = environments
+        processes = Box()
+        for name in ["AuthService", "CustomersService", "ProductsService", "Gateway"] { try start(name) }
+    }
+
+    func start(_ name: String) throws {
+        processes.byName[name] = try ServiceProcess(name, environment: environments[name] ?? [:])
+    }
+
+    func stop(_ name: String) {
+        processes.byName[name]?.stop()
+        processes.byName[name] = nil
+    }
+
+    func shutdown() {
+        for name in ["Gateway", "ProductsService", "CustomersService", "AuthService"] { stop(name) }
+        nats.stop()
+    }
+
+    struct Reply {
+        let status: Int
+        let json: Any?
+        let headers: [String: String]
+        var object: [String: Any] { json as? [String: Any] ?? [:] }
+    }
+
+    func send(
+        _ method: String, _ path: String, json: Any? = nil, raw: String? = nil, token: String? = nil,
+        headers: [String: String] = [:]
+    ) async throws -> Reply {
+        guard let url = URL(string: baseString + path) else { throw HarnessError("bad path \(path)") }
+        var request = URLRequest(url: url)
+        request.httpMethod = method
+        if let json {
+            request.httpBody = try JSONSerialization.data(withJSONObject: json)
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        }
+        if let raw { request.httpBody = Data(raw.utf8) }
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        for (key, value) in headers { request.setValue(value, forHTTPHeaderField: key) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as? HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (key, value) in http?.allHeaderFields ?? [:] { fields["\(key)".lowercased()] = "\(value)" }
+        return Reply(
+            status: http?.statusCode ?? 0, json: try? JSONSerialization.jsonObject(with: data),
+            headers: fields)
+    }
+
+    /// Registers and logs in a fresh user; returns the token pair.
+    func login() async throws -> [String: Any] {
+        let email = "u\(UInt32.random(in: 0...UInt32.max))@example.com"
+        let registered = try await send(
+            "POST", "/auth/register", json: ["username": "user", "email": email, "password": "password1"])
+        #expect(registered.status == 201)
+        let login = try await send("POST", "/auth/login", json: ["email": email, "password": "password1"])
+        #expect(login.status == 200)
+        return login.object
+    }
+}
+
+func withFullStack(
+    gatewayEnvironment: [String: String] = [:], authEnvironment: [String: String] = [:],
+    _ body: (FullStack) async throws -> Void
+) async throws {
+    let stack = try FullStack(gatewayEnvironment: gatewayEnvironment, authEnvironment: authEnvironment)
+    do { try await body(stack) } catch {
+        stack.shutdown()
+        throw error
+    }
+    stack.shutdown()
+}
+
+@Suite("Gateway end to end over HTTP", .serialized)
+struct GatewayTests {
+    @Test func authFlowOverHTTP() async throws {
+        try await withFullStack { stack in
+            let tokens = try await stack.login()
+            let access = try #require(tokens["access_token"] as? String)
+            let refresh = try #require(tokens["refresh_token"] as? String)
+            #expect(tokens["token_type"] as? String == "Bearer" && tokens["expires_in"] as? Int == 900)
+            let me = try await stack.send("GET", "/auth/me", token: access)
+            #expect(me.status == 200 && (me.object["email"] as? String)?.hasSuffix("@example.com") == true)
+            let refreshed = try await stack.send("POST", "/auth/refresh", json: ["refresh_token": refresh])
+            #expect(refreshed.status == 200)
+            let newRefresh = refreshed.object["refresh_token"] as? String ?? ""
+            let logout = try await stack.send(
+                "POST", "/auth/logout", json: ["refresh_token": newRefresh], token: access)
+            #expect(logout.status == 200)
+            #expect(
+                try await stack.send("POST", "/auth/refresh", json: ["refresh_token": newRefresh]).status
+                    == 401)
+            let duplicate = try await stack.send(
+                "POST", "/auth/register",
+                json: [
+                    "username": "user", "email": (me.object["email"] as? String) ?? "",
+                    "password": "password1",
+                ])
+            #expect(
+                duplicate.status == 409 && duplicate.headers["content-type"] == "application/problem+json")
+            let bad = try await stack.send("POST", "/auth/register", json: ["username": 5, "extra": true])
+            #expect(bad.status == 400)
+            #expect(
+                Set((bad.object["errors"] as? [String: String] ?? [:]).keys) == [
+                    "username", "email", "password", "extra",
+                ])
+            #expect(try await stack.send("POST", "/auth/login", raw: "{not json").status == 400)
+        }
+    }
+
+    @Test func tokensAreCheckedStrictly() async throws {
+        try await withFullStack { stack in
+            #expect(
+                try await stack.send("GET", "/customers").headers["www-authenticate"]?.hasPrefix("Bearer")
+                    == true)
+            #expect(try await stack.send("GET", "/customers").status == 401)
+            // alg none, an unsigned token claiming to be anyone.
+            let none =
+                "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiJ4IiwiZXhwIjo0MTAyNDQ0ODAwLCJpc3MiOiJuYXRzd2lyZS1hdXRoIiwiYXVkIjoibmF0c3dpcmUtYXBpIn0."
+            #expect(try await stack.send("GET", "/customers", token: none).status == 401)
+            // Signed by another Ed25519 key with the same claims.
+            let otherKeys = JWTKeyCollection()
+            await otherKeys.add(eddsa: try EdDSA.PrivateKey(curve: .ed25519), kid: "intruder")
+            let forged = try await otherKeys.sign(
+                GatewayTestClaims(exp: Date().addingTimeInterval(600)), kid: "intruder")
+            #expect(try await stack.send("GET", "/customers", token: forged).status == 401)
+            // HS256 signed with the public key (algorithm confusion).
+            let jwks =
+                try JSONSerialization.jsonObject(with: Data(try await fetchJWKS(stack))) as? [String: Any]
+            let x = ((jwks?["keys"] as? [[String: Any]])?.first?["x"] as? String) ?? ""
+            let confused = JWTKeyCollection()
+            await confused.add(hmac: HMACKey(from: x), digestAlgorithm: .sha256)
+            let confusion = try await confused.sign(GatewayTestClaims(exp: Date().addingTimeInterval(600)))
+            #expect(try await stack.send("GET", "/customers", token: confusion).status == 401)
+            // A real token works, tampered it does not.
+            let access = try #require(try await stack.login()["access_token"] as? String)
+            #expect(try await stack.send("GET", "/customers", token: access).status == 200)
+            var tampered = Array(access)
+            tampered[tampered.count - 5] = tampered[tampered.count - 5] == "A" ? "B" : "A"
+            #expect(try await stack.send("GET", "/customers", token: String(tampered)).status == 401)
+        }
+    }
+
+    @Test func hs256ExpiryIssuerAndAudience() async throws {
+        let secret = String(repeating: "s", count: 40)
+        try await withFullStack(
+            gatewayEnvironment: ["JWT_ALGORITHM": "HS256", "SECRET_KEY": secret],
+            authEnvironment: ["JWT_ALGORITHM": "HS256", "SECRET_KEY": secret]
+        ) { stack in
+            let keys = JWTKeyCollection()
+            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
+            let good = try await keys.sign(GatewayTestClaims(exp: Date().addingTimeInterval(600)))
+            #expect(try await stack.send("GET", "/categories", token: good).status == 200)
+            let expired = try await keys.sign(GatewayTestClaims(exp: Date().addingTimeInterval(-60)))
+            #expect(try await stack.send("GET", "/categories", token: expired).status == 401)
+            let notYet = try await keys.sign(
+                GatewayTestClaims(exp: Date().addingTimeInterval(600), nbf: Date().addingTimeInterval(300)))
+            #expect(try await stack.send("GET", "/categories", token: notYet).status == 401)
+            let wrongIssuer = try await keys.sign(
+                GatewayTestClaims(exp: Date().addingTimeInterval(600), iss: "someone-else"))
+            #expect(try await stack.send("GET", "/categories", token: wrongIssuer).status == 401)
+            let wrongAudience = try await keys.sign(
+                GatewayTestClaims(exp: Date().addingTimeInterval(600), aud: "other-api"))
+            #expect(try await stack.send("GET", "/categories", token: wrongAudience).status == 401)
+            let issued = try #require(try await stack.login()["access_token"] as? String)
+            #expect(try await stack.send("GET", "/auth/me", token: issued).status == 200)
+        }
+    }
+
+    @Test func dataRoutesAliasesAndErrors() async throws {
+        try await withFullStack { stack in
+            let token = try #require(try await stack.login()["access_token"] as? String)
+            let list = try await stack.send("GET", "/products/findAll?page=1&limit=20", token: token)
+            #expect(
+                list.status == 200 && (list.object["data"] as? [Any])?.count == 20
+                    && list.object["limit"] as? Int == 20)
+            #expect(try await stack.send("GET", "/products?limit=abc", token: token).status == 400)
+            #expect(try await stack.send("GET", "/products?limit=500", token: token).status == 400)
+            #expect(try await stack.send("GET", "/products?color=red", token: token).status == 400)
+            #expect(
+                try await stack.send("GET", "/products/1", token: token).object["product_name"] as? String
+                    == "Chai")
+            #expect(try await stack.send("GET", "/products/0", token: token).status == 400)
+            #expect(try await stack.send("GET", "/products/32000", token: token).status == 404)
+            let created = try await stack.send(
+                "POST", "/products/create",
+                json: ["product_name": "Gateway tea", "unit_price": 3.5, "category_id": 1], token: token)
+            #expect(created.status == 201)
+            let id = created.object["product_id"] as? Int ?? 0
+            let patched = try await stack.send(
+                "PATCH", "/products/\(id)", json: ["unit_price": 4], token: token)
+            #expect(patched.status == 200 && patched.object["unit_price"] as? Double == 4)
+            #expect(
+                try await stack.send("PATCH", "/products/\(id)", json: ["unit_price": "free"], token: token)
+                    .status == 400)
+            #expect(try await stack.send("DELETE", "/products/\(id)", token: token).status == 200)
+            #expect(try await stack.send("DELETE", "/products/1", token: token).status == 409)
+            #expect(
+                try await stack.send("GET", "/categories/1", token: token).object["category_name"] as? String
+                    == "Beverages")
+            #expect(try await stack.send("GET", "/suppliers", token: token).status == 200)
+            #expect(try await stack.send("GET", "/suppliers/999", token: token).status == 404)
+
+            #expect(try await stack.send("GET", "/customers/findAll", token: token).status == 200)
+            let customerID = String((0..<5).map { _ in "ABCDEFGHIJKLMNOPQRSTUVWXYZ".randomElement() ?? "Q" })
+            #expect(
+                try await stack.send(
+                    "POST", "/customers/create", json: ["customer_id": customerID, "company_name": "GW Ltd"],
+                    token: token
+                ).status == 201)
+            #expect(
+                try await stack.send(
+                    "PATCH", "/customers/update/\(customerID)", json: ["city": "Oslo"], token: token
+                ).object["city"] as? String == "Oslo")
+            #expect(
+                try await stack.send("DELETE", "/customers/delete/\(customerID)", token: token).status == 200)
+            #expect(try await stack.send("DELETE", "/customers/ALFKI", token: token).status == 409)
+            #expect(try await stack.send("GET", "/customers/TOOLONG", token: token).status == 400)
+            let big = String(repeating: "x", count: 70_000)
+            #expect(
+                try await stack.send(
+                    "POST", "/customers", json: ["customer_id": "ABCDE", "company_name": big], token: token
+                ).status == 413)
+        }
+    }
+
+    @Test func requestIDsAndServiceOutages() async throws {
+        try await withFullStack { stack in
+            let token = try #require(try await stack.login()["access_token"] as? String)
+            let traced = try await stack.send(
+                "GET", "/products/1", token: token, headers: ["X-Request-Id": "trace-123"])
+            #expect(traced.headers["x-request-id"] == "trace-123")
+            #expect(
+                try await stack.send("GET", "/products/1", token: token).headers["x-request-id"]?.isEmpty
+                    == false)
+            #expect(try await stack.send("GET", "/ready").status == 200)
+            stack.stop("ProductsService")
+            let down = try await stack.send("GET", "/products/1", token: token)
+            #expect(down.status == 503 && down.headers["content-type"] == "application/problem+json")
+            #expect(try await stack.send("GET", "/ready").status == 503)
+            try stack.start("ProductsService")
+            #expect(try await stack.send("GET", "/products/1", token: token).status == 200)
+            #expect(try await stack.send("GET", "/health").status == 200)
+        }
+    }
+}
+
+func fetchJWKS(_ stack: FullStack) async throws -> [UInt8] {
+    let client = try await NATSClient.connect(url: stack.nats.url)
+    defer { Task { await client.close() } }
+    return try await client.request([UInt8](), to: AuthSubject.jwks).payload
+}
+
+struct GatewayTestClaims: JWTPayload {
+    var sub = SubjectClaim(value: "000000000000000000000000")
+    var exp: ExpirationClaim
+    var iss: IssuerClaim
+    var aud: AudienceClaim
+    var nbf: NotBeforeClaim?
+
+    init(exp: Date, nbf: Date? = nil, iss: String = "natswire-auth", aud: String = "natswire-api") {
+        self.exp = ExpirationClaim(value: exp)
+        self.iss = IssuerClaim(value: iss)
+        self.aud = AudienceClaim(value: [aud])
+        self.nbf = nbf.map { NotBeforeClaim(value: $0) }
+    }
+
+    func verify(using algorithm: some JWTAlgorithm) async throws {}
+}
