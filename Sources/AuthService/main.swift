@@ -10,20 +10,9 @@ import StoreSupport
 /// AuthService: users and identity in MongoDB, served over NATS.
 /// handlers (here) → domain (`AuthDomain`) → repositories (`Repositories.swift`).
 let summary = "users, login and tokens over NATS (subjects auth.*), stored in MongoDB"
-if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
-    print(helpText(service: "AuthService", summary: summary, variables: AuthSettings.variables))
-    exit(0)
-}
-
-let settings: AuthSettings
-do {
-    settings = try AuthSettings(ConfigReader())
-} catch {
-    FileHandle.standardError.write(Data("AuthService: \(error)\n".utf8))
-    exit(2)
-}
-bootstrapLogging(json: settings.logJSON, level: Logger.Level(rawValue: settings.logLevel) ?? .info)
-let logger = Logger(label: "auth-service")
+ProcessSetup.answerHelp(service: "AuthService", summary: summary, variables: AuthSettings.variables)
+let settings = ProcessSetup.settings(service: "AuthService") { try AuthSettings($0) }
+let logger = ProcessSetup.logger(label: "auth-service", json: settings.logJSON, level: settings.logLevel)
 
 do {
     let io = BlockingPool(threads: 8, name: "mongo")

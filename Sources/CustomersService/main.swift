@@ -12,26 +12,15 @@ let summary = "Northwind customers over NATS (subjects customers.*), stored in P
 let variables =
     [ConfigVariable("NATS_URL", help: "NATS server URL", default: "nats://127.0.0.1:4222")]
     + DatabaseSettings.variables
-    + [
-        ConfigVariable("LOG_FORMAT", help: "text or json", default: "text"),
-        ConfigVariable("LOG_LEVEL", help: "log level", default: "info"),
-    ]
-if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
-    print(helpText(service: "CustomersService", summary: summary, variables: variables))
-    exit(0)
+    + ProcessSetup.loggingVariables
+ProcessSetup.answerHelp(service: "CustomersService", summary: summary, variables: variables)
+let (natsURL, database, logging) = ProcessSetup.settings(service: "CustomersService") { reader in
+    (
+        reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? "", DatabaseSettings(reader),
+        ProcessSetup.logging(reader)
+    )
 }
-let reader = ConfigReader()
-let natsURL = reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? ""
-let database = DatabaseSettings(reader)
-let logJSON = reader.oneOf("LOG_FORMAT", ["text", "json"], default: "text") == "json"
-let logLevel = reader.oneOf(
-    "LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")
-do { try reader.validate() } catch {
-    FileHandle.standardError.write(Data("CustomersService: \(error)\n".utf8))
-    exit(2)
-}
-bootstrapLogging(json: logJSON, level: Logger.Level(rawValue: logLevel) ?? .info)
-let logger = Logger(label: "customers-service")
+let logger = ProcessSetup.logger(label: "customers-service", json: logging.json, level: logging.level)
 
 let handlers = CustomersHandlers(
     repository: CustomersRepository(

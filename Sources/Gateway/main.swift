@@ -7,19 +7,9 @@ import ServiceRuntime
 
 /// Gateway: the only HTTP entry point. Each request becomes one NATS request–reply.
 let summary = "HTTP API in front of the NATS services (JWT, validation, routing)"
-if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
-    print(helpText(service: "Gateway", summary: summary, variables: GatewaySettings.variables))
-    exit(0)
-}
-let settings: GatewaySettings
-do {
-    settings = try GatewaySettings(ConfigReader())
-} catch {
-    FileHandle.standardError.write(Data("Gateway: \(error)\n".utf8))
-    exit(2)
-}
-bootstrapLogging(json: settings.logJSON, level: Logger.Level(rawValue: settings.logLevel) ?? .info)
-let logger = Logger(label: "gateway")
+ProcessSetup.answerHelp(service: "Gateway", summary: summary, variables: GatewaySettings.variables)
+let settings = ProcessSetup.settings(service: "Gateway") { try GatewaySettings($0) }
+let logger = ProcessSetup.logger(label: "gateway", json: settings.logJSON, level: settings.logLevel)
 
 do {
     var options = NATSOptions(url: settings.natsURL)

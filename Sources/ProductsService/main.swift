@@ -13,26 +13,15 @@ let summary =
 let variables =
     [ConfigVariable("NATS_URL", help: "NATS server URL", default: "nats://127.0.0.1:4222")]
     + DatabaseSettings.variables
-    + [
-        ConfigVariable("LOG_FORMAT", help: "text or json", default: "text"),
-        ConfigVariable("LOG_LEVEL", help: "log level", default: "info"),
-    ]
-if CommandLine.arguments.contains("--help") || CommandLine.arguments.contains("-h") {
-    print(helpText(service: "ProductsService", summary: summary, variables: variables))
-    exit(0)
+    + ProcessSetup.loggingVariables
+ProcessSetup.answerHelp(service: "ProductsService", summary: summary, variables: variables)
+let (natsURL, database, logging) = ProcessSetup.settings(service: "ProductsService") { reader in
+    (
+        reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? "", DatabaseSettings(reader),
+        ProcessSetup.logging(reader)
+    )
 }
-let reader = ConfigReader()
-let natsURL = reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? ""
-let database = DatabaseSettings(reader)
-let logJSON = reader.oneOf("LOG_FORMAT", ["text", "json"], default: "text") == "json"
-let logLevel = reader.oneOf(
-    "LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info")
-do { try reader.validate() } catch {
-    FileHandle.standardError.write(Data("ProductsService: \(error)\n".utf8))
-    exit(2)
-}
-bootstrapLogging(json: logJSON, level: Logger.Level(rawValue: logLevel) ?? .info)
-let logger = Logger(label: "products-service")
+let logger = ProcessSetup.logger(label: "products-service", json: logging.json, level: logging.level)
 
 let repository = ProductsRepository(
     database: PostgresPool(conninfo: database.conninfo, size: database.poolSize))
