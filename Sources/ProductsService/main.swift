@@ -27,7 +27,17 @@ let repository = ProductsRepository(
     database: PostgresPool(conninfo: database.conninfo, size: database.poolSize))
 let handlers = ProductsHandlers(repository: repository)
 do {
-    try await repository.migrate()
+    // The database may still be starting (or restarting): keep trying for a while.
+    let giveUp = ContinuousClock.now.advanced(by: .seconds(60))
+    while true {
+        do {
+            try await repository.migrate()
+            break
+        } catch let error as PostgresError where error.kind == .unavailable && ContinuousClock.now < giveUp {
+            logger.warning("database not reachable yet, retrying: \(error.message)")
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
     let app = ServiceApp(
         config: ServiceConfig(name: "products", version: "1.0.0", description: summary), natsURL: natsURL,
         logger: logger)

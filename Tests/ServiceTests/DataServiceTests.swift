@@ -11,15 +11,16 @@ final class DataStack: Sendable {
     let client: NATSClient
     let services: [ServiceProcess]
 
-    init(_ executables: [String]) async throws {
+    init(_ executables: [String], postgres: PostgresServer? = nil) async throws {
         nats = try NATSServer()
-        postgres = try PostgresServer.shared()
+        self.postgres = try postgres ?? PostgresServer.shared()
         client = try await NATSClient.connect(url: nats.url)
         var started: [ServiceProcess] = []
         for executable in executables {
             started.append(
                 try ServiceProcess(
-                    executable, environment: Self.environment(executable, nats: nats, postgres: postgres)))
+                    executable, environment: Self.environment(executable, nats: nats, postgres: self.postgres)
+                ))
         }
         services = started
     }
@@ -62,8 +63,10 @@ final class DataStack: Sendable {
     }
 }
 
-func withDataStack(_ executables: [String], _ body: (DataStack) async throws -> Void) async throws {
-    let stack = try await DataStack(executables)
+func withDataStack(
+    _ executables: [String], postgres: PostgresServer? = nil, _ body: (DataStack) async throws -> Void
+) async throws {
+    let stack = try await DataStack(executables, postgres: postgres)
     do {
         try await body(stack)
     } catch {
@@ -351,7 +354,9 @@ struct DataServiceTests {
     }
 
     @Test func databaseRestartFailsFastThenRecovers() async throws {
-        try await withDataStack(["ProductsService", "CustomersService"]) { stack in
+        // Its own PostgreSQL: restarting the shared one would disturb suites running in parallel.
+        try await withDataStack(["ProductsService", "CustomersService"], postgres: try PostgresServer()) {
+            stack in
             _ = try await stack.object(ProductsSubject.get, ["product_id": 1])
             let restart = Task.detached { try stack.postgres.restart(downFor: 1.0) }
             try await Task.sleep(for: .milliseconds(300))
