@@ -51,6 +51,11 @@ final class FullStack: Sendable {
         processes.byName[name] = try ServiceProcess(name, environment: environments[name] ?? [:])
     }
 
+    /// A second instance of a service, stopped by the caller.
+    func startAnother(_ name: String) throws -> ServiceProcess {
+        try ServiceProcess(name, environment: environments[name] ?? [:])
+    }
+
     func stop(_ name: String) {
         processes.byName[name]?.stop()
         processes.byName[name] = nil
@@ -285,6 +290,37 @@ struct GatewayTests {
             try stack.start("ProductsService")
             #expect(try await stack.send("GET", "/products/1", token: token).status == 200)
             #expect(try await stack.send("GET", "/health").status == 200)
+        }
+    }
+}
+
+extension GatewayTests {
+    @Test func twoProductsServiceInstancesShareRequests() async throws {
+        try await withFullStack { stack in
+            let second = try stack.startAnother("ProductsService")
+            defer { second.stop() }
+            let token = try #require(try await stack.login()["access_token"] as? String)
+            for _ in 0..<60 {
+                #expect(try await stack.send("GET", "/products/1", token: token).status == 200)
+            }
+            let client = try await NATSClient.connect(url: stack.nats.url)
+            let inbox = "_INBOX.stats.\(NUID.generate())"
+            let replies = try client.subscribe(to: inbox)
+            try client.publish([UInt8](), to: "$SRV.STATS.products", replyTo: inbox)
+            try await client.flush()
+            try await Task.sleep(for: .milliseconds(500))
+            try replies.unsubscribe()
+            var counts: [Int] = []
+            for try await reply in replies where reply.status == nil {
+                let object = try JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any]
+                let endpoints = object?["endpoints"] as? [[String: Any]] ?? []
+                let get = endpoints.first { $0["name"] as? String == "findOneProduct" }
+                counts.append(get?["num_requests"] as? Int ?? 0)
+            }
+            await client.close()
+            #expect(counts.count == 2)
+            #expect(counts.reduce(0, +) == 60)
+            #expect(counts.allSatisfy { $0 > 0 })
         }
     }
 }
