@@ -12,6 +12,7 @@ struct Gateway: Sendable {
     let verifier: TokenVerifier
     let settings: GatewaySettings
     let logger: Logger
+    let metrics: GatewayMetrics
 
     // swift-format-ignore: NeverForceUnwrap
     // A constant, valid header-name token: the initializer cannot fail for it.
@@ -75,6 +76,7 @@ struct Gateway: Sendable {
             reply = try await nats.request(
                 payload, to: call.subject, headers: headers, timeout: settings.requestTimeout)
         } catch let error as NATSError {
+            metrics.recordNATSError(error.kind.rawValue)
             switch error.kind {
             case .noResponders:
                 throw Problem(status: .serviceUnavailable, detail: "the service is not available")

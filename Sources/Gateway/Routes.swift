@@ -148,6 +148,11 @@ extension Gateway {
                 body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
         }
         router.get("/ready") { _, _ in await readiness() }
+        router.get("/metrics") { _, _ in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+        }
     }
 
     /// Ready when NATS is connected and every service answers a services-API ping.

@@ -17,8 +17,11 @@ do {
     let nats = try await NATSClient.connect(options)
     let verifier = await TokenVerifier(nats: nats, settings: settings)
     try? await verifier.refreshKeys()  // the auth service may start later: fetched again on demand
-    let gateway = Gateway(nats: nats, verifier: verifier, settings: settings, logger: logger)
+    let metrics = GatewayMetrics()
+    let gateway = Gateway(
+        nats: nats, verifier: verifier, settings: settings, logger: logger, metrics: metrics)
     let router = Router()
+    router.add(middleware: MetricsRecorder(metrics: metrics))
     gateway.routes(router)
     let app = Application(
         router: router,

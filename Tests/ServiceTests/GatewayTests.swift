@@ -96,6 +96,12 @@ final class FullStack: Sendable {
             headers: fields)
     }
 
+    func sendText(_ path: String) async throws -> String {
+        guard let url = URL(string: baseString + path) else { throw HarnessError("bad path \(path)") }
+        let (data, _) = try await URLSession.shared.data(from: url)
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Registers and logs in a fresh user; returns the token pair.
     func login() async throws -> [String: Any] {
         let email = "u\(UInt32.random(in: 0...UInt32.max))@example.com"
@@ -290,6 +296,18 @@ struct GatewayTests {
             try stack.start("ProductsService")
             #expect(try await stack.send("GET", "/products/1", token: token).status == 200)
             #expect(try await stack.send("GET", "/health").status == 200)
+            let metrics = try await stack.sendText("/metrics")
+            #expect(
+                metrics.contains(
+                    "gateway_http_requests_total{method=\"GET\",route=\"/products/{id}\",status=\"200\"}"))
+            #expect(
+                metrics.contains(
+                    "gateway_http_requests_total{method=\"GET\",route=\"/products/{id}\",status=\"503\"}"))
+            #expect(
+                metrics.contains(
+                    "gateway_http_request_duration_seconds_bucket{method=\"GET\",route=\"/products/{id}\",le=\"+Inf\"}"
+                ))
+            #expect(metrics.contains("gateway_nats_request_errors_total{kind=\"noResponders\"} 1"))
         }
     }
 }
