@@ -16,7 +16,7 @@ do {
     options.name = "gateway"
     let nats = try await NATSClient.connect(options)
     let verifier = await TokenVerifier(nats: nats, settings: settings)
-    try? await verifier.refreshKeys()  // the auth service may start later: fetched again on demand
+    _ = try? await verifier.refreshKeys()  // the auth service may start later: fetched again on demand
     let metrics = GatewayMetrics()
     let gateway = Gateway(
         nats: nats, verifier: verifier, settings: settings, logger: logger, metrics: metrics)
