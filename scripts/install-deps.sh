@@ -17,6 +17,8 @@ if ((${#missing[@]})); then
 fi
 # The services API tests validate replies against JSON Schemas with Python's jsonschema.
 python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema rfc3339-validator
+# The gateway's OpenAPI document is checked with openapi-spec-validator.
+python3 -c 'import openapi_spec_validator' 2>/dev/null || python3 -m pip install -q openapi-spec-validator
 # The document store for the auth service (SecantusDB, MongoDB wire protocol) lives in a
 # venv inside the project's ignored state folder.
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

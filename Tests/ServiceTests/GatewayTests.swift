@@ -343,6 +343,73 @@ extension GatewayTests {
     }
 }
 
+extension GatewayTests {
+    /// The OpenAPI document and the code agree: every route registered in Routes.swift is
+    /// documented, every documented operation is routed (answers with something other than
+    /// 404), and the document is valid OpenAPI.
+    @Test func openAPIDocumentMatchesTheRoutes() async throws {
+        try await withFullStack { stack in
+            let source = try String(
+                contentsOf: projectRoot.appendingPathComponent("Sources/Gateway/Routes.swift"),
+                encoding: .utf8)
+            let pattern = try NSRegularExpression(pattern: #"router\.(get|post|patch|delete)\("([^"]+)""#)
+            var inCode = Set<String>()
+            for match in pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
+                guard let method = Range(match.range(at: 1), in: source),
+                    let path = Range(match.range(at: 2), in: source)
+                else { continue }
+                inCode.insert(
+                    "\(source[method].uppercased()) \(source[path].replacingOccurrences(of: ":id", with: "{id}"))"
+                )
+            }
+            let spec = try await stack.send("GET", "/openapi.json")
+            #expect(spec.status == 200)
+            let paths = spec.object["paths"] as? [String: [String: Any]] ?? [:]
+            var documented = Set<String>()
+            for (path, operations) in paths {
+                for method in operations.keys { documented.insert("\(method.uppercased()) \(path)") }
+            }
+            #expect(!inCode.isEmpty)
+            #expect(
+                inCode.subtracting(documented).isEmpty,
+                "routed but not documented: \(inCode.subtracting(documented))")
+            #expect(
+                documented.subtracting(inCode).isEmpty,
+                "documented but not routed: \(documented.subtracting(inCode))")
+
+            let token = try #require(try await stack.login()["access_token"] as? String)
+            for operation in documented.sorted() {
+                let parts = operation.split(separator: " ", maxSplits: 1).map(String.init)
+                let id = parts[1].hasPrefix("/customers") ? "ALFKI" : "1"
+                let path = parts[1].replacingOccurrences(of: "{id}", with: id)
+                let json: Any? = ["POST", "PATCH"].contains(parts[0]) ? [String: Any]() : nil
+                let reply = try await stack.send(parts[0], path, json: json, token: token)
+                #expect(reply.status != 404 || path.contains("/auth/me"), "\(operation) answered 404")
+            }
+
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "openapi-\(UUID().uuidString).json")
+            try JSONSerialization.data(withJSONObject: spec.object).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let check = Process()
+            check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            check.arguments = [
+                "python3", "-c",
+                "import json,sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')",
+                file.path,
+            ]
+            let pipe = Pipe()
+            check.standardOutput = pipe
+            check.standardError = pipe
+            try check.run()
+            check.waitUntilExit()
+            let verdict = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(
+                verdict.trimmingCharacters(in: .whitespacesAndNewlines) == "valid", "\(verdict.suffix(1500))")
+        }
+    }
+}
+
 func fetchJWKS(_ stack: FullStack) async throws -> [UInt8] {
     let client = try await NATSClient.connect(url: stack.nats.url)
     defer { Task { await client.close() } }
