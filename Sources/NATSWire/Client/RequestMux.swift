@@ -49,11 +49,6 @@ final class RequestMux: Sendable {
         }
     }
 
-    /// The inbox subscription is gone (connection lost); the next request subscribes again.
-    func markUnsubscribed() {
-        state.withLock { $0.isSubscribed = false }
-    }
-
     /// Registers a waiting request. Returns `true` when its deadline is earlier than the
     /// I/O thread's next wake-up, which must then be brought forward.
     func register(_ token: UInt64, deadline: Deadline, continuation: Continuation) -> Bool {

@@ -50,11 +50,4 @@ final class PongQueue: Sendable {
         }
         for case .flush(let continuation) in waiters { continuation.resume(throwing: error) }
     }
-
-    /// Forgets in-flight PINGs of a connection that is gone, failing flushes with `error`,
-    /// but keeps accepting new ones (used across reconnects).
-    func reset(failing error: NATSError) {
-        let waiters = state.withLock { $0.waiters.removeAll() }
-        for case .flush(let continuation) in waiters { continuation.resume(throwing: error) }
-    }
 }

@@ -82,9 +82,6 @@ final class SubscriptionRegistry: Sendable {
         }
     }
 
-    /// All entries, for resubscribing and for closing.
-    var all: [Entry] { state.withLock { Array($0.entries.values) } }
-
     /// Entries whose subject equals `subject` (permission errors name the subject).
     func entries(subject: String) -> [Entry] {
         state.withLock { s in s.entries.values.filter { $0.subject == subject } }
