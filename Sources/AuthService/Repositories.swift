@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import MongoStore
+import Synchronization
 
 /// A stored user.
 struct StoredUser: Sendable {
@@ -121,11 +122,9 @@ struct RefreshTokenRepository: Sendable {
     }
 
     func revoke(family: String) async throws {
-        // updateOne in a loop keeps the store API small; families are short.
-        while try await collection.updateOne(
+        try await collection.updateMany(
             ["family": .string(family), "revoked": .bool(false)],
-            ["$set": .document(["revoked": .bool(true)])]) > 0
-        {}
+            ["$set": .document(["revoked": .bool(true)])])
     }
 }
 
@@ -165,23 +164,11 @@ struct LoginThrottle: Sendable {
 /// MongoDB ObjectIds, made here so the insert needs no round trip to learn the id.
 enum ObjectID {
     private static let processRandom: [UInt8] = (0..<5).map { _ in UInt8.random(in: 0...255) }
-    private static let counter = Counter()
-
-    private final class Counter: @unchecked Sendable {
-        // @unchecked Sendable: `value` is only touched under `lock`.
-        private let lock = NSLock()
-        private var value = UInt32.random(in: 0...0xFF_FFFF)
-        func next() -> UInt32 {
-            lock.lock()
-            defer { lock.unlock() }
-            value = (value + 1) & 0xFF_FFFF
-            return value
-        }
-    }
+    private static let counter = Atomic<UInt32>(UInt32.random(in: 0...0xFF_FFFF))
 
     static func generate() -> String {
         let seconds = UInt32(Date().timeIntervalSince1970)
-        let count = counter.next()
+        let count = counter.add(1, ordering: .relaxed).newValue & 0xFF_FFFF
         var bytes: [UInt8] = [
             UInt8(seconds >> 24), UInt8((seconds >> 16) & 0xFF), UInt8((seconds >> 8) & 0xFF),
             UInt8(seconds & 0xFF),

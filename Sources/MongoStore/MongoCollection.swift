@@ -76,6 +76,25 @@ public struct MongoCollection: Sendable {
         return Int(reply["matchedCount"]?.int ?? 0) + Int(reply["upsertedCount"]?.int ?? 0)
     }
 
+    /// Updates every match; returns how many matched.
+    @discardableResult
+    public func updateMany(_ filter: MongoDocument, _ update: MongoDocument) async throws -> Int {
+        let reply = try await withCollection { collection in
+            try BSON.withDocument(filter) { filterBSON in
+                try BSON.withDocument(update) { updateBSON in
+                    let reply = BSON.ReplyBuffer()
+                    var error = bson_error_t()
+                    guard
+                        mongoc_collection_update_many(
+                            collection, filterBSON, updateBSON, nil, reply.pointer, &error)
+                    else { throw MongoError(error) }
+                    return try BSON.document(reply.pointer)
+                }
+            }
+        }
+        return Int(reply["matchedCount"]?.int ?? 0)
+    }
+
     /// Atomically updates the first match and returns it as it is after (or before) the
     /// update; `nil` when nothing matched and `upsert` is off.
     public func findOneAndUpdate(

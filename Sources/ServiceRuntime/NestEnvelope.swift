@@ -18,11 +18,12 @@ public struct NestEnvelope: Sendable, Equatable {
 
     /// Recognizes an envelope addressed to `subject`; `nil` for a native request.
     public static func detect(_ payload: [UInt8], subject: String) -> NestEnvelope? {
-        // Cheap pre-check so native payloads are not parsed twice.
+        // Cheap pre-checks so native payloads (JSON objects too) are not parsed twice: an
+        // envelope is an object that mentions "pattern".
         guard
             payload.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
                 == UInt8(ascii: "{"),
-            payload.count < 16 << 20,
+            payload.count < 16 << 20, contains(payload, patternKey),
             let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any],
             let pattern = object["pattern"] as? String, pattern == subject
         else { return nil }
@@ -39,6 +40,21 @@ public struct NestEnvelope: Sendable, Equatable {
             }
             ?? Array("null".utf8)
         return NestEnvelope(id: id, data: data)
+    }
+
+    private static let patternKey = Array("\"pattern\"".utf8)
+
+    private static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard let first = needle.first, haystack.count >= needle.count else { return false }
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first && haystack[index..<(index + needle.count)].elementsEqual(needle) {
+                return true
+            }
+            index += 1
+        }
+        return false
     }
 
     /// The reply for a successful request; `response` is the handler's JSON.

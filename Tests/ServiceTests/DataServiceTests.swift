@@ -358,12 +358,18 @@ struct DataServiceTests {
         try await withDataStack(["ProductsService", "CustomersService"], postgres: try PostgresServer()) {
             stack in
             _ = try await stack.object(ProductsSubject.get, ["product_id": 1])
-            let restart = Task.detached { try stack.postgres.restart(downFor: 1.0) }
-            try await Task.sleep(for: .milliseconds(300))
-            let start = ContinuousClock.now
-            let during = try await stack.call(ProductsSubject.get, ["product_id": 1])
-            #expect(during.code == 503 || during.code == nil)
-            #expect(ContinuousClock.now - start < .seconds(5))  // no hang: the pool fails fast
+            let restart = Task.detached { try stack.postgres.restart(downFor: 2.0) }
+            // While it is down, requests get 503, each without hanging.
+            var sawUnavailable = false
+            for _ in 0..<40 where !sawUnavailable {
+                let start = ContinuousClock.now
+                let during = try await stack.call(ProductsSubject.get, ["product_id": 1])
+                #expect(during.code == 503 || during.code == nil, "\(during.code ?? 0)")
+                #expect(ContinuousClock.now - start < .seconds(5))  // no hang: the pool fails fast
+                sawUnavailable = during.code == 503
+                if !sawUnavailable { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            #expect(sawUnavailable)
             try await restart.value
             var recovered = false
             for _ in 0..<50 where !recovered {
