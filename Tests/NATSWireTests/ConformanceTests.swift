@@ -329,10 +329,10 @@ struct ConformanceTests {
         }
     }
 
-    @Test func serverKilledMidStreamGivesAClearError() async throws {
+    @Test func serverKilledMidStreamGivesAClearErrorWithoutReconnect() async throws {
         let server = try NATSServer()
         defer { server.stop() }
-        let nats = try await connect(server.url)
+        let nats = try await connect(server.url) { $0.reconnect = .disabled }
         let subscription = try nats.subscribe(to: "stream")
         try await nats.flush()
         let pending = Task { try await nats.request("x", to: "stream", timeout: .seconds(30)) }
@@ -377,6 +377,7 @@ struct ConformanceTests {
             server.stop()
         }
         let nats = try await connect(server.url) {
+            $0.reconnect = .disabled
             $0.pingInterval = .milliseconds(50)
             $0.maxPingsOutstanding = 2
         }

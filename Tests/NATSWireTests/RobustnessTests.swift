@@ -17,7 +17,7 @@ struct RobustnessTests {
         let server = try ScriptedServer(afterHandshake: Array(garbage.utf8))
         // The garbage follows the handshake's PONG at once: connect succeeds, then the
         // connection closes with the parser's reason; calls after that fail with it.
-        let nats = try await NATSClient.connect(url: server.url)
+        let nats = try await connect(server.url) { $0.reconnect = .disabled }
         #expect(await eventually { nats.status == .closed })
         do {
             try nats.publish("x", to: "foo")
@@ -34,7 +34,7 @@ struct RobustnessTests {
         let server = try ScriptedServer(afterHandshake: Array("-ERR 'maximum connections exceeded'\r\n".utf8))
         // The PONG came first, so connect succeeds; the -ERR then closes the connection at
         // once, without waiting for the server to hang up.
-        let nats = try await NATSClient.connect(url: server.url)
+        let nats = try await connect(server.url) { $0.reconnect = .disabled }
         #expect(await eventually(timeout: .seconds(2)) { nats.status == .closed })
         #expect(nats.closeReason?.message.contains("maximum connections") == true)
     }

@@ -134,3 +134,50 @@ public struct HarnessError: Error, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
 }
+
+/// Nodes of a nats-server cluster on loopback, joined by routes, each with a server-chosen
+/// client port. `extraConfig` is added to every node's config.
+public final class NATSCluster: Sendable {
+    public let nodes: [NATSServer]
+
+    public init(size: Int = 3, extraConfig: String = "") throws {
+        let routePorts = try (0..<size).map { _ in try freePort() }
+        var nodes: [NATSServer] = []
+        for index in 0..<size {
+            let routes = routePorts.enumerated().filter { $0.offset != index }
+                .map { "\"nats-route://127.0.0.1:\($0.element)\"" }.joined(separator: ", ")
+            let config = """
+                server_name: node\(index)
+                cluster {
+                  name: natswire-test
+                  listen: "127.0.0.1:\(routePorts[index])"
+                  routes: [\(routes)]
+                }
+                \(extraConfig)
+                """
+            nodes.append(try NATSServer(config: config))
+        }
+        self.nodes = nodes
+    }
+
+    /// The client URLs of every node.
+    public var urls: [String] { nodes.map(\.url) }
+
+    /// Waits until every node sees a route to every other one (its log says so).
+    public func waitForRoutes(timeout: TimeInterval = 10) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let joined = nodes.allSatisfy { node in
+                node.log.components(separatedBy: "Route connection created").count - 1 >= nodes.count - 1
+            }
+            if joined { return }
+            usleep(50_000)
+        }
+        throw HarnessError("cluster routes not established in \(timeout) s")
+    }
+
+    /// The node whose client port is `port`.
+    public func node(port: Int) -> NATSServer? { nodes.first { $0.port == port } }
+
+    public func stop() { for node in nodes { node.stop() } }
+}

@@ -103,7 +103,7 @@ extension NATSClient {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<Void, any Error>) in
                 do {
-                    try components.writeBuffer.append { out in
+                    try components.writeBuffer.append(pings: 1) { out in
                         out.append(contentsOf: ClientOperation.ping)
                         components.pongs.push(.flush(continuation))
                     }

@@ -8,6 +8,7 @@ extension NATSClient {
         _ payload: [UInt8], to subject: String, headers: NATSHeaders? = nil, timeout: Duration = .seconds(5)
     ) async throws -> NATSMessage {
         try Subject.validatePublish(subject)
+        try checkNotDraining("send a request")
         let mux = components.mux
         try mux.ensureSubscribed { () throws(NATSError) in
             let registry = components.registry

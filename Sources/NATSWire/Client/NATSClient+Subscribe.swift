@@ -28,6 +28,7 @@ extension NATSClient {
         -> UInt64
     {
         try Subject.validateSubscribe(subject)
+        try checkNotDraining("subscribe")
         if let queue, !Subject.isValidQueueGroup(queue) {
             throw NATSError(.invalidSubject, "\(queue.debugDescription) is not a valid queue group")
         }

@@ -17,16 +17,22 @@ public final class NATSClient: Sendable {
     public static let version = "0.1.0"
 
     let options: NATSOptions
-    let addresses: [ServerAddress]
     let components: ConnectionComponents
-    private let state = Mutex(ConnectionStateMachine())
-    private let info: Mutex<ServerInfo?> = Mutex(nil)
-    private let maxPayload = Atomic<Int>(1_048_576)
-    private let terminationWaiters = Mutex<TerminationWaiters>(TerminationWaiters())
+    let state = Mutex(ConnectionStateMachine())
+    let info: Mutex<ServerInfo?> = Mutex(nil)
+    let maxPayload = Atomic<Int>(1_048_576)
+    let terminationWaiters = Mutex<TerminationWaiters>(TerminationWaiters())
     private let eventListeners = Mutex<[UInt64: AsyncStream<NATSEvent>.Continuation]>([:])
     private let nextListenerID = Atomic<UInt64>(0)
+    /// The servers to (re)connect to; configured URLs plus discovered ones.
+    let pool: Mutex<ServerPool>
+    /// The server of the live connection.
+    let currentAddress = Mutex<ServerAddress?>(nil)
+    let reconnectCount = Atomic<UInt64>(0)
+    /// Set by `drain()`: no new subscriptions or requests.
+    let isDraining = Atomic<Bool>(false)
 
-    private struct TerminationWaiters {
+    struct TerminationWaiters {
         var finished = false
         var waiters: [CheckedContinuation<Void, Never>] = []
     }
@@ -41,11 +47,15 @@ public final class NATSClient: Sendable {
         self.options = options
         var addresses: [ServerAddress] = []
         for url in options.servers { addresses.append(try ServerAddress(parsing: url)) }
-        self.addresses = addresses
+        pool = Mutex(
+            ServerPool(
+                addresses: addresses, randomize: options.randomizeServers,
+                maxAttemptsPerServer: options.reconnect.maxAttemptsPerServer))
         let notifier = try EventNotifier()
         components = ConnectionComponents(
             writeBuffer: WriteBuffer(
-                limit: options.writeBufferLimit, waitTimeout: options.writeBufferTimeout, notifier: notifier),
+                limit: options.writeBufferLimit, waitTimeout: options.writeBufferTimeout,
+                reconnectLimit: options.reconnectBufferSize, notifier: notifier),
             notifier: notifier,
             registry: SubscriptionRegistry(),
             mux: RequestMux(inboxPrefix: options.inboxPrefix),
@@ -73,6 +83,10 @@ public final class NATSClient: Sendable {
     /// The connection's current state.
     public var status: ConnectionStatus { state.withLock { $0.status } }
 
+    /// The servers this client may reconnect to: the configured ones still in the pool and
+    /// those the cluster announced.
+    public var knownServers: [String] { pool.withLock { $0.addresses.map(\.description) } }
+
     /// The INFO of the server this client is connected to.
     public var serverInfo: ServerInfo? { info.withLock { $0 } }
 
@@ -82,7 +96,8 @@ public final class NATSClient: Sendable {
         return NATSStatistics(
             inMessages: components.counters.messages.load(ordering: .relaxed),
             inBytes: components.counters.bytes.load(ordering: .relaxed),
-            outMessages: out.messages, outBytes: out.bytes, reconnects: 0)
+            outMessages: out.messages, outBytes: out.bytes,
+            reconnects: reconnectCount.load(ordering: .relaxed))
     }
 
     /// A new stream of this connection's events. Each call gets its own stream.
@@ -106,133 +121,13 @@ public final class NATSClient: Sendable {
         for listener in listeners { listener.yield(event) }
     }
 
-    // MARK: - Lifecycle
-
-    private func start() async throws(NATSError) {
-        let result: Result<Void, NATSError> = await withCheckedContinuation { continuation in
-            do throws(NATSError) {
-                try IOThread.start(name: "natswire-io") { [self] in
-                    self.runConnection(onFirstConnect: continuation)
-                }
-            } catch {
-                continuation.resume(returning: .failure(error))
-            }
-        }
-        try result.get()
-    }
-
-    /// The I/O thread's whole life: connect, run the protocol loop, tear down.
-    private func runConnection(onFirstConnect: CheckedContinuation<Result<Void, NATSError>, Never>) {
-        components.writeBuffer.ioThread.store(IOThread.current, ordering: .relaxed)
-        let connection: (any Transport, ProtocolParser, ServerAddress)
-        do {
-            connection = try connectToAnyServer()
-        } catch {
-            finish(reason: error)
-            onFirstConnect.resume(returning: .failure(error))
-            return
-        }
-        let (transport, parser, address) = connection
-        guard state.withLock({ $0.connected() }) else {
-            transport.close()
-            finish(reason: nil)
-            onFirstConnect.resume(returning: .failure(NATSError(.closed, "closed while connecting")))
-            return
-        }
-        emit(.connected(server: address.description))
-        onFirstConnect.resume(returning: .success(()))
-
-        let loop = ConnectionLoop(
-            transport: transport, parser: parser, components: components,
-            pingInterval: options.pingInterval, maxPingsOutstanding: options.maxPingsOutstanding,
-            onInfo: { [self] in self.received($0) },
-            onServerError: { [self] in self.receivedServerError($0) })
-        let exit = loop.run()
-        loop.closeTransport()
-        switch exit {
-        case .stopped:
-            finish(reason: nil)
-        case .failed(let error):
-            state.withLock { $0.disconnected(willReconnect: false) }
-            emit(.disconnected(reason: error))
-            finish(reason: error)
-        }
-    }
-
-    private func connectToAnyServer() throws(NATSError) -> (any Transport, ProtocolParser, ServerAddress) {
-        var lastError = NATSError(.connectionFailed, "no server")
-        for address in addresses {
-            let deadline = Deadline.after(options.connectTimeout)
-            do {
-                let socket = try TCPSocket.connect(host: address.host, port: address.port, deadline: deadline)
-                let parser = ProtocolParser()
-                let handshake = Handshake(options: options, address: address, deadline: deadline)
-                let info = try handshake.run(transport: socket, parser: parser)
-                received(info)
-                return (socket, parser, address)
-            } catch {
-                if error.kind == .authorizationViolation { throw error }
-                lastError = error
-            }
-        }
-        throw lastError
-    }
-
-    private func received(_ newInfo: ServerInfo) {
-        let previous = info.withLock { current in
-            defer { current = newInfo }
-            return current
-        }
-        maxPayload.store(newInfo.maxPayload, ordering: .relaxed)
-        if newInfo.lameDuckMode && previous?.lameDuckMode != true { emit(.lameDuckMode) }
-        if !newInfo.connectURLs.isEmpty && newInfo.connectURLs != previous?.connectURLs {
-            emit(.discoveredServers(newInfo.connectURLs))
-        }
-    }
-
-    private func receivedServerError(_ error: NATSError) {
-        if error.kind == .permissionsViolation, let subject = Self.quotedSubject(in: error.message),
-            error.message.lowercased().contains("subscription")
-        {
-            // The server refused a SUB: end that subscription with the server's reason.
-            for entry in components.registry.entries(subject: subject) {
-                components.registry.remove(entry.sid)
-                if case .queue(let queue) = entry.sink { queue.finish(error) }
-            }
-        }
-        emit(.serverError(error))
-    }
-
-    /// The subject in `Permissions Violation for Subscription to "foo"`.
-    static func quotedSubject(in text: String) -> String? {
-        guard let open = text.firstIndex(of: "\""),
-            let close = text[text.index(after: open)...].firstIndex(of: "\"")
-        else { return nil }
-        return String(text[text.index(after: open)..<close])
-    }
-
-    /// Tears everything down once; wakes `close()` callers.
-    private func finish(reason: NATSError?) {
-        let failure = reason ?? NATSError(.closed, "the connection was closed")
-        components.writeBuffer.fail(failure)
-        components.pongs.fail(failure)
-        components.mux.failAll(failure, permanently: true)
-        for entry in components.registry.removeAll() {
-            if case .queue(let queue) = entry.sink { queue.finish(reason) }
-        }
-        state.withLock { $0.closed(reason: reason) }
-        emit(.closed(reason: reason))
+    /// Ends every event stream (after `.closed`).
+    func finishEventStreams() {
         let listeners = eventListeners.withLock { listeners in
             defer { listeners.removeAll() }
             return Array(listeners.values)
         }
         for listener in listeners { listener.finish() }
-        let waiters = terminationWaiters.withLock { t in
-            t.finished = true
-            defer { t.waiters.removeAll() }
-            return t.waiters
-        }
-        for waiter in waiters { waiter.resume() }
     }
 
     /// Writes what is buffered, unsubscribes everything and closes the connection. Pending

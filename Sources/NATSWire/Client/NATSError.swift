@@ -35,6 +35,10 @@ public struct NATSError: Error, Sendable, Equatable, CustomStringConvertible {
         case slowConsumer
         /// A TLS setting or handshake failed.
         case tls
+        /// Disconnected, and the buffer for publishes made meanwhile is full.
+        case reconnectBufferFull
+        /// The operation is not allowed while the connection or subscription drains.
+        case draining
     }
 
     public let kind: Kind

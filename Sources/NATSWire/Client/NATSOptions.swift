@@ -29,6 +29,18 @@ public struct NATSOptions: Sendable {
     public var writeBufferTimeout: Duration = .seconds(10)
     /// Default bounds of a subscription's queue for a consumer that falls behind.
     public var pendingLimits = PendingLimits.default
+    /// Whether and how a lost connection is re-established.
+    public var reconnect = ReconnectPolicy.default
+    /// Bytes of publishes kept while disconnected, sent after reconnecting (nats.go: 8 MiB).
+    /// A publish that does not fit fails with kind `reconnectBufferFull`.
+    public var reconnectBufferSize = 8 * 1024 * 1024
+    /// Shuffle the server list, so the clients of a deployment spread over a cluster
+    /// (ADR-40). Turn off to try the servers in the order given.
+    public var randomizeServers = true
+    /// Do not add the servers a cluster announces (INFO `connect_urls`) to the pool.
+    public var ignoreDiscoveredServers = false
+    /// How long `drain()` may take before the client closes anyway (nats.go: 30 s).
+    public var drainTimeout: Duration = .seconds(30)
 
     public init(servers: [String] = ["nats://127.0.0.1:4222"]) {
         self.servers = servers

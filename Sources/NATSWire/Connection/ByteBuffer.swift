@@ -92,4 +92,9 @@ final class ByteBuffer {
         base.copyMemory(from: source, byteCount: bytes.count)
         count += bytes.count
     }
+
+    /// Drops everything after the first `newCount` bytes.
+    func truncate(to newCount: Int) {
+        count = max(0, min(count, newCount))
+    }
 }

@@ -14,6 +14,9 @@ final class ConnectionComponents: Sendable {
     let counters: InboundCounters
     /// Set by `close()`: flush what is buffered, then end the loop.
     let stopRequested = Atomic<Bool>(false)
+    /// Set when the server enters lame duck mode and another server is known: finish the
+    /// write in progress, then end the loop so the owner moves to another server.
+    let migrateRequested = Atomic<Bool>(false)
 
     init(
         writeBuffer: WriteBuffer, notifier: EventNotifier, registry: SubscriptionRegistry, mux: RequestMux,
@@ -45,6 +48,9 @@ final class ConnectionLoop {
         case stopped
         /// The transport is gone or unusable.
         case failed(NATSError)
+        /// The server is going away (lame duck): the owner should move elsewhere. What is
+        /// still buffered stays for the next connection.
+        case migrating
     }
 
     private let transport: any Transport
@@ -54,6 +60,7 @@ final class ConnectionLoop {
     private let maxPingsOutstanding: Int
     private let onInfo: (ServerInfo) -> Void
     private let onServerError: (NATSError) -> Void
+    private let onSlowConsumer: (SubscriptionRegistry.Entry) -> Void
 
     private var outgoing = ByteBuffer()
     private var outgoingOffset = 0
@@ -61,8 +68,10 @@ final class ConnectionLoop {
     init(
         transport: any Transport, parser: ProtocolParser, components: ConnectionComponents,
         pingInterval: Duration, maxPingsOutstanding: Int,
-        onInfo: @escaping (ServerInfo) -> Void, onServerError: @escaping (NATSError) -> Void
+        onInfo: @escaping (ServerInfo) -> Void, onServerError: @escaping (NATSError) -> Void,
+        onSlowConsumer: @escaping (SubscriptionRegistry.Entry) -> Void
     ) {
+        self.onSlowConsumer = onSlowConsumer
         self.transport = transport
         self.parser = parser
         self.components = components
@@ -95,6 +104,7 @@ final class ConnectionLoop {
             let stopping = components.stopRequested.load(ordering: .acquiring)
             let hasOutgoing = outgoingOffset < outgoing.count
             if stopping && !hasOutgoing && components.writeBuffer.isEmpty { return .stopped }
+            if !hasOutgoing && components.migrateRequested.load(ordering: .acquiring) { return .migrating }
 
             let now = Deadline.now
             if now >= nextPing {
@@ -147,7 +157,7 @@ final class ConnectionLoop {
             throw NATSError(.staleConnection, "no PONG for \(maxPingsOutstanding) keepalive PINGs")
         }
         let pongs = components.pongs
-        try components.writeBuffer.append { out in
+        try components.writeBuffer.append(pings: 1) { out in
             out.append(contentsOf: ClientOperation.ping)
             pongs.push(.keepalive)
         }
@@ -209,10 +219,10 @@ final class ConnectionLoop {
     }
 
     private func deliver(_ message: NATSMessage, sid: UInt64) {
-        guard let (sink, isLast) = components.registry.route(sid) else { return }
-        switch sink {
+        guard let (entry, isLast) = components.registry.route(sid) else { return }
+        switch entry.sink {
         case .queue(let queue):
-            queue.push(message)
+            if queue.push(message) == .droppedFirst { onSlowConsumer(entry) }
             if isLast { queue.finish() }
         case .handler(let handler):
             handler(message)

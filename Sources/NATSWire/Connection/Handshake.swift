@@ -24,8 +24,10 @@ struct Handshake {
         var auth_token: String?
     }
 
-    /// Runs the handshake; leaves any bytes after PONG in `parser`.
-    func run(transport: any Transport, parser: ProtocolParser) throws(NATSError) -> ServerInfo {
+    /// Runs the handshake; leaves any bytes after PONG in `parser`. Returns the transport to
+    /// use from now on (TLS over `socket` when the connection was upgraded).
+    func run(transport socket: any Transport, parser: ProtocolParser) throws(NATSError) -> (any Transport, ServerInfo) {
+        let transport: any Transport = socket
         guard case .info(var info) = try readOperation(transport, parser) else {
             throw NATSError(.connectionFailed, "\(address): server did not start with INFO")
         }
@@ -43,7 +45,7 @@ struct Handshake {
 
         while true {
             switch try readOperation(transport, parser) {
-            case .pong: return info
+            case .pong: return (transport, info)
             case .ok: continue
             case .info(let newer): info = newer
             case .ping: try writeAll(ClientOperation.pong, to: transport)

@@ -14,6 +14,9 @@ final class MessageQueue: Sendable {
 
     enum PushResult {
         case queued
+        /// Dropped, the first since the consumer last caught up: a slow-consumer episode
+        /// starts (reported once, as nats.go does).
+        case droppedFirst
         case dropped
         case closed
     }
@@ -24,6 +27,10 @@ final class MessageQueue: Sendable {
         var waiter: UnsafeContinuation<Batch, Never>?
         var end: Batch?
         var dropped: UInt64 = 0
+        /// Dropping since the consumer last took a batch.
+        var isSlow = false
+        /// Waiting for the consumer to take everything after the end (drain).
+        var consumedWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let limits: PendingLimits
@@ -45,7 +52,9 @@ final class MessageQueue: Sendable {
                 || (limits.bytes > 0 && s.bytes + size > limits.bytes)
             {
                 s.dropped &+= 1
-                return (nil, .dropped)
+                if s.isSlow { return (nil, .dropped) }
+                s.isSlow = true
+                return (nil, .droppedFirst)
             }
             s.items.append(message)
             s.bytes += size
@@ -69,18 +78,25 @@ final class MessageQueue: Sendable {
     func nextBatch() async -> Batch {
         await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Batch, Never>) in
+                var consumed: [CheckedContinuation<Void, Never>] = []
                 let ready = state.withLock { s -> Batch? in
                     if !s.items.isEmpty {
                         let items = s.items
                         s.items = []
                         s.bytes = 0
+                        s.isSlow = false
+                        if s.end != nil { swap(&consumed, &s.consumedWaiters) }
                         return .messages(items)
                     }
-                    if let end = s.end { return end }
+                    if let end = s.end {
+                        swap(&consumed, &s.consumedWaiters)
+                        return end
+                    }
                     if Task.isCancelled { return .finished }
                     s.waiter = continuation
                     return nil
                 }
+                for waiter in consumed { waiter.resume() }
                 if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
@@ -89,6 +105,19 @@ final class MessageQueue: Sendable {
                 return s.waiter
             }
             waiter?.resume(returning: .finished)
+        }
+    }
+
+    /// Waits until the queue has ended and the consumer has taken everything (or stopped
+    /// iterating), for a drain.
+    func waitUntilConsumed() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { s -> Bool in
+                if s.end != nil && s.items.isEmpty { return true }
+                s.consumedWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
         }
     }
 

@@ -42,6 +42,18 @@ final class PongQueue: Sendable {
         }
     }
 
+    /// The connection was lost: fails the waiters whose PING went with it, keeping the
+    /// newest `keep` (their PINGs are still buffered for the next connection).
+    func connectionLost(keepingNewest keep: Int, _ error: NATSError) {
+        let lost = state.withLock { s -> ArraySlice<Waiter> in
+            let all = s.waiters.removeAll()
+            let kept = max(0, min(keep, all.count))
+            for waiter in all.suffix(kept) { s.waiters.append(waiter) }
+            return all.dropLast(kept)
+        }
+        for case .flush(let continuation) in lost { continuation.resume(throwing: error) }
+    }
+
     /// Fails every waiter and every later push.
     func fail(_ error: NATSError) {
         let waiters = state.withLock { s -> ArraySlice<Waiter> in

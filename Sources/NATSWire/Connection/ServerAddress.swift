@@ -9,6 +9,9 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
     public var password: String?
     /// A URL with a user part and no password carries a token.
     public var token: String? { password == nil ? user : nil }
+    /// The name to verify the server's certificate against, when it is not `host`: a
+    /// discovered server given by IP address inherits the name of the URL in use.
+    public var tlsHostName: String?
 
     public static let defaultPort = 4222
 
@@ -71,6 +74,18 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
         } else {
             port = Self.defaultPort
         }
+    }
+
+    /// Whether `host` is a literal IPv4 or IPv6 address rather than a name.
+    public var isIPAddress: Bool {
+        if host.contains(":") { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        return parts.count == 4 && parts.allSatisfy { UInt8($0) != nil }
+    }
+
+    /// The same host and port, whatever the credentials.
+    func sameServer(as other: ServerAddress) -> Bool {
+        host.lowercased() == other.host.lowercased() && port == other.port
     }
 
     public var description: String {

@@ -22,6 +22,8 @@ final class SubscriptionRegistry: Sendable {
         /// Auto-unsubscribe after this many messages in total.
         var maxMessages: Int?
         var delivered: Int = 0
+        /// UNSUB was sent to drain it: not restored on a new connection.
+        var isDraining = false
 
         init(sid: UInt64, subject: String, queue: String?, sink: SubscriptionSink) {
             self.sid = sid
@@ -68,19 +70,46 @@ final class SubscriptionRegistry: Sendable {
         state.withLock { $0.entries.removeValue(forKey: sid) }
     }
 
-    /// The sink for a message on `sid`, and whether this was its last one (the entry is
-    /// then gone). `nil` for an unknown sid: a message that crossed an UNSUB.
-    func route(_ sid: UInt64) -> (sink: SubscriptionSink, isLast: Bool)? {
+    /// The subscription of a message on `sid`, and whether this was its last one (the
+    /// entry is then gone). `nil` for an unknown sid: a message that crossed an UNSUB.
+    func route(_ sid: UInt64) -> (entry: Entry, isLast: Bool)? {
         state.withLock { s in
             guard let entry = s.entries[sid] else { return nil }
             entry.delivered += 1
             if let max = entry.maxMessages, entry.delivered >= max {
                 s.entries[sid] = nil
-                return (entry.sink, true)
+                return (entry, true)
             }
-            return (entry.sink, false)
+            return (entry, false)
         }
     }
+
+    /// Writes SUB (and UNSUB with the remaining count where an auto-unsubscribe limit is
+    /// set) for every subscription, in sid order, for a new connection.
+    func encodeResubscribe(into out: ByteBuffer) {
+        state.withLock { s in
+            for entry in s.entries.values.sorted(by: { $0.sid < $1.sid }) where !entry.isDraining {
+                ClientOperation.appendSubscribe(into: out, subject: entry.subject, queue: entry.queue, sid: entry.sid)
+                if let max = entry.maxMessages {
+                    ClientOperation.appendUnsubscribe(into: out, sid: entry.sid, max: max - entry.delivered)
+                }
+            }
+        }
+    }
+
+    /// Marks a subscription as draining; returns it if it was there.
+    func markDraining(_ sid: UInt64) -> Entry? {
+        state.withLock { s in
+            guard let entry = s.entries[sid] else { return nil }
+            entry.isDraining = true
+            return entry
+        }
+    }
+
+    /// Every entry, for a whole-connection drain.
+    var allEntries: [Entry] { state.withLock { Array($0.entries.values) } }
+
+    var count: Int { state.withLock { $0.entries.count } }
 
     /// Entries whose subject equals `subject` (permission errors name the subject).
     func entries(subject: String) -> [Entry] {

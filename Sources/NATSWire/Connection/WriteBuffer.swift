@@ -23,20 +23,29 @@ final class WriteBuffer: Sendable {
         var directTransport: (any Transport)?
         /// Set once the connection is gone; appends then fail with it.
         var failure: NATSError?
+        /// Between a lost connection and the next one: appends are kept (the reconnect
+        /// buffer) up to `reconnectLimit`, and never wait.
+        var disconnected = false
+        /// PINGs appended since the I/O thread last took the buffer: their PONG waiters are
+        /// the newest ones, and survive a lost connection because their PING does.
+        var pingsPending = 0
         var outMessages: UInt64 = 0
         var outBytes: UInt64 = 0
     }
 
     let limit: Int
     let waitTimeout: Duration
+    /// What may be kept while disconnected.
+    let reconnectLimit: Int
     private let state: ConditionLock<State>
     private let notifier: EventNotifier
     /// The I/O thread never waits for room: only it makes room. A handler running on it
     /// may publish past the limit.
     let ioThread = Atomic<UInt>(0)
 
-    init(limit: Int, waitTimeout: Duration, notifier: EventNotifier) {
+    init(limit: Int, waitTimeout: Duration, reconnectLimit: Int = 8 << 20, notifier: EventNotifier) {
         self.limit = limit
+        self.reconnectLimit = reconnectLimit
         self.waitTimeout = waitTimeout
         self.notifier = notifier
         state = ConditionLock(State())
@@ -46,14 +55,15 @@ final class WriteBuffer: Sendable {
     /// Blocks while the buffer is over its limit, at most `waitTimeout`. With `writeNow`,
     /// writes from this thread if the I/O thread is idle.
     func append(
-        messages: Int = 0, payloadBytes: Int = 0, writeNow: Bool = false,
+        messages: Int = 0, payloadBytes: Int = 0, pings: Int = 0, writeNow: Bool = false,
         _ encode: (ByteBuffer) throws(NATSError) -> Void
     ) throws(NATSError) {
         let limit = self.limit
+        let reconnectLimit = self.reconnectLimit
         enum After { case nothing, wake, write(ByteBuffer, any Transport) }
         let after = try state.withLock(
             waitingWhile: { s in
-                s.pending.count >= limit && s.failure == nil
+                s.pending.count >= limit && s.failure == nil && !s.disconnected
                     && IOThread.current != self.ioThread.load(ordering: .relaxed)
             },
             timeout: waitTimeout
@@ -62,7 +72,15 @@ final class WriteBuffer: Sendable {
             if timedOut {
                 throw NATSError(.timeout, "write buffer full (\(limit) bytes) for \(waitTimeout)")
             }
+            let before = s.pending.count
             try encode(s.pending)
+            if s.disconnected && s.pending.count > reconnectLimit {
+                s.pending.truncate(to: before)
+                throw NATSError(
+                    .reconnectBufferFull,
+                    "disconnected, and the reconnect buffer (\(reconnectLimit) bytes) is full")
+            }
+            s.pingsPending += pings
             s.outMessages &+= UInt64(messages)
             s.outBytes &+= UInt64(payloadBytes)
             guard s.wakeNeeded else { return .nothing }
@@ -109,6 +127,7 @@ final class WriteBuffer: Sendable {
             guard !s.pending.isEmpty, !s.writerBusy else { return false }
             drained.clear()
             swap(&drained, &s.pending)
+            s.pingsPending = 0
             if drained.count >= limit { state.broadcast() }
             return true
         }
@@ -144,6 +163,30 @@ final class WriteBuffer: Sendable {
     }
 
     var isEmpty: Bool { state.withLock { $0.pending.isEmpty } }
+
+    /// The connection is lost: keeps what is buffered for the next one, lets publishers
+    /// add up to ``reconnectLimit`` without waiting. Returns how many PINGs are still in
+    /// the buffer (their PONG waiters are the newest and must not be failed).
+    func suspend() -> Int {
+        state.withLock { s in
+            s.disconnected = true
+            s.directTransport = nil
+            state.broadcast()  // publishers waiting for room may now use the reconnect buffer
+            return s.pingsPending
+        }
+    }
+
+    /// A new connection is up: `prefix` (the subscriptions again) goes before what was
+    /// buffered meanwhile.
+    func resume(prefix: ByteBuffer) {
+        state.withLock { s in
+            if !prefix.isEmpty { s.pending.prepend(prefix.bytes) }
+            s.disconnected = false
+        }
+    }
+
+    /// Bytes waiting to be written.
+    var pendingBytes: Int { state.withLock { $0.pending.count } }
 
     /// Fails this and every later append with `error`; wakes blocked publishers.
     func fail(_ error: NATSError) {

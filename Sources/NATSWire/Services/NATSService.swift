@@ -118,7 +118,12 @@ public final class NATSService: Sendable {
             s.stopped = true
             return (s.endpoints, s.discovery)
         }
-        for endpoint in endpoints { try? endpoint.subscription.unsubscribe() }
+        // Drain: requests the server already delivered are still answered.
+        await withTaskGroup(of: Void.self) { group in
+            for endpoint in endpoints {
+                group.addTask { try? await endpoint.subscription.drain(timeout: .seconds(10)) }
+            }
+        }
         for endpoint in endpoints { await endpoint.worker.value }
         for handle in discovery { try? handle.unsubscribe() }
         try? await client.flush(timeout: .seconds(5))
