@@ -34,9 +34,11 @@ let package = Package(
     targets: [
         // MARK: The client
         .target(name: "CNATSWire"),
+        // OpenSSL (Debian libssl-dev) for TLS and the Ed25519 signatures of NKey auth.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
         .target(
             name: "NATSWire",
-            dependencies: ["CNATSWire"],
+            dependencies: ["CNATSWire", "COpenSSL"],
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .executableTarget(

@@ -29,7 +29,9 @@ extension NATSEvent {
     var isDisconnected: Bool { if case .disconnected = self { return true } else { return false } }
     var isLameDuck: Bool { self == .lameDuckMode }
     var isSlowConsumer: Bool { if case .slowConsumer = self { return true } else { return false } }
-    var discovered: [String]? { if case .discoveredServers(let urls) = self { return urls } else { return nil } }
+    var discovered: [String]? {
+        if case .discoveredServers(let urls) = self { return urls } else { return nil }
+    }
 }
 
 /// Fast reconnects for tests: at once, then every 50 ms, forever.
@@ -123,7 +125,9 @@ struct ResilienceTests {
         let requester = try await connect(first.url) {
             $0.reconnect = ReconnectPolicy(initialWait: .seconds(6), jitter: .zero, maxAttemptsPerServer: nil)
         }
-        try responder.subscribe(to: "echo") { message in try? responder.reply(to: message, with: message.payload) }
+        try responder.subscribe(to: "echo") { message in
+            try? responder.reply(to: message, with: message.payload)
+        }
         try await responder.flush()
         #expect(try await requester.request("before", to: "echo").string == "before")
 
@@ -194,7 +198,8 @@ struct ResilienceTests {
         let server = try NATSServer()
         let nats = try await connect(server.url) {
             $0.reconnect = ReconnectPolicy(
-                initialWait: .milliseconds(20), maxWait: .milliseconds(20), jitter: .zero, maxAttemptsPerServer: 3)
+                initialWait: .milliseconds(20), maxWait: .milliseconds(20), jitter: .zero,
+                maxAttemptsPerServer: 3)
         }
         server.kill()
         #expect(await eventually(timeout: .seconds(5)) { nats.status == .closed })
@@ -218,10 +223,15 @@ struct ResilienceTests {
         kill(server.pid, SIGSTOP)
         #expect(
             await eventually(timeout: .seconds(10)) {
-                events.contains { if case .disconnected(let reason) = $0 { reason?.kind == .staleConnection } else { false } }
+                events.contains {
+                    if case .disconnected(let reason) = $0 { reason?.kind == .staleConnection } else { false }
+                }
             })
         kill(server.pid, SIGCONT)
-        #expect(await eventually(timeout: .seconds(10)) { nats.status == .connected && nats.statistics.reconnects >= 1 })
+        #expect(
+            await eventually(timeout: .seconds(10)) {
+                nats.status == .connected && nats.statistics.reconnects >= 1
+            })
         try await nats.flush()
         await nats.close()
     }
@@ -236,16 +246,20 @@ struct ResilienceTests {
         let nats = try await connect(cluster.nodes[0].url) { quickReconnect(&$0) }
         let events = EventLog(nats)
         #expect(await eventually { nats.knownServers.count == 3 })
-        #expect(Set(nats.knownServers.map { $0.split(separator: ":").last.map(String.init) ?? "" })
-            == Set(cluster.nodes.map { String($0.port) }))
+        #expect(
+            Set(nats.knownServers.map { $0.split(separator: ":").last.map(String.init) ?? "" })
+                == Set(cluster.nodes.map { String($0.port) }))
 
         // A responder on another node answers through the cluster.
         let responder = try await connect(cluster.nodes[2].url) { quickReconnect(&$0) }
-        try responder.subscribe(to: "svc") { message in try? responder.reply(to: message, with: message.payload) }
+        try responder.subscribe(to: "svc") { message in
+            try? responder.reply(to: message, with: message.payload)
+        }
         try await responder.flush()
-        #expect(await eventually {
-            (try? await nats.request("ping", to: "svc", timeout: .milliseconds(200)))?.string == "ping"
-        })
+        #expect(
+            await eventually {
+                (try? await nats.request("ping", to: "svc", timeout: .milliseconds(200)))?.string == "ping"
+            })
 
         let start = ContinuousClock.now
         cluster.nodes[0].kill()
@@ -271,9 +285,10 @@ struct ResilienceTests {
         try cluster.nodes[0].signal("ldm")
         #expect(await eventually(timeout: .seconds(5)) { events.contains(\.isLameDuck) })
         // It moves before the grace period ends (10 s), to the other node.
-        #expect(await eventually(timeout: .seconds(5)) {
-            nats.status == .connected && nats.serverInfo?.port == cluster.nodes[1].port
-        })
+        #expect(
+            await eventually(timeout: .seconds(5)) {
+                nats.status == .connected && nats.serverInfo?.port == cluster.nodes[1].port
+            })
         let publisher = try await connect(cluster.nodes[1].url)
         try publisher.publish("still here", to: "ldm.test")
         try await publisher.flush()
@@ -295,7 +310,8 @@ struct ResilienceTests {
                 var seen: [Int] = []
                 for try await message in subscription {
                     seen.append(Int(message.string) ?? -1)
-                    if seen.count % 2000 == 0 { try await Task.sleep(for: .milliseconds(20)) }  // a slowish consumer
+                    // A slowish consumer.
+                    if seen.count % 2000 == 0 { try await Task.sleep(for: .milliseconds(20)) }
                 }
                 return seen
             }
@@ -332,7 +348,8 @@ struct ResilienceTests {
                 for try await message in subscription { seen.append(Int(message.string) ?? -1) }
                 return seen
             }
-            #expect(await eventually { subscription.pendingCount > 0 || consumer.statistics.inMessages > 1000 })
+            #expect(
+                await eventually { subscription.pendingCount > 0 || consumer.statistics.inMessages > 1000 })
             try await subscription.drain(timeout: .seconds(10))
             producing.cancel()
             let seen = try await received.value

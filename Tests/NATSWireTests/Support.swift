@@ -48,3 +48,9 @@ func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) 
     }
     return await condition()
 }
+
+/// Polls `value` until it is non-empty or `timeout` passes; returns the last value.
+func eventuallyValue<T: Collection>(timeout: Duration = .seconds(5), _ value: () async -> T) async -> T {
+    _ = await eventually(timeout: timeout) { await !value().isEmpty }
+    return await value()
+}

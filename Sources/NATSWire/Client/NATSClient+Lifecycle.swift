@@ -135,7 +135,9 @@ extension NATSClient {
         var pass = 0
         while true {
             let wait = options.reconnect.wait(beforePass: pass, random: Double.random(in: 0...1))
-            if !sleepWhileDisconnected(wait) { return .failure(NATSError(.closed, "closed while reconnecting")) }
+            if !sleepWhileDisconnected(wait) {
+                return .failure(NATSError(.closed, "closed while reconnecting"))
+            }
             pool.withLock { $0.startPass(avoiding: pass == 0 ? avoid : nil) }
             while let address = pool.withLock({ $0.nextInPass() }) {
                 if components.stopRequested.load(ordering: .acquiring) {
@@ -153,14 +155,17 @@ extension NATSClient {
                     return .success(session)
                 } catch {
                     lastError = error
-                    pool.withLock { _ = $0.failed(address, authorization: error.kind == .authorizationViolation) }
+                    pool.withLock {
+                        _ = $0.failed(address, authorization: error.kind == .authorizationViolation)
+                    }
                 }
                 _ = components.mux.expire(now: .now)
             }
             if pool.withLock({ $0.isEmpty }) {
                 let kind: NATSError.Kind =
                     lastError.kind == .authorizationViolation ? .authorizationViolation : .connectionClosed
-                return .failure(NATSError(kind, "reconnecting failed on every server; last error: \(lastError.message)"))
+                return .failure(
+                    NATSError(kind, "reconnecting failed on every server; last error: \(lastError.message)"))
             }
             pass += 1
         }

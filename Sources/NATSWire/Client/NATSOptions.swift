@@ -14,6 +14,17 @@ public struct NATSOptions: Sendable {
     public var user: String?
     public var password: String?
     public var token: String?
+    /// An NKey seed (`SU…`): the client signs the server's nonce with it.
+    public var nkeySeed: String?
+    /// A credentials file (user JWT + NKey seed) for servers in operator mode. Read again
+    /// on every connect, so rotated credentials are picked up on reconnect.
+    public var credentialsFile: String?
+    /// Credentials already loaded, instead of `credentialsFile`.
+    public var credentials: NATSCredentials?
+    /// TLS settings. When set, the client refuses to talk to a server without TLS; when
+    /// `nil`, TLS is still used (verified against the system CAs) for `tls://` URLs and
+    /// servers whose INFO says `tls_required`.
+    public var tls: TLSOptions?
     /// How long a TCP connect plus handshake may take.
     public var connectTimeout: Duration = .seconds(2)
     /// Interval of keepalive PINGs.

@@ -22,24 +22,35 @@ struct Handshake {
         var user: String?
         var pass: String?
         var auth_token: String?
+        var nkey: String?
+        var sig: String?
+        var jwt: String?
     }
 
     /// Runs the handshake; leaves any bytes after PONG in `parser`. Returns the transport to
     /// use from now on (TLS over `socket` when the connection was upgraded).
-    func run(transport socket: any Transport, parser: ProtocolParser) throws(NATSError) -> (any Transport, ServerInfo) {
-        let transport: any Transport = socket
+    func run(transport socket: any Transport, parser: ProtocolParser) throws(NATSError) -> (
+        any Transport, ServerInfo
+    ) {
+        var transport: any Transport = socket
         guard case .info(var info) = try readOperation(transport, parser) else {
             throw NATSError(.connectionFailed, "\(address): server did not start with INFO")
         }
-        if info.tlsRequired || address.wantsTLS {
-            throw NATSError(
-                .tls, "\(address): the server requires TLS, which this connection is not set up for")
+        let usesTLS = info.tlsRequired || address.wantsTLS || options.tls != nil
+        if usesTLS {
+            guard info.tlsRequired || info.tlsAvailable, let tcp = socket as? TCPSocket else {
+                throw NATSError(.tls, "\(address): TLS was asked for, but the server does not offer it")
+            }
+            transport = try TLSTransport.connect(
+                over: tcp, hostName: address.tlsHostName ?? address.host,
+                options: options.tls ?? TLSOptions(),
+                deadline: deadline)
         }
         if !options.echo && info.proto < 1 {
             throw NATSError(.invalidArgument, "echo off needs a server that speaks protocol 1")
         }
         let out = ByteBuffer(capacity: 1024)
-        ClientOperation.appendConnect(into: out, json: try connectJSON(info))
+        ClientOperation.appendConnect(into: out, json: try connectJSON(info, tls: usesTLS))
         out.append(contentsOf: ClientOperation.ping)
         try writeAll(out.array, to: transport)
 
@@ -58,14 +69,15 @@ struct Handshake {
         }
     }
 
-    func connectJSON(_ info: ServerInfo) throws(NATSError) -> [UInt8] {
+    func connectJSON(_ info: ServerInfo, tls: Bool = false) throws(NATSError) -> [UInt8] {
         let user = options.user ?? (address.password != nil ? address.user : nil)
         let password = options.password ?? address.password
         let token = options.token ?? address.token
-        let payload = ConnectPayload(
-            verbose: options.verbose, pedantic: options.pedantic, tls_required: false, name: options.name,
+        var payload = ConnectPayload(
+            verbose: options.verbose, pedantic: options.pedantic, tls_required: tls, name: options.name,
             echo: options.echo, headers: info.headers, no_responders: info.headers,
             user: user, pass: user == nil ? nil : password, auth_token: user == nil ? token : nil)
+        try addSignature(to: &payload, nonce: info.nonce)
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -73,6 +85,29 @@ struct Handshake {
         } catch {
             throw NATSError(.invalidArgument, "cannot encode CONNECT: \(error)")
         }
+    }
+
+    /// NKey or credentials auth: the signed nonce, with the public key or the user JWT.
+    private func addSignature(to payload: inout ConnectPayload, nonce: String?) throws(NATSError) {
+        var credentials = options.credentials
+        if credentials == nil, let path = options.credentialsFile {
+            credentials = try NATSCredentials(contentsOf: path)
+        }
+        let key: NKeyPair
+        if let credentials {
+            key = credentials.key
+            payload.jwt = credentials.jwt
+        } else if let seed = options.nkeySeed {
+            key = try NKeyPair(seed: seed)
+            payload.nkey = key.publicKey
+        } else {
+            return
+        }
+        guard let nonce else {
+            throw NATSError(
+                .connectionFailed, "\(address): NKey auth needs a nonce, and the server sent none")
+        }
+        payload.sig = try key.signNonce(nonce)
     }
 
     private func readOperation(_ transport: any Transport, _ parser: ProtocolParser) throws(NATSError)

@@ -89,7 +89,8 @@ final class SubscriptionRegistry: Sendable {
     func encodeResubscribe(into out: ByteBuffer) {
         state.withLock { s in
             for entry in s.entries.values.sorted(by: { $0.sid < $1.sid }) where !entry.isDraining {
-                ClientOperation.appendSubscribe(into: out, subject: entry.subject, queue: entry.queue, sid: entry.sid)
+                ClientOperation.appendSubscribe(
+                    into: out, subject: entry.subject, queue: entry.queue, sid: entry.sid)
                 if let max = entry.maxMessages {
                     ClientOperation.appendUnsubscribe(into: out, sid: entry.sid, max: max - entry.delivered)
                 }
