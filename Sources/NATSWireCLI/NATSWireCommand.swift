@@ -38,16 +38,35 @@
 
     /// `--server`, shared by the commands that talk to one server.
     struct ServerOptions: ParsableArguments {
-        @Option(name: .long, help: "Server URL (default: $NATS_URL, then nats://127.0.0.1:4222).")
+        @Option(
+            name: .long,
+            help: "Server URL, or several separated by commas (default: $NATS_URL, then nats://127.0.0.1:4222).")
         var server: String?
+        @Option(name: .long, help: "Credentials file (user JWT + NKey seed) for operator mode.")
+        var creds: String?
+        @Option(name: .long, help: "File holding an NKey seed (SU...).")
+        var nkey: String?
+        @Option(name: .customLong("tls-ca"), help: "CA certificates (PEM) to verify the server with; implies TLS.")
+        var tlsCA: String?
+        @Option(name: .customLong("tls-cert"), help: "Client certificate (PEM); implies TLS.")
+        var tlsCert: String?
+        @Option(name: .customLong("tls-key"), help: "Private key (PEM) of --tls-cert.")
+        var tlsKey: String?
 
         var url: String {
             server ?? ProcessInfo.processInfo.environment["NATS_URL"] ?? "nats://127.0.0.1:4222"
         }
 
         func connect(name: String) async throws -> NATSClient {
-            var options = NATSOptions(url: url)
+            var options = NATSOptions(servers: url.split(separator: ",").map { String($0) })
             options.name = name
+            options.credentialsFile = creds
+            if let nkey {
+                options.nkeySeed = try String(contentsOfFile: nkey, encoding: .utf8)
+            }
+            if tlsCA != nil || tlsCert != nil {
+                options.tls = TLSOptions(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey)
+            }
             return try await NATSClient.connect(options)
         }
     }
