@@ -40,13 +40,15 @@
     struct ServerOptions: ParsableArguments {
         @Option(
             name: .long,
-            help: "Server URL, or several separated by commas (default: $NATS_URL, then nats://127.0.0.1:4222).")
+            help:
+                "Server URL, or several separated by commas (default: $NATS_URL, then nats://127.0.0.1:4222)."
+        )
         var server: String?
         @Option(name: .long, help: "Credentials file (user JWT + NKey seed) for operator mode.")
         var creds: String?
         @Option(name: .long, help: "File holding an NKey seed (SU...).")
         var nkey: String?
-        @Option(name: .customLong("tls-ca"), help: "CA certificates (PEM) to verify the server with; implies TLS.")
+        @Option(name: .customLong("tls-ca"), help: "CA certificates (PEM) to verify the server; implies TLS.")
         var tlsCA: String?
         @Option(name: .customLong("tls-cert"), help: "Client certificate (PEM); implies TLS.")
         var tlsCert: String?
