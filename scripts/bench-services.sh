@@ -12,6 +12,7 @@ STATE=$(mktemp -d /tmp/natswire-bench-XXXXXX)
 chmod 755 "$STATE"
 export NATS_PORT=${BENCH_NATS_PORT:-14222} PG_PORT=${BENCH_PG_PORT:-15433} MONGO_PORT=${BENCH_MONGO_PORT:-27118}
 export NORTHWIND_SQL=${NORTHWIND_SQL:-$ROOT/../shared/northwind/northwind.sql}
+export NATS_AUTH=0  # the services alone; the system's NATS permissions are tested elsewhere
 MSGS=${MSGS:-20000}
 PAR=${PAR:-64}
 source scripts/lib/stack.sh

@@ -3,7 +3,9 @@
 # nats-server, PostgreSQL with Northwind (first start: the canonical dump when present,
 # else the project's fixtures), the document store and every service. Data lives in
 # .state/ and survives a stop and a start; scripts/down.sh stops everything it started.
-#   NATS_PORT (4222)  PG_PORT (5433)  MONGO_PORT (27018)  STATE_DIR (.state)
+#   NATS_PORT (4222)  PG_PORT (5433)  MONGO_PORT (27018)  HTTP_PORT (8080)  STATE_DIR (.state)
+#   NATS_TLS=1     TLS between every process and NATS (CA in $STATE/tls/ca.pem)
+#   NATS_NODES=3   three nats-servers as a cluster, the processes spread over them
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -35,16 +37,16 @@ start_gateway
 
 cat <<TXT
 
-The system is up: http://127.0.0.1:$HTTP_PORT (NATS: nats://127.0.0.1:$NATS_PORT)
+The system is up: http://127.0.0.1:$HTTP_PORT (NATS: $(nats_url_for 0), $NATS_NODES node(s))
   curl -s -XPOST http://127.0.0.1:$HTTP_PORT/auth/register -H 'Content-Type: application/json' \\
        -d '{"username":"ann","email":"ann@example.com","password":"secret123"}'
   TOKEN=\$(curl -s -XPOST http://127.0.0.1:$HTTP_PORT/auth/login -H 'Content-Type: application/json' \\
        -d '{"email":"ann@example.com","password":"secret123"}' | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
   curl -s http://127.0.0.1:$HTTP_PORT/products/1 -H "Authorization: Bearer \$TOKEN"
-Over NATS directly:
-  $BIN/natswire --server nats://127.0.0.1:$NATS_PORT micro ls
-  $BIN/natswire --server nats://127.0.0.1:$NATS_PORT request products.findOneProduct '{"product_id":1}'
-  $BIN/natswire --server nats://127.0.0.1:$NATS_PORT request auth.registerUser '{"username":"ann","email":"ann@example.com","password":"secret123"}'
-  $BIN/natswire --server nats://127.0.0.1:$NATS_PORT request auth.loginUser '{"email":"ann@example.com","password":"secret123"}'
+Over NATS directly, as the admin NATS user (every process has its own NKey in $STATE/secrets):
+  N="$BIN/natswire --server $(nats_url_for 0) --nkey $STATE/secrets/nats-admin.nk$([ "$NATS_TLS" = 1 ] && echo " --tls-ca $STATE/tls/ca.pem")"
+  \$N micro ls
+  \$N request products.findOneProduct '{"product_id":1}'
+  \$N request auth.loginUser '{"email":"ann@example.com","password":"secret123"}'
 Logs: $STATE/logs/   Stop: scripts/down.sh
 TXT

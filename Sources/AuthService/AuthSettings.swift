@@ -5,7 +5,7 @@ import ServiceRuntime
 struct AuthSettings {
     enum Algorithm: String { case eddsa = "EdDSA", hs256 = "HS256" }
 
-    var natsURL: String
+    var nats: NATSSettings
     var mongoURL: String
     var bcryptCost: Int
     var accessTokenTTL: Int
@@ -20,31 +20,33 @@ struct AuthSettings {
     var logLevel: String
     var instanceName: String?
 
-    static let variables: [ConfigVariable] = [
-        ConfigVariable("NATS_URL", help: "NATS server URL", default: "nats://127.0.0.1:4222"),
-        ConfigVariable(
-            "MONGO_URL", help: "MongoDB URL; the path names the database",
-            default: "mongodb://127.0.0.1:27017/auth"),
-        ConfigVariable("BCRYPT_COST", help: "bcrypt cost factor, 4...15", default: "10"),
-        ConfigVariable("ACCESS_TOKEN_TTL", help: "access token lifetime in seconds", default: "900"),
-        ConfigVariable("REFRESH_TOKEN_TTL", help: "refresh token lifetime in seconds", default: "2592000"),
-        ConfigVariable(
-            "JWT_ALGORITHM", help: "EdDSA (key pair kept in MongoDB) or HS256 (shared SECRET_KEY)",
-            default: "EdDSA"),
-        ConfigVariable(
-            "SECRET_KEY", help: "HS256 secret, at least 32 bytes (JWT_ALGORITHM=HS256 only)", secret: true),
-        ConfigVariable("JWT_ISSUER", help: "iss claim", default: "natswire-auth"),
-        ConfigVariable("JWT_AUDIENCE", help: "aud claim", default: "natswire-api"),
-        ConfigVariable(
-            "LOGIN_MAX_FAILURES", help: "failed logins for one email before it is locked", default: "5"),
-        ConfigVariable("LOGIN_LOCKOUT_SECONDS", help: "how long a locked email waits", default: "900"),
-        ConfigVariable("LOG_FORMAT", help: "text or json", default: "text"),
-        ConfigVariable(
-            "LOG_LEVEL", help: "trace, debug, info, notice, warning, error, critical", default: "info"),
-    ]
+    static let variables: [ConfigVariable] =
+        NATSSettings.variables + [
+            ConfigVariable(
+                "MONGO_URL", help: "MongoDB URL; the path names the database",
+                default: "mongodb://127.0.0.1:27017/auth"),
+            ConfigVariable("BCRYPT_COST", help: "bcrypt cost factor, 4...15", default: "10"),
+            ConfigVariable("ACCESS_TOKEN_TTL", help: "access token lifetime in seconds", default: "900"),
+            ConfigVariable(
+                "REFRESH_TOKEN_TTL", help: "refresh token lifetime in seconds", default: "2592000"),
+            ConfigVariable(
+                "JWT_ALGORITHM", help: "EdDSA (key pair kept in MongoDB) or HS256 (shared SECRET_KEY)",
+                default: "EdDSA"),
+            ConfigVariable(
+                "SECRET_KEY", help: "HS256 secret, at least 32 bytes (JWT_ALGORITHM=HS256 only)", secret: true
+            ),
+            ConfigVariable("JWT_ISSUER", help: "iss claim", default: "natswire-auth"),
+            ConfigVariable("JWT_AUDIENCE", help: "aud claim", default: "natswire-api"),
+            ConfigVariable(
+                "LOGIN_MAX_FAILURES", help: "failed logins for one email before it is locked", default: "5"),
+            ConfigVariable("LOGIN_LOCKOUT_SECONDS", help: "how long a locked email waits", default: "900"),
+            ConfigVariable("LOG_FORMAT", help: "text or json", default: "text"),
+            ConfigVariable(
+                "LOG_LEVEL", help: "trace, debug, info, notice, warning, error, critical", default: "info"),
+        ]
 
     init(_ reader: ConfigReader) throws {
-        natsURL = reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? ""
+        nats = NATSSettings(reader)
         mongoURL = reader.string("MONGO_URL", default: "mongodb://127.0.0.1:27017/auth") ?? ""
         if !mongoURL.hasPrefix("mongodb://") && !mongoURL.hasPrefix("mongodb+srv://") {
             reader.problem("MONGO_URL must start with mongodb:// or mongodb+srv://")

@@ -36,7 +36,7 @@ do {
     let app = ServiceApp(
         config: ServiceConfig(
             name: "auth", version: "1.0.0", description: summary, metadata: ["store": "mongodb"]),
-        natsURL: settings.natsURL, logger: logger)
+        nats: settings.nats, logger: logger)
     try await app.run([
         .json("registerUser", subject: AuthSubject.register) { _, request in
             try await domain.register(request)

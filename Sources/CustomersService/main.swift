@@ -10,13 +10,13 @@ import ServiceRuntime
 /// handlers (`CustomersHandlers`) → repository (`CustomersRepository`) → libpq pool.
 let summary = "Northwind customers over NATS (subjects customers.*), stored in PostgreSQL"
 let variables =
-    [ConfigVariable("NATS_URL", help: "NATS server URL", default: "nats://127.0.0.1:4222")]
+    NATSSettings.variables
     + DatabaseSettings.variables
     + ProcessSetup.loggingVariables
 ProcessSetup.answerHelp(service: "CustomersService", summary: summary, variables: variables)
-let (natsURL, database, logging) = ProcessSetup.settings(service: "CustomersService") { reader in
+let (nats, database, logging) = ProcessSetup.settings(service: "CustomersService") { reader in
     (
-        reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? "", DatabaseSettings(reader),
+        NATSSettings(reader), DatabaseSettings(reader),
         ProcessSetup.logging(reader)
     )
 }
@@ -27,7 +27,7 @@ let handlers = CustomersHandlers(
         database: PostgresPool(conninfo: database.conninfo, size: database.poolSize)))
 do {
     let app = ServiceApp(
-        config: ServiceConfig(name: "customers", version: "1.0.0", description: summary), natsURL: natsURL,
+        config: ServiceConfig(name: "customers", version: "1.0.0", description: summary), nats: nats,
         logger: logger)
     try await app.run([
         .raw("findCustomers", subject: CustomersSubject.list) { _, body in try await handlers.list(body) },

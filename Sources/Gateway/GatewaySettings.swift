@@ -5,7 +5,7 @@ import ServiceRuntime
 struct GatewaySettings {
     var host: String
     var port: Int
-    var natsURL: String
+    var nats: NATSSettings
     var requestTimeout: Duration
     var maxBodyBytes: Int
     var algorithm: String
@@ -15,27 +15,28 @@ struct GatewaySettings {
     var logJSON: Bool
     var logLevel: String
 
-    static let variables: [ConfigVariable] = [
-        ConfigVariable("HTTP_HOST", help: "address to listen on", default: "127.0.0.1"),
-        ConfigVariable("HTTP_PORT", help: "port to listen on", default: "8080"),
-        ConfigVariable("NATS_URL", help: "NATS server URL", default: "nats://127.0.0.1:4222"),
-        ConfigVariable(
-            "REQUEST_TIMEOUT_MS", help: "how long a NATS request may take before 504", default: "5000"),
-        ConfigVariable("MAX_BODY_BYTES", help: "largest request body accepted", default: "65536"),
-        ConfigVariable(
-            "JWT_ALGORITHM", help: "EdDSA (keys from auth.jwks) or HS256 (SECRET_KEY)", default: "EdDSA"),
-        ConfigVariable(
-            "SECRET_KEY", help: "HS256 secret, at least 32 bytes (JWT_ALGORITHM=HS256 only)", secret: true),
-        ConfigVariable("JWT_ISSUER", help: "required iss", default: "natswire-auth"),
-        ConfigVariable("JWT_AUDIENCE", help: "required aud", default: "natswire-api"),
-        ConfigVariable("LOG_FORMAT", help: "text or json", default: "text"),
-        ConfigVariable("LOG_LEVEL", help: "log level", default: "info"),
-    ]
+    static let variables: [ConfigVariable] =
+        NATSSettings.variables + [
+            ConfigVariable("HTTP_HOST", help: "address to listen on", default: "127.0.0.1"),
+            ConfigVariable("HTTP_PORT", help: "port to listen on", default: "8080"),
+            ConfigVariable(
+                "REQUEST_TIMEOUT_MS", help: "how long a NATS request may take before 504", default: "5000"),
+            ConfigVariable("MAX_BODY_BYTES", help: "largest request body accepted", default: "65536"),
+            ConfigVariable(
+                "JWT_ALGORITHM", help: "EdDSA (keys from auth.jwks) or HS256 (SECRET_KEY)", default: "EdDSA"),
+            ConfigVariable(
+                "SECRET_KEY", help: "HS256 secret, at least 32 bytes (JWT_ALGORITHM=HS256 only)", secret: true
+            ),
+            ConfigVariable("JWT_ISSUER", help: "required iss", default: "natswire-auth"),
+            ConfigVariable("JWT_AUDIENCE", help: "required aud", default: "natswire-api"),
+            ConfigVariable("LOG_FORMAT", help: "text or json", default: "text"),
+            ConfigVariable("LOG_LEVEL", help: "log level", default: "info"),
+        ]
 
     init(_ reader: ConfigReader) throws {
         host = reader.string("HTTP_HOST", default: "127.0.0.1") ?? "127.0.0.1"
         port = reader.int("HTTP_PORT", default: 8080, range: 0...65535)
-        natsURL = reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? ""
+        nats = NATSSettings(reader)
         requestTimeout = .milliseconds(reader.int("REQUEST_TIMEOUT_MS", default: 5000, range: 10...600_000))
         maxBodyBytes = reader.int("MAX_BODY_BYTES", default: 65536, range: 256...(16 << 20))
         algorithm = reader.oneOf("JWT_ALGORITHM", ["EdDSA", "HS256"], default: "EdDSA")

@@ -12,9 +12,8 @@ let settings = ProcessSetup.settings(service: "Gateway") { try GatewaySettings($
 let logger = ProcessSetup.logger(label: "gateway", json: settings.logJSON, level: settings.logLevel)
 
 do {
-    var options = NATSOptions(url: settings.natsURL)
-    options.name = "gateway"
-    let nats = try await NATSClient.connect(options)
+    let nats = try await NATSClient.connect(try settings.nats.options(name: "gateway"))
+    Task { for await event in nats.events() { ServiceApp.log(event, logger) } }
     let verifier = await TokenVerifier(nats: nats, settings: settings)
     _ = try? await verifier.refreshKeys()  // the auth service may start later: fetched again on demand
     let metrics = GatewayMetrics()

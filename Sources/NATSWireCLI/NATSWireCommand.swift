@@ -33,7 +33,10 @@
         static let configuration = CommandConfiguration(
             commandName: "natswire",
             abstract: "A NATS command-line client built on NATSWire.",
-            subcommands: [Publish.self, Subscribe.self, Request.self, Reply.self, Bench.self, Micro.self])
+            subcommands: [
+                Publish.self, Subscribe.self, Request.self, Reply.self, Bench.self, Micro.self,
+                NKeyCommand.self,
+            ])
     }
 
     /// `--server`, shared by the commands that talk to one server.

@@ -11,13 +11,13 @@ import ServiceRuntime
 let summary =
     "Northwind products, categories and suppliers over NATS (subjects products.*), stored in PostgreSQL"
 let variables =
-    [ConfigVariable("NATS_URL", help: "NATS server URL", default: "nats://127.0.0.1:4222")]
+    NATSSettings.variables
     + DatabaseSettings.variables
     + ProcessSetup.loggingVariables
 ProcessSetup.answerHelp(service: "ProductsService", summary: summary, variables: variables)
-let (natsURL, database, logging) = ProcessSetup.settings(service: "ProductsService") { reader in
+let (nats, database, logging) = ProcessSetup.settings(service: "ProductsService") { reader in
     (
-        reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? "", DatabaseSettings(reader),
+        NATSSettings(reader), DatabaseSettings(reader),
         ProcessSetup.logging(reader)
     )
 }
@@ -39,7 +39,7 @@ do {
         }
     }
     let app = ServiceApp(
-        config: ServiceConfig(name: "products", version: "1.0.0", description: summary), natsURL: natsURL,
+        config: ServiceConfig(name: "products", version: "1.0.0", description: summary), nats: nats,
         logger: logger)
     try await app.run([
         .raw("findAllProducts", subject: ProductsSubject.list) { _, body in try await handlers.list(body) },

@@ -7,12 +7,12 @@ import NATSWire
 /// (with NestJS envelope support), serve until SIGTERM or SIGINT, then drain and exit 0.
 public struct ServiceApp: Sendable {
     public let config: ServiceConfig
-    public let natsURL: String
+    public let nats: NATSSettings
     public let logger: Logger
 
-    public init(config: ServiceConfig, natsURL: String, logger: Logger) {
+    public init(config: ServiceConfig, nats: NATSSettings, logger: Logger) {
         self.config = config
-        self.natsURL = natsURL
+        self.nats = nats
         self.logger = logger
     }
 
@@ -20,9 +20,12 @@ public struct ServiceApp: Sendable {
     public func run(_ endpoints: [EndpointDefinition], onShutdown: @Sendable () async -> Void = {})
         async throws
     {
-        var options = NATSOptions(url: natsURL)
-        options.name = "\(config.name) \(config.version)"
+        let options = try self.nats.options(name: "\(config.name) \(config.version)")
         let nats = try await NATSClient.connect(options)
+        let events = Task { [logger] in
+            for await event in nats.events() { Self.log(event, logger) }
+        }
+        defer { events.cancel() }
         let service = try nats.addService(config)
         for endpoint in endpoints {
             try service.addEndpoint(endpoint.name, subject: endpoint.subject) { [logger] request in
@@ -33,7 +36,7 @@ public struct ServiceApp: Sendable {
         logger.info(
             "service ready",
             metadata: [
-                "service": "\(config.name)", "id": "\(service.id)", "nats": "\(natsURL)",
+                "service": "\(config.name)", "id": "\(service.id)", "nats": "\(self.nats.description)",
                 "endpoints": "\(endpoints.map(\.subject).joined(separator: ","))",
             ])
         let signal = await Self.waitForTerminationSignal()
@@ -97,5 +100,24 @@ public struct ServiceApp: Sendable {
         let name = await iterator.next() ?? "end"
         for source in sources { source.cancel() }
         return name
+    }
+
+    /// Connection events in the log: reconnects and slow consumers are what operators need.
+    public static func log(_ event: NATSEvent, _ logger: Logger) {
+        switch event {
+        case .connected(let server): logger.info("NATS connected", metadata: ["server": "\(server)"])
+        case .disconnected(let reason):
+            logger.warning("NATS disconnected", metadata: ["reason": "\(reason?.description ?? "-")"])
+        case .reconnected(let server): logger.notice("NATS reconnected", metadata: ["server": "\(server)"])
+        case .discoveredServers(let urls):
+            logger.info("NATS servers discovered", metadata: ["urls": "\(urls)"])
+        case .lameDuckMode: logger.notice("NATS server entering lame duck mode: moving")
+        case .serverError(let error): logger.error("NATS server error", metadata: ["error": "\(error)"])
+        case .slowConsumer(let sid, let subject):
+            logger.warning(
+                "NATS slow consumer: dropping", metadata: ["sid": "\(sid)", "subject": "\(subject)"])
+        case .closed(let reason):
+            logger.notice("NATS closed", metadata: ["reason": "\(reason?.description ?? "-")"])
+        }
     }
 }

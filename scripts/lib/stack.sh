@@ -33,13 +33,96 @@ as_postgres() {
     if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# NATS: NATS_NODES (1 or 3) servers; with 3, a cluster on loopback routes and the processes
+# spread over the nodes. Every process connects as its own NKey user with only the
+# permissions it needs (scripts/nats-auth-config.sh). NATS_TLS=1 turns TLS on between every
+# process and NATS, with a CA and server certificate made once in $STATE/tls.
+# NATS_AUTH=0 leaves NATS open (the services benchmark does, to measure the services alone).
+NATS_NODES=${NATS_NODES:-1}
+NATS_TLS=${NATS_TLS:-0}
+NATS_AUTH=${NATS_AUTH:-1}
+
+nats_scheme() { [ "$NATS_TLS" = 1 ] && echo tls || echo nats; }
+nats_node_port() { echo $((NATS_PORT + $1)); }
+nats_node_pidname() { [ "$1" -eq 0 ] && echo nats-server || echo "nats-server-$1"; }
+# The URL a process uses: node (index mod NATS_NODES); the others are learned from INFO.
+nats_url_for() { echo "$(nats_scheme)://127.0.0.1:$(nats_node_port $(($1 % NATS_NODES)))"; }
+
+make_tls_certs() {
+    local dir="$STATE/tls"
+    [ -s "$dir/server.pem" ] && return
+    mkdir -p "$dir"
+    chmod 700 "$dir"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 3650 \
+        -subj "/CN=NATSWire stack CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=localhost" \
+        -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$dir/server.ext"
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial \
+        -days 3650 -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
+    log "TLS certificates in $dir (CA: $dir/ca.pem)"
+}
+
+write_nats_configs() {
+    local dir="$STATE/nats"
+    mkdir -p "$dir"
+    if [ "$NATS_AUTH" = 1 ]; then
+        "$ROOT/scripts/nats-auth-config.sh" "$STATE/secrets" "$BIN/natswire" >"$dir/auth.conf"
+    else
+        : >"$dir/auth.conf"
+    fi
+    if [ "$NATS_TLS" = 1 ]; then
+        make_tls_certs
+        printf 'tls {\n  cert_file: "%s"\n  key_file: "%s"\n  timeout: 2\n}\n' \
+            "$STATE/tls/server.pem" "$STATE/tls/server.key" >"$dir/tls.conf"
+    else
+        : >"$dir/tls.conf"
+    fi
+    local i j routes
+    for i in $(seq 0 $((NATS_NODES - 1))); do
+        {
+            echo "server_name: node$i"
+            echo "include ./auth.conf"
+            echo "include ./tls.conf"
+            if [ "$NATS_NODES" -gt 1 ]; then
+                routes=""
+                for j in $(seq 0 $((NATS_NODES - 1))); do
+                    [ "$j" -eq "$i" ] && continue
+                    routes="$routes \"nats-route://127.0.0.1:$((NATS_CLUSTER_PORT + j))\""
+                done
+                printf 'cluster {\n  name: natswire\n  listen: "127.0.0.1:%s"\n  routes: [%s ]\n}\n' \
+                    "$((NATS_CLUSTER_PORT + i))" "$routes"
+            fi
+        } >"$dir/node$i.conf"
+    done
+}
+
+start_nats_node() {
+    local i=$1 name port
+    name=$(nats_node_pidname "$i")
+    port=$(nats_node_port "$i")
+    if running "$name"; then log "$name already running"; return; fi
+    nats-server -c "$STATE/nats/node$i.conf" -a 127.0.0.1 -p "$port" -l "$STATE/logs/$name.log" \
+        -P "$STATE/$name.pid" </dev/null >/dev/null 2>&1 &
+    wait_port "$port" || { log "$name did not start; see $STATE/logs/$name.log"; return 1; }
+    log "$name on $(nats_scheme)://127.0.0.1:$port"
+}
+
 start_nats() {
     mkdir -p "$STATE/logs"
-    if running nats-server; then log "nats-server already running"; return; fi
-    nats-server -a 127.0.0.1 -p "$NATS_PORT" -l "$STATE/logs/nats-server.log" -P "$STATE/nats-server.pid" \
-        </dev/null >/dev/null 2>&1 &
-    wait_port "$NATS_PORT" || { log "nats-server did not start; see $STATE/logs/nats-server.log"; return 1; }
-    log "nats-server on nats://127.0.0.1:$NATS_PORT"
+    NATS_CLUSTER_PORT=${NATS_CLUSTER_PORT:-$((NATS_PORT + 2000))}
+    write_nats_configs
+    local i
+    for i in $(seq 0 $((NATS_NODES - 1))); do start_nats_node "$i"; done
+}
+
+# The environment that connects process number INDEX as NATS user NAME.
+nats_env() {
+    local name=$1 index=$2
+    echo "NATS_URL=$(nats_url_for "$index")"
+    [ "$NATS_AUTH" = 1 ] && echo "NATS_NKEY_SEED_FILE=$STATE/secrets/nats-$name.nk"
+    [ "$NATS_TLS" = 1 ] && echo "NATS_TLS_CA=$STATE/tls/ca.pem"
+    return 0
 }
 
 start_postgres() {
@@ -116,16 +199,19 @@ start_service() {
 }
 
 start_services() {
-    local nats="nats://127.0.0.1:$NATS_PORT"
-    start_service AuthService NATS_URL="$nats" MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/auth"
-    start_service CustomersService NATS_URL="$nats" \
+    # shellcheck disable=SC2046
+    start_service AuthService $(nats_env auth 1) MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/auth"
+    # shellcheck disable=SC2046
+    start_service CustomersService $(nats_env customers 2) \
         DATABASE_URL="postgresql://customers_svc:$(secret customers-db)@127.0.0.1:$PG_PORT/northwind"
-    start_service ProductsService NATS_URL="$nats" \
+    # shellcheck disable=SC2046
+    start_service ProductsService $(nats_env products 3) \
         DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind"
 }
 
 start_gateway() {
-    start_service Gateway NATS_URL="nats://127.0.0.1:$NATS_PORT" HTTP_PORT="$HTTP_PORT"
+    # shellcheck disable=SC2046
+    start_service Gateway $(nats_env gateway 0) NATS_INBOX_PREFIX=_INBOX.gateway HTTP_PORT="$HTTP_PORT"
     for _ in $(seq 100); do
         curl -sf "http://127.0.0.1:$HTTP_PORT/ready" >/dev/null 2>&1 && { log "gateway ready on http://127.0.0.1:$HTTP_PORT"; return 0; }
         sleep 0.1
@@ -135,7 +221,8 @@ start_gateway() {
 
 # Stops every process with a pid file (services first), then PostgreSQL.
 stop_all() {
-    for name in Gateway ProductsService CustomersService AuthService docstore nats-server; do
+    for name in Gateway ProductsService ProductsService-2 CustomersService AuthService docstore \
+        nats-server nats-server-1 nats-server-2; do
         local file="$STATE/$name.pid"
         [ -f "$file" ] || continue
         local pid

@@ -1,0 +1,76 @@
+import Foundation
+import NATSWire
+
+/// How a process reaches NATS: the servers, its own identity, TLS. Shared by every service
+/// and the gateway so that they all read the same variables.
+public struct NATSSettings: Sendable {
+    public var servers: [String]
+    public var user: String?
+    public var password: String?
+    public var nkeySeedFile: String?
+    public var credentialsFile: String?
+    public var tls: TLSOptions?
+    /// Prefix of this process's reply subjects (its permissions may allow only these).
+    public var inboxPrefix: String
+
+    public static let variables: [ConfigVariable] = [
+        ConfigVariable(
+            "NATS_URL", help: "NATS server URL(s), comma-separated", default: "nats://127.0.0.1:4222"),
+        ConfigVariable("NATS_USER", help: "NATS user (with NATS_PASSWORD)"),
+        ConfigVariable("NATS_PASSWORD", help: "NATS password", secret: true),
+        ConfigVariable("NATS_NKEY_SEED_FILE", help: "file with this process's NKey seed (SU...)"),
+        ConfigVariable("NATS_CREDS", help: "credentials file (user JWT + seed) for operator mode"),
+        ConfigVariable("NATS_TLS_CA", help: "CA file (PEM) to verify NATS with; turns TLS on"),
+        ConfigVariable("NATS_TLS_CERT", help: "client certificate (PEM) for NATS TLS"),
+        ConfigVariable("NATS_TLS_KEY", help: "private key (PEM) of NATS_TLS_CERT"),
+        ConfigVariable("NATS_INBOX_PREFIX", help: "prefix of reply subjects", default: "_INBOX"),
+    ]
+
+    public init(_ reader: ConfigReader) {
+        let urls = reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? ""
+        servers = urls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+            !$0.isEmpty
+        }
+        for url in servers where (try? ServerAddress(parsing: url)) == nil {
+            reader.problem("NATS_URL: \(url.debugDescription) is not a NATS URL")
+        }
+        if servers.isEmpty { reader.problem("NATS_URL is empty") }
+        user = reader.string("NATS_USER")
+        password = reader.string("NATS_PASSWORD")
+        nkeySeedFile = reader.string("NATS_NKEY_SEED_FILE")
+        credentialsFile = reader.string("NATS_CREDS")
+        for (name, path) in [("NATS_NKEY_SEED_FILE", nkeySeedFile), ("NATS_CREDS", credentialsFile)] {
+            if let path, !FileManager.default.isReadableFile(atPath: path) {
+                reader.problem("\(name): cannot read \(path)")
+            }
+        }
+        let ca = reader.string("NATS_TLS_CA")
+        let cert = reader.string("NATS_TLS_CERT")
+        if ca != nil || cert != nil {
+            tls = TLSOptions(caFile: ca, certificateFile: cert, keyFile: reader.string("NATS_TLS_KEY"))
+        }
+        inboxPrefix = reader.string("NATS_INBOX_PREFIX", default: "_INBOX") ?? "_INBOX"
+    }
+
+    /// Client options for a connection named `name`: reconnecting forever (a service
+    /// outlives NATS restarts), with this process's credentials.
+    public func options(name: String) throws -> NATSOptions {
+        var options = NATSOptions(servers: servers)
+        options.name = name
+        options.user = user
+        options.password = password
+        if let nkeySeedFile {
+            options.nkeySeed = try String(contentsOfFile: nkeySeedFile, encoding: .utf8)
+        }
+        options.credentialsFile = credentialsFile
+        options.tls = tls
+        options.inboxPrefix = inboxPrefix
+        options.reconnect.maxAttemptsPerServer = nil
+        options.reconnect.maxWait = .seconds(2)
+        options.reconnect.initialWait = .milliseconds(250)
+        return options
+    }
+
+    /// The servers, for logs.
+    public var description: String { servers.joined(separator: ",") }
+}
