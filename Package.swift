@@ -49,6 +49,10 @@ let package = Package(
             ]
         ),
 
+        // The parser's fuzz target: scripts/fuzz.sh builds it with -sanitize=fuzzer; a normal
+        // build makes a replayer of inputs.
+        .executableTarget(name: "NATSWireFuzz", dependencies: ["NATSWire"]),
+
         // MARK: Stores over C libraries
         .systemLibrary(
             name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),

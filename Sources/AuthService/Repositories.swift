@@ -1,6 +1,8 @@
 import Crypto
 import Foundation
 import MongoStore
+import NATSWire
+import ServiceRuntime
 import Synchronization
 
 /// A stored user.
@@ -189,5 +191,14 @@ extension Data {
             of: "/", with: "_"
         )
         .replacingOccurrences(of: "=", with: "")
+    }
+}
+
+extension MongoError: ServiceErrorConvertible {
+    /// An unreachable store is a 503 the caller may retry; anything else stays a 500.
+    public var serviceError: ServiceError {
+        kind == .unavailable
+            ? ServiceError(code: 503, message: "the user store is unavailable, try again")
+            : ServiceError(code: 500, message: "internal error")
     }
 }

@@ -57,6 +57,11 @@ public final class PostgresPool: Sendable {
             return result
         } catch let error as PostgresError where error.kind == .unavailable {
             downUntil.withLock { $0 = Date().addingTimeInterval(retryAfter) }
+            // The server went away: every idle connection is as dead as this one. Dropping
+            // them now makes the next requests connect afresh instead of failing one by one.
+            connections.lock.withLock {
+                for connection in connections.idle { connection.close() }
+            }
             throw error
         }
     }

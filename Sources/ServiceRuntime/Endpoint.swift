@@ -14,6 +14,12 @@ public struct RequestContext: Sendable {
     public static let requestIDHeader = "X-Request-Id"
 }
 
+/// An error of a store or library that knows which service error it is (a database that is
+/// down is a 503 the caller may retry, not a 500).
+public protocol ServiceErrorConvertible: Error {
+    var serviceError: ServiceError { get }
+}
+
 /// One endpoint: a name, a subject and a JSON handler.
 public struct EndpointDefinition: Sendable {
     public let name: String

@@ -66,6 +66,10 @@ public struct ServiceApp: Sendable {
             } catch let error as ServiceError {
                 if error.code >= 500 { requestLogger.error("request failed: \(error.message)") }
                 throw error
+            } catch let error as any ServiceErrorConvertible {
+                let mapped = error.serviceError
+                requestLogger.error("request failed: \(error)")
+                throw mapped
             } catch {
                 requestLogger.error("request failed: \(error)")
                 throw error
@@ -76,7 +80,9 @@ public struct ServiceApp: Sendable {
             return envelope.isEvent
                 ? .none : ServiceReply(envelope.reply(response: response), headers: replyHeaders)
         } catch {
-            let serviceError = error as? ServiceError ?? ServiceError(code: 500, message: "internal error")
+            let serviceError =
+                error as? ServiceError ?? (error as? any ServiceErrorConvertible)?.serviceError
+                ?? ServiceError(code: 500, message: "internal error")
             if serviceError.code >= 500 { requestLogger.error("request failed: \(error)") }
             guard !envelope.isEvent else { throw serviceError }
             throw ServiceError(

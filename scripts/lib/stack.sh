@@ -88,7 +88,7 @@ write_nats_configs() {
                 routes=""
                 for j in $(seq 0 $((NATS_NODES - 1))); do
                     [ "$j" -eq "$i" ] && continue
-                    routes="$routes \"nats-route://127.0.0.1:$((NATS_CLUSTER_PORT + j))\""
+                    routes="$routes${routes:+,} \"nats-route://127.0.0.1:$((NATS_CLUSTER_PORT + j))\""
                 done
                 printf 'cluster {\n  name: natswire\n  listen: "127.0.0.1:%s"\n  routes: [%s ]\n}\n' \
                     "$((NATS_CLUSTER_PORT + i))" "$routes"
@@ -185,11 +185,22 @@ start_docstore() {
 start_service() {
     local name=$1
     shift
+    start_instance "$name" "$name" "$@"
+}
+
+# start_instance NAME EXECUTABLE [ENV=VALUE ...]: one more process of $BIN/EXECUTABLE, known
+# (pid file, log) as NAME.
+start_instance() {
+    local name=$1 executable=$2
+    shift 2
     if running "$name"; then log "$name already running"; return; fi
-    env "$@" "$BIN/$name" </dev/null >"$STATE/logs/$name.log" 2>&1 &
+    local logfile="$STATE/logs/$name.log" before=0
+    [ -f "$logfile" ] && before=$(wc -l <"$logfile")
+    # Appended, so a restart keeps what the earlier run logged; only new lines say "ready".
+    env "$@" "$BIN/$executable" </dev/null >>"$logfile" 2>&1 &
     echo $! >"$STATE/$name.pid"
     for _ in $(seq 300); do
-        grep -q "service ready" "$STATE/logs/$name.log" 2>/dev/null && { log "$name ready"; return 0; }
+        tail -n +$((before + 1)) "$logfile" 2>/dev/null | grep -q "service ready" && { log "$name ready"; return 0; }
         running "$name" || break
         sleep 0.1
     done
@@ -206,6 +217,13 @@ start_services() {
         DATABASE_URL="postgresql://customers_svc:$(secret customers-db)@127.0.0.1:$PG_PORT/northwind"
     # shellcheck disable=SC2046
     start_service ProductsService $(nats_env products 3) \
+        DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind"
+}
+
+# A second ProductsService in the same queue group (the fault suite kills one of them).
+start_products_replica() {
+    # shellcheck disable=SC2046
+    start_instance ProductsService-2 ProductsService $(nats_env products 4) \
         DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind"
 }
 
