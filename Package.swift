@@ -119,7 +119,8 @@ let package = Package(
         ),
         .testTarget(
             name: "NATSWireTests",
-            dependencies: ["NATSWire", "TestHarness"]
+            dependencies: ["NATSWire", "TestHarness"],
+            exclude: ["FuzzSeeds", "FuzzRegressions"]
         ),
         .testTarget(
             name: "ServiceTests",

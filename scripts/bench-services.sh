@@ -16,7 +16,6 @@ export NATS_AUTH=0  # the services alone; the system's NATS permissions are test
 MSGS=${MSGS:-20000}
 PAR=${PAR:-64}
 source scripts/lib/stack.sh
-ln -s "$ROOT/.state/venv" "$STATE/venv" 2>/dev/null || true
 trap 'stop_all; rm -rf "$STATE"' EXIT
 
 swift build -c release >&2

@@ -18,13 +18,20 @@ struct AuthDomain: Sendable {
     let dummyHash: String
 
     func register(_ request: RegisterUserRequest) async throws -> UserView {
-        let username = request.username.trimmingCharacters(in: .whitespaces)
-        let email = Self.normalize(request.email)
+        // Taken as sent (no trimming), so that the rules are exactly the OpenAPI document's.
+        let username = request.username
+        let email = request.email.lowercased()
         var errors = FieldErrors()
         errors.check((3...32).contains(username.count), "username", "must be 3 to 32 characters")
         errors.check(
-            username.allSatisfy { $0.isLetter || $0.isNumber || "_-. ".contains($0) }, "username",
-            "may contain letters, digits, spaces and _ - . only")
+            username.first != " " && username.last != " ", "username", "must not start or end with a space")
+        errors.check(
+            username.unicodeScalars.allSatisfy {
+                $0.isASCII
+                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
+                        || "_-. ".unicodeScalars.contains($0))
+            },
+            "username", "may contain ASCII letters, digits, spaces and _ - . only")
         errors.check(Self.isValidEmail(email), "email", "is not a valid email address")
         errors.check(request.password.count >= 8, "password", "must be at least 8 characters")
         errors.check(request.password.utf8.count <= 72, "password", "must be at most 72 bytes")
@@ -117,6 +124,15 @@ struct AuthDomain: Sendable {
     }
 
     /// A pragmatic check: one `@`, a non-empty local part, a dotted domain, no spaces.
+    /// Letters (`com`), or an internationalised TLD in punycode (`xn--p1ai`).
+    static func isTopLevelDomain(_ label: Substring) -> Bool {
+        if label.lowercased().hasPrefix("xn--") {
+            return label.count > 4
+                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+        }
+        return label.count >= 2 && label.allSatisfy(\.isLetter)
+    }
+
     static func isValidEmail(_ email: String) -> Bool {
         guard email.utf8.count <= 254, !email.contains(where: { $0.isWhitespace }) else { return false }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
@@ -124,6 +140,6 @@ struct AuthDomain: Sendable {
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         return labels.count >= 2
             && labels.allSatisfy { !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }
-            && labels.last.map { $0.count >= 2 && $0.allSatisfy(\.isLetter) } == true
+            && labels.last.map { Self.isTopLevelDomain($0) } == true
     }
 }

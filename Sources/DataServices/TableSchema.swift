@@ -186,7 +186,7 @@ public struct Page: Sendable {
         }
         let page = number("page", 1)
         let limit = number("limit", defaultLimit)
-        if (page ?? 0) < 1 { errors.add("page", "must be an integer ≥ 1") }
+        if !(1...1_000_000).contains(page ?? 0) { errors.add("page", "must be an integer from 1 to 1000000") }
         if !(1...maxLimit).contains(limit ?? 0) {
             errors.add("limit", "must be an integer from 1 to \(maxLimit)")
         }
@@ -226,9 +226,9 @@ public func orderBy(
     }
     var direction = "ASC"
     if let order = object["order"] {
-        switch (order as? String)?.lowercased() {
-        case "asc"?: direction = "ASC"
-        case "desc"?: direction = "DESC"
+        switch order as? String {
+        case "asc"?, "ASC"?: direction = "ASC"
+        case "desc"?, "DESC"?: direction = "DESC"
         default: errors.add("order", "must be asc or desc")
         }
     }

@@ -10,14 +10,22 @@ enum OpenAPIDocument {
         let summary: String
         let secured: Bool
         var body: String?
-        var query: [(String, String)] = []
+        var query: [(String, [String: Any])] = []
         var success = "200"
         var result: [String: Any] = ["type": "object"]
+        var contentType = "application/json"
+    }
+
+    /// Customer ids are Northwind's 5-character codes; every other id is a smallint ≥ 1.
+    private static var customerID: [String: Any] { ["type": "string", "pattern": "^[A-Za-z0-9]{5}$"] }
+    private static var numericID: [String: Any] { ["type": "integer", "minimum": 1, "maximum": 32767] }
+    private static var smallint: [String: Any] {
+        ["type": ["integer", "null"], "minimum": 0, "maximum": 32767]
     }
 
     private static var customerFields: [String: Any] {
         [
-            "customer_id": string(5), "company_name": string(40), "contact_name": nullable(30),
+            "customer_id": customerID, "company_name": string(40), "contact_name": nullable(30),
             "contact_title": nullable(30), "address": nullable(60), "city": nullable(15),
             "region": nullable(15),
             "postal_code": nullable(10), "country": nullable(15), "phone": nullable(24), "fax": nullable(24),
@@ -25,23 +33,35 @@ enum OpenAPIDocument {
     }
     private static var productFields: [String: Any] {
         [
-            "product_name": string(40), "supplier_id": ["type": ["integer", "null"]],
-            "category_id": ["type": ["integer", "null"]], "quantity_per_unit": nullable(20),
-            "unit_price": ["type": ["number", "null"], "minimum": 0],
-            "units_in_stock": ["type": ["integer", "null"], "minimum": 0],
-            "units_on_order": ["type": ["integer", "null"], "minimum": 0],
-            "reorder_level": ["type": ["integer", "null"], "minimum": 0],
+            "product_name": string(40), "supplier_id": smallint,
+            "category_id": smallint, "quantity_per_unit": nullable(20),
+            "unit_price": ["type": ["number", "null"], "minimum": 0, "maximum": 3.4e38],
+            "units_in_stock": smallint, "units_on_order": smallint, "reorder_level": smallint,
             "discontinued": ["type": ["boolean", "integer"]],
         ]
     }
 
     private static var operations: [Operation] {
-        let pageQuery = [
-            ("page", "integer"), ("limit", "integer"), ("search", "string"), ("sort", "string"),
-            ("order", "string"),
-        ]
+        func pageQuery(sortable: [String]) -> [(String, [String: Any])] {
+            [
+                ("page", ["type": "integer", "minimum": 1, "maximum": 1_000_000]),
+                ("limit", ["type": "integer", "minimum": 1, "maximum": 100]),
+                ("search", ["type": "string"]),
+                ("sort", ["type": "string", "enum": sortable]),
+                ("order", ["type": "string", "enum": ["asc", "desc", "ASC", "DESC"]]),
+            ]
+        }
+        let customerQuery = pageQuery(sortable: [
+            "customer_id", "company_name", "contact_name", "city", "country",
+        ])
         let productQuery =
-            pageQuery + [("category_id", "integer"), ("supplier_id", "integer"), ("discontinued", "boolean")]
+            pageQuery(sortable: [
+                "product_id", "product_name", "unit_price", "units_in_stock", "category_id", "supplier_id",
+            ]) + [
+                ("category_id", ["type": "integer", "minimum": 0, "maximum": 32767]),
+                ("supplier_id", ["type": "integer", "minimum": 0, "maximum": 32767]),
+                ("discontinued", ["type": "boolean"]),
+            ]
         return [
             Operation(
                 method: "post", path: "/auth/register", summary: "Register a user", secured: false,
@@ -57,11 +77,12 @@ enum OpenAPIDocument {
                 body: "RefreshToken"),
             Operation(method: "get", path: "/auth/me", summary: "The current user", secured: true),
             Operation(
-                method: "get", path: "/customers", summary: "List customers", secured: true, query: pageQuery,
+                method: "get", path: "/customers", summary: "List customers", secured: true,
+                query: customerQuery,
                 result: ref("Page")),
             Operation(
                 method: "get", path: "/customers/findAll", summary: "List customers (original path)",
-                secured: true, query: pageQuery, result: ref("Page")),
+                secured: true, query: customerQuery, result: ref("Page")),
             Operation(
                 method: "post", path: "/customers", summary: "Create a customer", secured: true,
                 body: "CustomerCreate", success: "201"),
@@ -112,7 +133,7 @@ enum OpenAPIDocument {
                 secured: false),
             Operation(
                 method: "get", path: "/metrics", summary: "Prometheus metrics", secured: false,
-                result: ["type": "string"]),
+                result: ["type": "string"], contentType: "text/plain"),
             Operation(method: "get", path: "/openapi.json", summary: "This document", secured: false),
         ]
     }
@@ -132,12 +153,11 @@ enum OpenAPIDocument {
                     .replacingOccurrences(of: "{", with: "").replacingOccurrences(of: "}", with: ""),
             ]
             var parameters: [[String: Any]] = operation.query.map {
-                ["name": $0.0, "in": "query", "required": false, "schema": ["type": $0.1]]
+                ["name": $0.0, "in": "query", "required": false, "schema": $0.1]
             }
             if operation.path.contains("{id}") {
-                parameters.append([
-                    "name": "id", "in": "path", "required": true, "schema": ["type": "string"],
-                ])
+                let schema = operation.path.hasPrefix("/customers") ? customerID : numericID
+                parameters.append(["name": "id", "in": "path", "required": true, "schema": schema])
             }
             parameters.append([
                 "name": "X-Request-Id", "in": "header", "required": false, "schema": ["type": "string"],
@@ -150,7 +170,8 @@ enum OpenAPIDocument {
             }
             var responses: [String: Any] = [
                 operation.success: [
-                    "description": "Success", "content": ["application/json": ["schema": operation.result]],
+                    "description": "Success",
+                    "content": [operation.contentType: ["schema": operation.result]],
                 ],
                 "400": problem("Invalid body, query or path parameter (each bad field named)"),
                 "503": problem("The service is not available"),
@@ -165,8 +186,10 @@ enum OpenAPIDocument {
                 responses["404"] = problem("Not found")
             }
             if operation.method != "get" {
-                responses["409"] = problem("Conflict (duplicate, or still referenced)")
+                responses["409"] = problem(
+                    "Conflict: a duplicate, a record still referenced, or a reference to none")
             }
+            responses["405"] = problem("Method not allowed on this path")
             entry["responses"] = responses
             paths[operation.path, default: [:]][operation.method] = entry
         }
@@ -179,14 +202,24 @@ enum OpenAPIDocument {
                 "schemas": [
                     "RegisterUser": object(
                         [
-                            "username": string(32), "email": string(254),
-                            "password": ["type": "string", "minLength": 8],
+                            "username": [
+                                "type": "string", "minLength": 3, "maxLength": 32,
+                                "pattern": "^[A-Za-z0-9_.-]([A-Za-z0-9_. -]*[A-Za-z0-9_.-])?$",
+                            ],
+                            "email": ["type": "string", "format": "email", "maxLength": 254],
+                            "password": [
+                                "type": "string", "minLength": 8, "maxLength": 72,
+                                "description": "8 characters to 72 bytes of UTF-8",
+                            ],
                         ], required: ["username", "email", "password"]),
                     "Login": object(
-                        ["email": ["type": "string"], "password": ["type": "string"]],
+                        [
+                            "email": ["type": "string", "minLength": 1],
+                            "password": ["type": "string", "minLength": 1],
+                        ],
                         required: ["email", "password"]),
                     "RefreshToken": object(
-                        ["refresh_token": ["type": "string"]], required: ["refresh_token"]),
+                        ["refresh_token": ["type": "string", "minLength": 1]], required: ["refresh_token"]),
                     "TokenPair": object(
                         [
                             "access_token": ["type": "string"], "refresh_token": ["type": "string"],

@@ -21,6 +21,8 @@ do {
         nats: nats, verifier: verifier, settings: settings, logger: logger, metrics: metrics)
     let router = Router()
     router.add(middleware: MetricsRecorder(metrics: metrics))
+    router.add(
+        middleware: MethodNotAllowed(routes: OpenAPIDocument.routes.map { (method: $0.0, path: $0.1) }))
     gateway.routes(router)
     let app = Application(
         router: router,

@@ -28,9 +28,10 @@ public struct MongoError: Error, Sendable, CustomStringConvertible {
         self.message = message
         if error.code == 11000 || error.code == 11001 {
             kind = .duplicateKey
-        } else if [MONGOC_ERROR_STREAM, MONGOC_ERROR_SERVER_SELECTION, MONGOC_ERROR_CLIENT, MONGOC_ERROR_POOL]
-            .contains(where: { $0.rawValue == error.domain })
-        {
+        } else if [
+            MONGOC_ERROR_STREAM, MONGOC_ERROR_SERVER_SELECTION, MONGOC_ERROR_CLIENT, MONGOC_ERROR_POOL,
+        ]
+        .contains(where: { $0.rawValue == error.domain }) {
             kind = .unavailable
         } else {
             kind = .failed

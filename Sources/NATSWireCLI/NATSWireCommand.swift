@@ -10,15 +10,23 @@
                 globalOptionsMovedAfterSubcommand(Array(CommandLine.arguments.dropFirst())))
         }
 
-        /// `natswire --server URL pub ...` is the documented form; ArgumentParser wants
-        /// options after the subcommand that declares them, so move `--server` to the end.
+        /// Connection options that may come before the subcommand.
+        static let globalOptions: Set<String> = [
+            "--server", "--creds", "--nkey", "--tls-ca", "--tls-cert", "--tls-key",
+        ]
+
+        /// `natswire --server URL --nkey FILE pub ...` is the documented form; ArgumentParser
+        /// wants options after the subcommand that declares them, so move them to the end.
         static func globalOptionsMovedAfterSubcommand(_ arguments: [String]) -> [String] {
             var global: [String] = []
             var rest = arguments[...]
-            while let first = rest.first, first.hasPrefix("--server") {
+            while let first = rest.first, first.hasPrefix("--"),
+                let name = first.split(separator: "=", maxSplits: 1).first.map(String.init),
+                globalOptions.contains(name)
+            {
                 rest = rest.dropFirst()
                 global.append(first)
-                if first == "--server", let value = rest.first {
+                if !first.contains("="), let value = rest.first {
                     global.append(value)
                     rest = rest.dropFirst()
                 }

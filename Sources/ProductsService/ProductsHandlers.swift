@@ -150,15 +150,15 @@ struct ProductsHandlers: Sendable {
         }
     }
 
-    /// Unknown category or supplier: a 400 that names the field.
+    /// Unknown category or supplier: a well-formed request that conflicts with what the
+    /// database holds, so a 409 that names the field.
     private func checkReferences(_ values: [(column: Column, value: String?)]) async throws {
         let category = values.first { $0.column.name == "category_id" }?.value
         let supplier = values.first { $0.column.name == "supplier_id" }?.value
         let missing = try await repository.missingReferences(categoryID: category, supplierID: supplier)
         guard !missing.isEmpty else { return }
-        var errors = FieldErrors()
-        for field in missing { errors.add(field, "does not exist") }
-        try errors.throwIfAny()
+        throw ServiceError(
+            code: 409, message: missing.map { "\($0): does not exist" }.joined(separator: "; "))
     }
 
     private func insertMappingReferences(_ values: [(column: Column, value: String?)]) async throws -> Int {
@@ -171,7 +171,7 @@ struct ProductsHandlers: Sendable {
 
     private func referenceError(_ error: PostgresError) -> ServiceError {
         let field = error.constraint?.contains("supplier") == true ? "supplier_id" : "category_id"
-        return ServiceError(code: 400, message: "\(field): does not exist")
+        return ServiceError(code: 409, message: "\(field): does not exist")
     }
 
     private func productID(_ request: [String: Any]) throws -> Int {

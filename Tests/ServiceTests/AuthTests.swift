@@ -114,7 +114,7 @@ struct AuthTests {
 
             let duplicate = try await stack.call(
                 AuthSubject.register,
-                RegisterUserRequest(username: "alice2", email: " alice@example.com ", password: "long enough")
+                RegisterUserRequest(username: "alice2", email: "Alice@Example.COM", password: "long enough")
             )
             #expect(errorCode(duplicate) == 409)
 

@@ -294,10 +294,10 @@ struct DataServiceTests {
                 ])
             let unknownCategory = try await stack.call(
                 ProductsSubject.create, ["product_name": "X", "category_id": 999])
-            #expect(unknownCategory.code == 400 && unknownCategory.message?.contains("category_id") == true)
+            #expect(unknownCategory.code == 409 && unknownCategory.message?.contains("category_id") == true)
             let unknownSupplier = try await stack.call(
                 ProductsSubject.create, ["product_name": "X", "supplier_id": 999])
-            #expect(unknownSupplier.code == 400 && unknownSupplier.message?.contains("supplier_id") == true)
+            #expect(unknownSupplier.code == 409 && unknownSupplier.message?.contains("supplier_id") == true)
 
             let updated = try await stack.object(
                 ProductsSubject.update, ["product_id": id, "unit_price": 9, "discontinued": true])
@@ -305,7 +305,7 @@ struct DataServiceTests {
             #expect(updated["product_name"] as? String == sqlMetacharacters)
             #expect(
                 try await stack.call(ProductsSubject.update, ["product_id": id, "category_id": 999]).code
-                    == 400)
+                    == 409)
             #expect(
                 try await stack.call(ProductsSubject.update, ["product_id": 32000, "unit_price": 1]).code
                     == 404)

@@ -174,7 +174,7 @@ stop_postgres() {
 start_docstore() {
     mkdir -p "$STATE/logs" "$STATE/docstore"
     if running docstore; then log "document store already running"; return; fi
-    "$STATE/venv/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" --storage-path "$STATE/docstore" \
+    "${DOCSTORE_VENV:-$ROOT/.state/venv}/bin/secantusd-py" --host 127.0.0.1 --port "$MONGO_PORT" --storage-path "$STATE/docstore" \
         --standalone </dev/null >"$STATE/logs/docstore.log" 2>&1 &
     echo $! >"$STATE/docstore.pid"
     wait_port "$MONGO_PORT" 60 || { log "document store did not start; see $STATE/logs/docstore.log"; return 1; }

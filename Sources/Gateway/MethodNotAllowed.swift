@@ -1,0 +1,40 @@
+import HTTPTypes
+import Hummingbird
+
+/// A request for a documented path with a method the path does not have: 405 with the
+/// `Allow` header and a problem body (RFC 9110 §15.5.6), not the router's plain 404.
+struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
+    /// Path templates (`/products/{id}`) split in segments, with their methods.
+    private let templates: [(segments: [Substring], methods: Set<String>)]
+
+    init(routes: [(method: String, path: String)]) {
+        var byPath: [String: Set<String>] = [:]
+        for route in routes { byPath[route.path, default: []].insert(route.method) }
+        templates = byPath.map { ($0.key.split(separator: "/"), $0.value) }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        let segments = request.uri.path.split(separator: "/")
+        var allowed: Set<String> = []
+        for template in templates where Self.matches(template.segments, segments) {
+            allowed.formUnion(template.methods)
+        }
+        guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else {
+            return try await next(request, context)
+        }
+        var problem = Problem(
+            status: .methodNotAllowed,
+            detail: "\(request.method.rawValue) is not allowed on \(request.uri.path)")
+        problem.headers[.allow] = allowed.sorted().joined(separator: ", ")
+        return problem.response(requestID: Gateway.requestID(request))
+    }
+
+    private static func matches(_ template: [Substring], _ path: [Substring]) -> Bool {
+        guard template.count == path.count else { return false }
+        return zip(template, path).allSatisfy { pattern, segment in
+            pattern.hasPrefix("{") || pattern == segment
+        }
+    }
+}
