@@ -22,7 +22,8 @@ struct AuthDomain: Sendable {
         let username = request.username
         let email = request.email.lowercased()
         var errors = FieldErrors()
-        errors.check((3...32).contains(username.count), "username", "must be 3 to 32 characters")
+        errors.check(
+            (3...32).contains(username.unicodeScalars.count), "username", "must be 3 to 32 characters")
         errors.check(
             username.first != " " && username.last != " ", "username", "must not start or end with a space")
         errors.check(
@@ -33,7 +34,7 @@ struct AuthDomain: Sendable {
             },
             "username", "may contain ASCII letters, digits, spaces and _ - . only")
         errors.check(Self.isValidEmail(email), "email", "is not a valid email address")
-        errors.check(request.password.count >= 8, "password", "must be at least 8 characters")
+        errors.check(request.password.unicodeScalars.count >= 8, "password", "must be at least 8 characters")
         errors.check(request.password.utf8.count <= 72, "password", "must be at most 72 bytes")
         try errors.throwIfAny()
 

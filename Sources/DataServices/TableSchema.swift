@@ -40,7 +40,8 @@ public struct Column: Sendable {
                 errors.add(name, "must be a string")
                 return .none
             }
-            if let maxLength, text.count > maxLength {
+            // Code points, as PostgreSQL's varchar(n) and JSON Schema's maxLength count them.
+            if let maxLength, text.unicodeScalars.count > maxLength {
                 errors.add(name, "must be at most \(maxLength) characters")
                 return .none
             }
@@ -62,13 +63,15 @@ public struct Column: Sendable {
             }
             return .some(String(number))
         case .real(let min):
-            guard let number = value as? NSNumber, !Self.isBool(number), number.doubleValue.isFinite,
-                number.doubleValue >= min, number.doubleValue <= 3.4e38
+            guard let number = value as? NSNumber, !Self.isBool(number), let double = Self.double(number),
+                double.isFinite, double >= min, double <= 3.4e38
             else {
                 errors.add(name, "must be a number ≥ \(min)")
                 return .none
             }
-            return .some(String(number.doubleValue))
+            // PostgreSQL's real is a float4: what a float4 cannot hold (1e-67) is stored as the
+            // float4 it rounds to instead of failing with "out of range".
+            return .some(String(Float(double)))
         case .flag:
             if let number = value as? NSNumber {
                 if Self.isBool(number) { return .some(number.boolValue ? "1" : "0") }
@@ -97,9 +100,18 @@ public struct Column: Sendable {
         String(cString: number.objCType) == "c"
     }
 
+    /// The exact value: Foundation on Linux parses long or large JSON numbers into an
+    /// NSDecimalNumber whose `doubleValue` is off in the last digits (3.4000000000000003e38
+    /// comes out below 3.4e38), so those are read again from their decimal text.
+    static func double(_ number: NSNumber) -> Double? {
+        if number is NSDecimalNumber { return Double(number.description) }
+        return number.doubleValue
+    }
+
     private static func integer(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, !isBool(number) else { return nil }
-        let double = number.doubleValue
+        guard let number = value as? NSNumber, !isBool(number), let double = double(number) else {
+            return nil
+        }
         guard double.isFinite, double.rounded() == double, abs(double) < 9e15 else { return nil }
         return Int(double)
     }

@@ -17,8 +17,12 @@ struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
         async throws -> Response
     {
         let segments = request.uri.path.split(separator: "/")
+        // Like the router, a literal segment wins over a parameter: `/customers/create` is not
+        // `/customers/{id}`.
+        let matching = templates.filter { Self.matches($0.segments, segments) }
+        let fewestParameters = matching.map { Self.parameterCount($0.segments) }.min()
         var allowed: Set<String> = []
-        for template in templates where Self.matches(template.segments, segments) {
+        for template in matching where Self.parameterCount(template.segments) == fewestParameters {
             allowed.formUnion(template.methods)
         }
         guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else {
@@ -29,6 +33,10 @@ struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
             detail: "\(request.method.rawValue) is not allowed on \(request.uri.path)")
         problem.headers[.allow] = allowed.sorted().joined(separator: ", ")
         return problem.response(requestID: Gateway.requestID(request))
+    }
+
+    private static func parameterCount(_ template: [Substring]) -> Int {
+        template.filter { $0.hasPrefix("{") }.count
     }
 
     private static func matches(_ template: [Substring], _ path: [Substring]) -> Bool {

@@ -37,7 +37,7 @@ enum OpenAPIDocument {
             "category_id": smallint, "quantity_per_unit": nullable(20),
             "unit_price": ["type": ["number", "null"], "minimum": 0, "maximum": 3.4e38],
             "units_in_stock": smallint, "units_on_order": smallint, "reorder_level": smallint,
-            "discontinued": ["type": ["boolean", "integer"]],
+            "discontinued": ["type": ["boolean", "integer"], "minimum": 0, "maximum": 1],
         ]
     }
 
@@ -181,6 +181,11 @@ enum OpenAPIDocument {
             if operation.secured {
                 entry["security"] = [["bearer": [String]()]]
                 responses["401"] = problem("Missing, invalid or expired token")
+            } else if operation.path == "/auth/login" || operation.path == "/auth/refresh" {
+                responses["401"] = problem("Wrong email or password, or an invalid refresh token")
+            }
+            if operation.path == "/auth/login" {
+                responses["429"] = problem("Too many failed logins for this email; try again later")
             }
             if operation.path.contains("{id}") || operation.path == "/auth/me" {
                 responses["404"] = problem("Not found")
@@ -248,11 +253,12 @@ enum OpenAPIDocument {
     }
 
     private static func ref(_ name: String) -> [String: Any] { ["$ref": "#/components/schemas/\(name)"] }
+    /// Text columns: at most `maxLength` code points, and no NUL (PostgreSQL cannot store it).
     private static func string(_ maxLength: Int) -> [String: Any] {
-        ["type": "string", "maxLength": maxLength]
+        ["type": "string", "maxLength": maxLength, "pattern": "^[^\\u0000]*$"]
     }
     private static func nullable(_ maxLength: Int) -> [String: Any] {
-        ["type": ["string", "null"], "maxLength": maxLength]
+        ["type": ["string", "null"], "maxLength": maxLength, "pattern": "^[^\\u0000]*$"]
     }
     private static func object(_ properties: [String: Any], required: [String]) -> [String: Any] {
         ["type": "object", "properties": properties, "required": required, "additionalProperties": false]

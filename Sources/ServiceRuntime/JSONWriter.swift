@@ -58,7 +58,11 @@ public enum JSONWriter {
 
     private static func writeNumber(_ number: NSNumber, into out: inout [UInt8]) throws {
         let type = String(cString: number.objCType)
-        if type == "c" {
+        if number is NSDecimalNumber, let exact = Double(number.description) {
+            // Foundation on Linux parses long or large JSON numbers into an NSDecimalNumber
+            // whose doubleValue is off in the last digits; its decimal text is exact.
+            try write(exact, into: &out)
+        } else if type == "c" {
             try write(number.boolValue, into: &out)
         } else if type == "d" || type == "f" {
             try write(number.doubleValue, into: &out)
