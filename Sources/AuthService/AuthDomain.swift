@@ -1,4 +1,5 @@
 import Contracts
+import Crypto
 import Foundation
 import HummingbirdBcrypt
 import NATSWire
@@ -35,12 +36,12 @@ struct AuthDomain: Sendable {
             "username", "may contain ASCII letters, digits, spaces and _ - . only")
         errors.check(Self.isValidEmail(email), "email", "is not a valid email address")
         errors.check(request.password.unicodeScalars.count >= 8, "password", "must be at least 8 characters")
-        errors.check(request.password.utf8.count <= 72, "password", "must be at most 72 bytes")
+        errors.check(request.password.unicodeScalars.count <= 72, "password", "must be at most 72 characters")
         try errors.throwIfAny()
 
         let cost = UInt8(settings.bcryptCost)
         let password = request.password
-        let hash = try await hashing.run { Bcrypt.hash(password, cost: cost) }
+        let hash = try await hashing.run { Bcrypt.hash(Self.bcryptInput(password), cost: cost) }
         guard
             let user = try await users.insert(
                 username: username, email: email, passwordHash: hash, roles: ["user"])
@@ -62,7 +63,7 @@ struct AuthDomain: Sendable {
         let user = try await users.find(email: email)
         let password = request.password
         let hash = user?.passwordHash ?? dummyHash
-        let matches = try await hashing.run { Bcrypt.verify(password, hash: hash) }
+        let matches = try await hashing.run { Bcrypt.verify(Self.bcryptInput(password), hash: hash) }
         guard let user, matches else {
             try await throttle.recordFailure(email)
             throw ServiceError(code: 401, message: "invalid email or password")
@@ -125,6 +126,14 @@ struct AuthDomain: Sendable {
     }
 
     /// A pragmatic check: one `@`, a non-empty local part, a dotted domain, no spaces.
+    /// What bcrypt hashes. bcrypt reads 72 bytes at most; a longer password (72 characters of
+    /// non-ASCII text can be 288 bytes) is hashed with SHA-256 first, so that every character
+    /// counts instead of being cut off silently.
+    static func bcryptInput(_ password: String) -> String {
+        guard password.utf8.count > 72 else { return password }
+        return SHA256.hash(data: Data(password.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
     /// Letters (`com`), or an internationalised TLD in punycode (`xn--p1ai`).
     static func isTopLevelDomain(_ label: Substring) -> Bool {
         if label.lowercased().hasPrefix("xn--") {

@@ -8,6 +8,7 @@ struct GatewaySettings {
     var nats: NATSSettings
     var requestTimeout: Duration
     var maxBodyBytes: Int
+    var idleTimeoutSeconds: Int
     var algorithm: String
     var secretKey: String?
     var issuer: String
@@ -22,6 +23,10 @@ struct GatewaySettings {
             ConfigVariable(
                 "REQUEST_TIMEOUT_MS", help: "how long a NATS request may take before 504", default: "5000"),
             ConfigVariable("MAX_BODY_BYTES", help: "largest request body accepted", default: "65536"),
+            ConfigVariable(
+                "HTTP_IDLE_TIMEOUT_S",
+                help: "seconds a client connection may send nothing before it is closed",
+                default: "30"),
             ConfigVariable(
                 "JWT_ALGORITHM", help: "EdDSA (keys from auth.jwks) or HS256 (SECRET_KEY)", default: "EdDSA"),
             ConfigVariable(
@@ -39,6 +44,7 @@ struct GatewaySettings {
         nats = NATSSettings(reader)
         requestTimeout = .milliseconds(reader.int("REQUEST_TIMEOUT_MS", default: 5000, range: 10...600_000))
         maxBodyBytes = reader.int("MAX_BODY_BYTES", default: 65536, range: 256...(16 << 20))
+        idleTimeoutSeconds = reader.int("HTTP_IDLE_TIMEOUT_S", default: 30, range: 1...3600)
         algorithm = reader.oneOf("JWT_ALGORITHM", ["EdDSA", "HS256"], default: "EdDSA")
         secretKey = reader.string("SECRET_KEY")
         if algorithm == "HS256" && (secretKey?.utf8.count ?? 0) < 32 {

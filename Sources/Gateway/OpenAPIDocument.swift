@@ -214,7 +214,8 @@ enum OpenAPIDocument {
                             "email": ["type": "string", "format": "email", "maxLength": 254],
                             "password": [
                                 "type": "string", "minLength": 8, "maxLength": 72,
-                                "description": "8 characters to 72 bytes of UTF-8",
+                                "description":
+                                    "8 to 72 characters (longer than 72 bytes: SHA-256 before bcrypt)",
                             ],
                         ], required: ["username", "email", "password"]),
                     "Login": object(

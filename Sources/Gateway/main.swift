@@ -26,6 +26,9 @@ do {
     gateway.routes(router)
     let app = Application(
         router: router,
+        // A connection that sends nothing for this long is closed: idle keep-alives and
+        // clients that stall do not hold a socket forever.
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(settings.idleTimeoutSeconds)))),
         configuration: .init(
             address: .hostname(settings.host, port: settings.port), serverName: "natswire-gateway"),
         onServerRunning: { channel in

@@ -106,6 +106,24 @@ func withAuthStack(environment: [String: String] = [:], _ body: (AuthStack) asyn
 
 @Suite("AuthService against nats-server and a MongoDB-protocol store", .serialized)
 struct AuthTests {
+    @Test func longPasswordsCountEveryCharacter() async throws {
+        try await withAuthStack { stack in
+            // 72 characters of 4-byte UTF-8: 288 bytes, beyond bcrypt's 72.
+            let long = String(repeating: "🔑", count: 71) + "a"
+            let differsAtTheEnd = String(repeating: "🔑", count: 71) + "b"
+            _ = try await stack.register("longpass", "long@example.com", long)
+            #expect(try await stack.login("long@example.com", long).access_token.isEmpty == false)
+            // Only the last character differs: without the SHA-256 step bcrypt would not see it.
+            let wrong = try await stack.call(
+                AuthSubject.login, LoginRequest(email: "long@example.com", password: differsAtTheEnd))
+            #expect(errorCode(wrong) == 401)
+            let tooLong = try await stack.call(
+                AuthSubject.register,
+                RegisterUserRequest(username: "toolong", email: "too@example.com", password: long + "x"))
+            #expect(errorCode(tooLong) == 400)
+        }
+    }
+
     @Test func registerValidatesAndRejectsDuplicates() async throws {
         try await withAuthStack { stack in
             let user = try await stack.register("alice", "Alice@Example.COM")
