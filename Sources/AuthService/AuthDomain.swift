@@ -121,8 +121,10 @@ struct AuthDomain: Sendable {
             created_at: user.createdAt)
     }
 
+    /// Emails compare case-insensitively; nothing else is changed (the OpenAPI document
+    /// promises that any non-empty email is looked up as sent).
     static func normalize(_ email: String) -> String {
-        email.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        email.lowercased()
     }
 
     /// A pragmatic check: one `@`, a non-empty local part, a dotted domain, no spaces.
