@@ -106,6 +106,8 @@ public struct MongoCollection: Sendable {
             "new": .bool(returnNew), "upsert": .bool(upsert),
         ]
         if let sort { command["sort"] = .document(sort) }
+        // A plain command does not take the URL's write concern: say it.
+        if database.journaled { command["writeConcern"] = .document(["j": .bool(true)]) }
         let reply = try await database.runCommand(command)
         return reply["value"]?.document
     }

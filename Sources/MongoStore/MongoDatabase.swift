@@ -57,6 +57,8 @@ public final class MongoDatabase: Sendable {
     }
 
     private let handles: Handles
+    /// Writes wait for the server's journal (the default; a URL may choose otherwise).
+    public let journaled: Bool
     public let name: String
     let executor: BlockingPool
 
@@ -80,6 +82,15 @@ public final class MongoDatabase: Sendable {
         }
         if !url.lowercased().contains("connecttimeoutms") {
             mongoc_uri_set_option_as_int32(uri, "connecttimeoutms", 2000)
+        }
+        // An acknowledged write must survive a crash of the server: wait for the journal
+        // (j: true) unless the URL chose a write concern itself.
+        let lowered = url.lowercased()
+        journaled = !lowered.contains("journal=") && !lowered.contains("w=")
+        if journaled, let concern = mongoc_write_concern_new() {
+            mongoc_write_concern_set_journal(concern, true)
+            mongoc_uri_set_write_concern(uri, concern)
+            mongoc_write_concern_destroy(concern)
         }
         mongoc_uri_set_appname(uri, "natswire-services")
         guard let pool = mongoc_client_pool_new(uri) else {

@@ -33,7 +33,9 @@ final class PostgresConnection {
             let message = String(cString: PQerrorMessage(fresh)).trimmingCharacters(
                 in: .whitespacesAndNewlines)
             PQfinish(fresh)
-            throw PostgresError(kind: .unavailable, message: message)
+            var error = PostgresError(kind: .unavailable, message: message)
+            error.whileConnecting = true
+            throw error
         }
         connection = fresh
         return fresh

@@ -19,6 +19,9 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
     /// The constraint involved, when the server named one.
     public let constraint: String?
     public let message: String
+    /// The failure happened while opening a connection (the server is down or starting),
+    /// rather than on a connection that was working.
+    public var whileConnecting = false
 
     public init(kind: Kind, sqlState: String? = nil, constraint: String? = nil, message: String) {
         self.kind = kind

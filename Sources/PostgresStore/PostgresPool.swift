@@ -56,7 +56,9 @@ public final class PostgresPool: Sendable {
             downUntil.withLock { $0 = nil }
             return result
         } catch let error as PostgresError where error.kind == .unavailable {
-            downUntil.withLock { $0 = Date().addingTimeInterval(retryAfter) }
+            // Only a failed connect says the server is down: back off. A working connection
+            // that broke (a restart) is replaced by the next request at once.
+            if error.whileConnecting { downUntil.withLock { $0 = Date().addingTimeInterval(retryAfter) } }
             // The server went away: every idle connection is as dead as this one. Dropping
             // them now makes the next requests connect afresh instead of failing one by one.
             connections.lock.withLock {

@@ -12,6 +12,7 @@ failed request.
 """
 
 import http.client
+import itertools
 import json
 import os
 import random
@@ -79,8 +80,21 @@ class Client:
         return 0, b""
 
 
+# Customer ids are 5 characters: base 36 of a counter from a random start, so a run never
+# picks the same id twice (a duplicate would be a 409 that has nothing to do with faults).
+_customer_ids = itertools.count(random.randrange(36**4, 36**5 - 10**6))
+_customer_lock = threading.Lock()
+
+
 def random_customer_id():
-    return "".join(random.choice(string.ascii_uppercase) for _ in range(5))
+    with _customer_lock:
+        n = next(_customer_ids)
+    digits = string.digits + string.ascii_uppercase
+    text = ""
+    while n:
+        n, r = divmod(n, 36)
+        text = digits[r] + text
+    return text.rjust(5, "0")
 
 
 class Load:
