@@ -156,8 +156,21 @@ struct Gateway: Sendable {
         return id
     }
 
+    /// Decimal digits, optionally followed by `.0…`.
+    static func integer(_ text: String) -> Int? {
+        let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let whole = parts.first, !whole.isEmpty, whole.allSatisfy({ $0.isASCII && $0.isNumber }) else {
+            return nil
+        }
+        if parts.count == 2 && (parts[1].isEmpty || !parts[1].allSatisfy { $0 == "0" }) { return nil }
+        return Int(whole)
+    }
+
     static func numericID(_ context: BasicRequestContext) throws(Problem) -> Int {
-        guard let text = context.parameters.get("id"), let id = Int(text), (1...32767).contains(id) else {
+        // `1.0` is the integer 1 too (JSON Schema says so; clients that copy an id from a
+        // JSON number may write it that way).
+        guard let text = context.parameters.get("id"), let id = Self.integer(text), (1...32767).contains(id)
+        else {
             throw Problem.badRequest(["id": "must be an integer from 1 to 32767"])
         }
         return id
