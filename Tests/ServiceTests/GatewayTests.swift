@@ -23,25 +23,68 @@ final class FullStack: Sendable {
 
     let environments: [String: [String: String]]
 
-    init(gatewayEnvironment: [String: String] = [:], authEnvironment: [String: String] = [:]) throws {
-        nats = try NATSServer()
+    /// How the processes reach NATS: by default an open server; `secured` gives a server
+    /// with the system's NKey permissions and TLS, and each process its own identity.
+    struct NATSAccess: Sendable {
+        var serverConfig: String?
+        var scheme = "nats"
+        /// Extra environment of each process, by executable name.
+        var environment: @Sendable (String) -> [String: String] = { _ in [:] }
+
+        static let open = NATSAccess()
+
+        /// The config `scripts/up.sh` generates (NKey users with least permissions) plus TLS
+        /// with test certificates; processes get their seed, the CA and `tls://`.
+        static func secured() throws -> NATSAccess {
+            let (authConfig, secrets) = try NATSPermissionTests.generateConfig()
+            let certificates = try TestCertificates()
+            let users = [
+                "AuthService": "auth", "CustomersService": "customers", "ProductsService": "products",
+                "Gateway": "gateway",
+            ]
+            return NATSAccess(
+                serverConfig: authConfig + "\n" + certificates.serverConfig(), scheme: "tls",
+                environment: { executable in
+                    var environment = [
+                        "NATS_TLS_CA": certificates.caFile,
+                        "NATS_NKEY_SEED_FILE": secrets.appendingPathComponent(
+                            "nats-\(users[executable] ?? "").nk"
+                        ).path,
+                    ]
+                    if executable == "Gateway" { environment["NATS_INBOX_PREFIX"] = "_INBOX.gateway" }
+                    return environment
+                })
+        }
+    }
+
+    init(
+        gatewayEnvironment: [String: String] = [:], authEnvironment: [String: String] = [:],
+        access: NATSAccess = .open
+    ) throws {
+        nats = try NATSServer(config: access.serverConfig)
+        let natsURL = "\(access.scheme)://127.0.0.1:\(nats.port)"
         let postgres = try PostgresServer.shared()
         let store = try DocumentStore.shared()
         let port = try freePort()
         baseString = "http://127.0.0.1:\(port)"
         var environments: [String: [String: String]] = [
             "AuthService": [
-                "NATS_URL": nats.url,
+                "NATS_URL": natsURL,
                 "MONGO_URL": store.url(database: "gw\(UInt32.random(in: 0...UInt32.max))"),
                 "BCRYPT_COST": "4",
             ].merging(authEnvironment) { $1 },
-            "Gateway": ["NATS_URL": nats.url, "HTTP_PORT": String(port), "REQUEST_TIMEOUT_MS": "2000"]
+            "Gateway": ["NATS_URL": natsURL, "HTTP_PORT": String(port), "REQUEST_TIMEOUT_MS": "2000"]
                 .merging(gatewayEnvironment) { $1 },
         ]
         environments["CustomersService"] = DataStack.environment(
             "CustomersService", nats: nats, postgres: postgres)
         environments["ProductsService"] = DataStack.environment(
             "ProductsService", nats: nats, postgres: postgres)
+        for (name, environment) in environments {
+            var merged = environment.merging(access.environment(name)) { $1 }
+            merged["NATS_URL"] = natsURL
+            environments[name] = merged
+        }
         self.environments = environments
         processes = Box()
         for name in ["AuthService", "CustomersService", "ProductsService", "Gateway"] { try start(name) }
@@ -116,9 +159,10 @@ final class FullStack: Sendable {
 
 func withFullStack(
     gatewayEnvironment: [String: String] = [:], authEnvironment: [String: String] = [:],
-    _ body: (FullStack) async throws -> Void
+    access: FullStack.NATSAccess = .open, _ body: (FullStack) async throws -> Void
 ) async throws {
-    let stack = try FullStack(gatewayEnvironment: gatewayEnvironment, authEnvironment: authEnvironment)
+    let stack = try FullStack(
+        gatewayEnvironment: gatewayEnvironment, authEnvironment: authEnvironment, access: access)
     do { try await body(stack) } catch {
         stack.shutdown()
         throw error

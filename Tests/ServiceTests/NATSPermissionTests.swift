@@ -119,6 +119,22 @@ struct NATSPermissionTests {
         try? FileManager.default.removeItem(at: secrets)
     }
 
+    @Test func wholeSystemOverTLSWithItsOwnIdentities() async throws {
+        // Every process connects over TLS as its own NKey user with the generated
+        // permissions (what `NATS_TLS=1 scripts/up.sh` runs); the whole API works through it.
+        try await withFullStack(access: try .secured()) { stack in
+            let tokens = try await stack.login()
+            let token = try #require(tokens["access_token"] as? String)
+            #expect(try await stack.send("GET", "/auth/me", token: token).status == 200)
+            #expect(
+                try await stack.send("GET", "/products/1", token: token).object["product_name"] as? String
+                    == "Chai")
+            #expect(try await stack.send("GET", "/customers?limit=2", token: token).status == 200)
+            #expect(try await stack.send("GET", "/ready").status == 200)
+            #expect(stack.nats.log.contains("TLS required for client connections"))
+        }
+    }
+
     @Test func seedsAreKeptAndPrivate() throws {
         let (first, secrets) = try Self.generateConfig()
         let process = Process()
