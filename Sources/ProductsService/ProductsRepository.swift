@@ -51,9 +51,17 @@ struct ProductsRepository: Sendable {
     /// The service-owned, idempotent migration: a sequence owned by `product_id`, moved past
     /// the highest id in the table. The canonical dump has no sequence and no default, so
     /// this is what makes concurrent creates safe. Running it again changes nothing.
+    /// Replicas may start at the same moment: `CREATE ... IF NOT EXISTS` is not safe against
+    /// a concurrent twin, so the statement runs in one transaction under an advisory lock.
     func migrate() async throws {
         try await database.execute(
-            "CREATE SEQUENCE IF NOT EXISTS products_product_id_seq AS smallint OWNED BY products.product_id")
+            """
+            DO $$
+            BEGIN
+              PERFORM pg_advisory_xact_lock(7239001);
+              CREATE SEQUENCE IF NOT EXISTS products_product_id_seq AS smallint OWNED BY products.product_id;
+            END $$
+            """)
         try await syncSequence()
     }
 

@@ -160,7 +160,7 @@ struct NATSAuthTests {
         let directory = FileManager.default.temporaryDirectory
         try await withNATSServer(config: try authority.serverConfig(directory: directory)) { server in
             let creds = try NATSOperator.write(
-                try authority.user(expires: Date().addingTimeInterval(3)), in: directory)
+                try authority.user(expires: Date().addingTimeInterval(8)), in: directory)
             let nats = try await connect(server.url) {
                 $0.credentialsFile = creds
                 quickReconnect(&$0)
@@ -169,7 +169,7 @@ struct NATSAuthTests {
             try await roundTrip(nats)
             // The server ends the session when the JWT expires; reconnecting is refused, and
             // the client stops instead of retrying forever.
-            #expect(await eventually(timeout: .seconds(15)) { nats.status == .closed })
+            #expect(await eventually(timeout: .seconds(25)) { nats.status == .closed })
             #expect(
                 nats.closeReason?.kind == .authorizationViolation, "\(String(describing: nats.closeReason))")
             let reasons = await eventuallyValue {
