@@ -9,8 +9,10 @@ import Testing
 @Suite("NATS permissions of the system's processes")
 struct NATSPermissionTests {
     /// Runs the script that `up.sh` runs; returns the config and the folder of seeds.
-    static func generateConfig() throws -> (config: String, secrets: URL) {
-        let secrets = FileManager.default.temporaryDirectory
+    static func generateConfig(secrets existing: URL? = nil) throws -> (config: String, secrets: URL) {
+        let secrets =
+            existing
+            ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("natswire-perm-\(UUID().uuidString.prefix(8))")
         let process = Process()
         process.executableURL = projectRoot.appendingPathComponent("scripts/nats-auth-config.sh")
@@ -137,14 +139,7 @@ struct NATSPermissionTests {
 
     @Test func seedsAreKeptAndPrivate() throws {
         let (first, secrets) = try Self.generateConfig()
-        let process = Process()
-        process.executableURL = projectRoot.appendingPathComponent("scripts/nats-auth-config.sh")
-        process.arguments = [secrets.path, try ServiceProcess.locate("natswire").path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let second = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let (second, _) = try Self.generateConfig(secrets: secrets)
         #expect(first == second, "a second run must reuse the seeds")
         for name in ["gateway", "auth", "customers", "products", "admin"] {
             let attributes = try FileManager.default.attributesOfItem(
