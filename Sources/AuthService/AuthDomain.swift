@@ -21,7 +21,7 @@ struct AuthDomain: Sendable {
     func register(_ request: RegisterUserRequest) async throws -> UserView {
         // Taken as sent (no trimming), so that the rules are exactly the OpenAPI document's.
         let username = request.username
-        let email = request.email.lowercased()
+        let email = Self.normalize(request.email)
         var errors = FieldErrors()
         errors.check(
             (3...32).contains(username.unicodeScalars.count), "username", "must be 3 to 32 characters")
@@ -127,7 +127,6 @@ struct AuthDomain: Sendable {
         email.lowercased()
     }
 
-    /// A pragmatic check: one `@`, a non-empty local part, a dotted domain, no spaces.
     /// What bcrypt hashes. bcrypt reads 72 bytes at most; a longer password (72 characters of
     /// non-ASCII text can be 288 bytes) is hashed with SHA-256 first, so that every character
     /// counts instead of being cut off silently.
@@ -145,6 +144,7 @@ struct AuthDomain: Sendable {
         return label.count >= 2 && label.allSatisfy(\.isLetter)
     }
 
+    /// A pragmatic check: one `@`, a non-empty local part, a dotted domain, no spaces.
     static func isValidEmail(_ email: String) -> Bool {
         guard email.utf8.count <= 254, !email.contains(where: { $0.isWhitespace }) else { return false }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)

@@ -21,19 +21,15 @@ struct CustomersHandlers: Sendable {
             errors.add(key, "is not a list option")
         }
         try errors.throwIfAny()
-        return try await mappingDatabaseErrors {
-            let (rows, total) = try await repository.list(
-                search: (search as? String).flatMap { $0.isEmpty ? nil : $0 }, orderBy: order, page: page)
-            return try JSONBody.encode(page.envelope(rows.map(schema.json), total: total))
-        }
+        let (rows, total) = try await repository.list(
+            search: (search as? String).flatMap { $0.isEmpty ? nil : $0 }, orderBy: order, page: page)
+        return try JSONBody.encode(page.envelope(rows.map(schema.json), total: total))
     }
 
     func get(_ payload: [UInt8]) async throws -> [UInt8] {
         let id = try customerID(try JSONBody.object(payload))
-        return try await mappingDatabaseErrors {
-            guard let row = try await repository.find(id) else { throw notFound(id) }
-            return try JSONBody.encode(schema.json(row))
-        }
+        guard let row = try await repository.find(id) else { throw notFound(id) }
+        return try JSONBody.encode(schema.json(row))
     }
 
     func create(_ payload: [UInt8]) async throws -> [UInt8] {
@@ -46,17 +42,15 @@ struct CustomersHandlers: Sendable {
             from: request, allowed: Set(schema.columns.map(\.name)), requireNonNullable: true, errors: &errors
         )
         try errors.throwIfAny()
-        return try await mappingDatabaseErrors {
-            do {
-                guard let row = try await repository.insert(values) else {
-                    throw ServiceError(code: 500, message: "insert returned nothing")
-                }
-                return try JSONBody.encode(schema.json(row))
-            } catch let error as PostgresError where error.kind == .uniqueViolation {
-                throw ServiceError(
-                    code: 409,
-                    message: "customer_id \(request["customer_id"] as? String ?? "") already exists")
+        do {
+            guard let row = try await repository.insert(values) else {
+                throw ServiceError(code: 500, message: "insert returned nothing")
             }
+            return try JSONBody.encode(schema.json(row))
+        } catch let error as PostgresError where error.kind == .uniqueViolation {
+            throw ServiceError(
+                code: 409,
+                message: "customer_id \(request["customer_id"] as? String ?? "") already exists")
         }
     }
 
@@ -70,21 +64,17 @@ struct CustomersHandlers: Sendable {
         let values = schema.parameters(
             from: changes, allowed: updatable, requireNonNullable: false, errors: &errors)
         try errors.throwIfAny()
-        return try await mappingDatabaseErrors {
-            guard let row = try await repository.update(id, values) else { throw notFound(id) }
-            return try JSONBody.encode(schema.json(row))
-        }
+        guard let row = try await repository.update(id, values) else { throw notFound(id) }
+        return try JSONBody.encode(schema.json(row))
     }
 
     func delete(_ payload: [UInt8]) async throws -> [UInt8] {
         let id = try customerID(try JSONBody.object(payload))
-        return try await mappingDatabaseErrors {
-            do {
-                guard try await repository.delete(id) > 0 else { throw notFound(id) }
-                return try JSONBody.encode(["deleted": true, "customer_id": id])
-            } catch let error as PostgresError where error.kind == .foreignKeyViolation {
-                throw ServiceError(code: 409, message: "customer \(id) has orders and cannot be deleted")
-            }
+        do {
+            guard try await repository.delete(id) > 0 else { throw notFound(id) }
+            return try JSONBody.encode(["deleted": true, "customer_id": id])
+        } catch let error as PostgresError where error.kind == .foreignKeyViolation {
+            throw ServiceError(code: 409, message: "customer \(id) has orders and cannot be deleted")
         }
     }
 

@@ -63,7 +63,7 @@ public struct Column: Sendable {
             }
             return .some(String(number))
         case .real(let min):
-            guard let number = value as? NSNumber, !Self.isBool(number), let double = Self.double(number),
+            guard let number = value as? NSNumber, !Self.isBool(number), let double = number.exactDouble,
                 double.isFinite, double >= min, double <= 3.4e38
             else {
                 errors.add(name, "must be a number ≥ \(min)")
@@ -100,16 +100,8 @@ public struct Column: Sendable {
         String(cString: number.objCType) == "c"
     }
 
-    /// The exact value: Foundation on Linux parses long or large JSON numbers into an
-    /// NSDecimalNumber whose `doubleValue` is off in the last digits (3.4000000000000003e38
-    /// comes out below 3.4e38), so those are read again from their decimal text.
-    static func double(_ number: NSNumber) -> Double? {
-        if number is NSDecimalNumber { return Double(number.description) }
-        return number.doubleValue
-    }
-
     private static func integer(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, !isBool(number), let double = double(number) else {
+        guard let number = value as? NSNumber, !isBool(number), let double = number.exactDouble else {
             return nil
         }
         guard double.isFinite, double.rounded() == double, abs(double) < 9e15 else { return nil }
@@ -247,8 +239,9 @@ public func orderBy(
     return "\(column) \(direction)"
 }
 
-extension PostgresError {
-    /// The service error a caller sees: 503 while the database is unavailable.
+extension PostgresError: ServiceErrorConvertible {
+    /// The service error a caller sees (ServiceApp maps it): 503 while the database is
+    /// unavailable.
     public var serviceError: ServiceError {
         switch kind {
         case .unavailable: return ServiceError(code: 503, message: "database unavailable")
@@ -257,14 +250,5 @@ extension PostgresError {
         case .invalidValue: return ServiceError(code: 400, message: message)
         case .failed: return ServiceError(code: 500, message: "database error")
         }
-    }
-}
-
-/// Runs `body`, turning database errors into service errors (503, 409, 400, 500).
-public func mappingDatabaseErrors<T>(_ body: () async throws -> T) async throws -> T {
-    do {
-        return try await body()
-    } catch let error as PostgresError {
-        throw error.serviceError
     }
 }

@@ -47,18 +47,14 @@ struct ProductsHandlers: Sendable {
             }
         }
         try errors.throwIfAny()
-        return try await mappingDatabaseErrors {
-            let (rows, total) = try await repository.list(filter, orderBy: order, page: page)
-            return try JSONBody.encode(page.envelope(rows.map(schema.json), total: total))
-        }
+        let (rows, total) = try await repository.list(filter, orderBy: order, page: page)
+        return try JSONBody.encode(page.envelope(rows.map(schema.json), total: total))
     }
 
     func get(_ payload: [UInt8]) async throws -> [UInt8] {
         let id = try productID(try JSONBody.object(payload))
-        return try await mappingDatabaseErrors {
-            guard let row = try await repository.find(id) else { throw notFound(id) }
-            return try JSONBody.encode(schema.json(row))
-        }
+        guard let row = try await repository.find(id) else { throw notFound(id) }
+        return try JSONBody.encode(schema.json(row))
     }
 
     func create(_ payload: [UInt8]) async throws -> [UInt8] {
@@ -69,12 +65,10 @@ struct ProductsHandlers: Sendable {
         let values = schema.parameters(
             from: request, allowed: writable, requireNonNullable: true, errors: &errors)
         try errors.throwIfAny()
-        return try await mappingDatabaseErrors {
-            try await checkReferences(values)
-            let id = try await insertMappingReferences(values)
-            guard let row = try await repository.find(id) else { throw notFound(id) }
-            return try JSONBody.encode(schema.json(row))
-        }
+        try await checkReferences(values)
+        let id = try await insertMappingReferences(values)
+        guard let row = try await repository.find(id) else { throw notFound(id) }
+        return try JSONBody.encode(schema.json(row))
     }
 
     func update(_ payload: [UInt8]) async throws -> [UInt8] {
@@ -86,36 +80,30 @@ struct ProductsHandlers: Sendable {
         let values = schema.parameters(
             from: request, allowed: writable, requireNonNullable: false, errors: &errors)
         try errors.throwIfAny()
-        return try await mappingDatabaseErrors {
-            try await checkReferences(values)
-            do {
-                guard try await repository.update(id, values) else { throw notFound(id) }
-            } catch let error as PostgresError where error.kind == .foreignKeyViolation {
-                throw referenceError(error)
-            }
-            guard let row = try await repository.find(id) else { throw notFound(id) }
-            return try JSONBody.encode(schema.json(row))
+        try await checkReferences(values)
+        do {
+            guard try await repository.update(id, values) else { throw notFound(id) }
+        } catch let error as PostgresError where error.kind == .foreignKeyViolation {
+            throw referenceError(error)
         }
+        guard let row = try await repository.find(id) else { throw notFound(id) }
+        return try JSONBody.encode(schema.json(row))
     }
 
     func delete(_ payload: [UInt8]) async throws -> [UInt8] {
         let id = try productID(try JSONBody.object(payload))
-        return try await mappingDatabaseErrors {
-            do {
-                guard try await repository.delete(id) > 0 else { throw notFound(id) }
-                return try JSONBody.encode(["deleted": true, "product_id": id])
-            } catch let error as PostgresError where error.kind == .foreignKeyViolation {
-                throw ServiceError(
-                    code: 409, message: "product \(id) appears in orders and cannot be deleted")
-            }
+        do {
+            guard try await repository.delete(id) > 0 else { throw notFound(id) }
+            return try JSONBody.encode(["deleted": true, "product_id": id])
+        } catch let error as PostgresError where error.kind == .foreignKeyViolation {
+            throw ServiceError(
+                code: 409, message: "product \(id) appears in orders and cannot be deleted")
         }
     }
 
     func listCategories(_ payload: [UInt8]) async throws -> [UInt8] {
-        try await mappingDatabaseErrors {
-            let rows = try await repository.listAll(ProductsRepository.categories, key: "category_id")
-            return try JSONBody.encode(rows.map(ProductsRepository.categories.json))
-        }
+        let rows = try await repository.listAll(ProductsRepository.categories, key: "category_id")
+        return try JSONBody.encode(rows.map(ProductsRepository.categories.json))
     }
 
     func getCategory(_ payload: [UInt8]) async throws -> [UInt8] {
@@ -123,10 +111,8 @@ struct ProductsHandlers: Sendable {
     }
 
     func listSuppliers(_ payload: [UInt8]) async throws -> [UInt8] {
-        try await mappingDatabaseErrors {
-            let rows = try await repository.listAll(ProductsRepository.suppliers, key: "supplier_id")
-            return try JSONBody.encode(rows.map(ProductsRepository.suppliers.json))
-        }
+        let rows = try await repository.listAll(ProductsRepository.suppliers, key: "supplier_id")
+        return try JSONBody.encode(rows.map(ProductsRepository.suppliers.json))
     }
 
     func getSupplier(_ payload: [UInt8]) async throws -> [UInt8] {
@@ -142,12 +128,10 @@ struct ProductsHandlers: Sendable {
         guard let id = Self.integerID(request[key]) else {
             throw ServiceError(code: 400, message: "\(key): must be an integer id")
         }
-        return try await mappingDatabaseErrors {
-            guard let row = try await repository.findOne(table, key: key, id: id) else {
-                throw ServiceError(code: 404, message: "\(noun) \(id) not found")
-            }
-            return try JSONBody.encode(table.json(row))
+        guard let row = try await repository.findOne(table, key: key, id: id) else {
+            throw ServiceError(code: 404, message: "\(noun) \(id) not found")
         }
+        return try JSONBody.encode(table.json(row))
     }
 
     /// Unknown category or supplier: a well-formed request that conflicts with what the

@@ -58,9 +58,7 @@ public enum JSONWriter {
 
     private static func writeNumber(_ number: NSNumber, into out: inout [UInt8]) throws {
         let type = String(cString: number.objCType)
-        if number is NSDecimalNumber, let exact = Double(number.description) {
-            // Foundation on Linux parses long or large JSON numbers into an NSDecimalNumber
-            // whose doubleValue is off in the last digits; its decimal text is exact.
+        if number is NSDecimalNumber, let exact = number.exactDouble {
             try write(exact, into: &out)
         } else if type == "c" {
             try write(number.boolValue, into: &out)
@@ -100,5 +98,14 @@ public enum JSONWriterError: Error, CustomStringConvertible {
         switch self {
         case .notRepresentable(let what): return "cannot write \(what) as JSON"
         }
+    }
+}
+
+extension NSNumber {
+    /// The number's value as a Double, exactly: Foundation on Linux parses long or large
+    /// JSON numbers into an NSDecimalNumber whose `doubleValue` is off in the last digits
+    /// (3.4000000000000003e38 comes out below 3.4e38); its decimal text is exact.
+    public var exactDouble: Double? {
+        self is NSDecimalNumber ? Double(description) : doubleValue
     }
 }

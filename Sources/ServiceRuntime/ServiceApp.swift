@@ -63,16 +63,10 @@ public struct ServiceApp: Sendable {
             do {
                 return ServiceReply(
                     try await endpoint.handle(context, request.payload), headers: replyHeaders)
-            } catch let error as ServiceError {
-                if error.code >= 500 { requestLogger.error("request failed: \(error.message)") }
-                throw error
-            } catch let error as any ServiceErrorConvertible {
-                let mapped = error.serviceError
-                requestLogger.error("request failed: \(error)")
-                throw mapped
             } catch {
-                requestLogger.error("request failed: \(error)")
-                throw error
+                let mapped = Self.serviceError(for: error)
+                if (mapped?.code ?? 500) >= 500 { requestLogger.error("request failed: \(error)") }
+                throw mapped ?? error
             }
         }
         do {
@@ -81,8 +75,7 @@ public struct ServiceApp: Sendable {
                 ? .none : ServiceReply(envelope.reply(response: response), headers: replyHeaders)
         } catch {
             let serviceError =
-                error as? ServiceError ?? (error as? any ServiceErrorConvertible)?.serviceError
-                ?? ServiceError(code: 500, message: "internal error")
+                Self.serviceError(for: error) ?? ServiceError(code: 500, message: "internal error")
             if serviceError.code >= 500 { requestLogger.error("request failed: \(error)") }
             guard !envelope.isEvent else { throw serviceError }
             throw ServiceError(
@@ -106,6 +99,12 @@ public struct ServiceApp: Sendable {
         let name = await iterator.next() ?? "end"
         for source in sources { source.cancel() }
         return name
+    }
+
+    /// The error reply for what a handler threw: a ``ServiceError`` as it is, an error that
+    /// knows its service error (a database's 503) mapped, `nil` for anything else (a 500).
+    static func serviceError(for error: any Error) -> ServiceError? {
+        error as? ServiceError ?? (error as? any ServiceErrorConvertible)?.serviceError
     }
 
     /// Connection events in the log: reconnects and slow consumers are what operators need.

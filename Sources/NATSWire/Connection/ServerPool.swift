@@ -6,8 +6,6 @@
 struct ServerPool: Sendable {
     struct Server: Sendable, Equatable {
         var address: ServerAddress
-        /// Learned from INFO rather than configured.
-        var isDiscovered: Bool
         var failedAttempts = 0
         /// Consecutive authorization failures: a second one removes the server, so expired
         /// credentials end the client instead of looping.
@@ -22,7 +20,7 @@ struct ServerPool: Sendable {
         addresses: [ServerAddress], randomize: Bool, maxAttemptsPerServer: Int?,
         shuffle: ([Server]) -> [Server] = { $0.shuffled() }
     ) {
-        let configured = addresses.map { Server(address: $0, isDiscovered: false) }
+        let configured = addresses.map { Server(address: $0) }
         servers = randomize ? shuffle(configured) : configured
         self.maxAttemptsPerServer = maxAttemptsPerServer
     }
@@ -81,7 +79,7 @@ struct ServerPool: Sendable {
             }
             if address.isIPAddress { address.tlsHostName = current.tlsHostName ?? current.host }
             guard !servers.contains(where: { $0.address.sameServer(as: address) }) else { continue }
-            servers.append(Server(address: address, isDiscovered: true))
+            servers.append(Server(address: address))
             added.append(address)
         }
         return added

@@ -110,8 +110,6 @@ final class SubscriptionRegistry: Sendable {
     /// Every entry, for a whole-connection drain.
     var allEntries: [Entry] { state.withLock { Array($0.entries.values) } }
 
-    var count: Int { state.withLock { $0.entries.count } }
-
     /// Entries whose subject equals `subject` (permission errors name the subject).
     func entries(subject: String) -> [Entry] {
         state.withLock { s in s.entries.values.filter { $0.subject == subject } }

@@ -89,6 +89,7 @@ final class WriteBuffer: Sendable {
                 let bytes = s.pending
                 s.pending = s.spare ?? ByteBuffer(capacity: 4096)
                 s.spare = nil
+                s.pingsPending = 0  // taken for writing, like the I/O thread's take
                 return .write(bytes, transport)
             }
             s.wakeNeeded = false
@@ -184,9 +185,6 @@ final class WriteBuffer: Sendable {
             s.disconnected = false
         }
     }
-
-    /// Bytes waiting to be written.
-    var pendingBytes: Int { state.withLock { $0.pending.count } }
 
     /// Fails this and every later append with `error`; wakes blocked publishers.
     func fail(_ error: NATSError) {
