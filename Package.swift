@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "CustomersService", targets: ["CustomersService"]),
         .executable(name: "ProductsService", targets: ["ProductsService"]),
         .executable(name: "Gateway", targets: ["Gateway"]),
+        .executable(name: "HTTPLimit", targets: ["HTTPLimit"]),
     ],
     traits: [
         .trait(name: "Server", description: "The CLI, the services and the gateway, with their dependencies."),
@@ -109,6 +110,12 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit", condition: server),
                 .product(name: "Logging", package: "swift-log", condition: server),
             ]
+        ),
+
+        // The HTTP hop alone, for the gateway benchmark's ratio.
+        .executableTarget(
+            name: "HTTPLimit",
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird", condition: server)]
         ),
 
         // MARK: Tests

@@ -1,19 +1,30 @@
 #!/usr/bin/env bash
 # HTTP load benchmark against the running system (start it with scripts/up.sh):
-#   1. GET /products/{id} with 64 connections;
-#   2. the original system's scenario at 200 concurrent connections.
-# Prints requests/s and p50/p95/p99. Products created by the scenario are deleted afterwards.
-#   HTTP_PORT (8080)  DURATION (10s)  THREADS (2)
+#   0. the limit: a do-nothing Hummingbird app (HTTPLimit, same package versions) answering
+#      GET with a body of the same size, 64 connections;
+#   1. GET /products/{id} with 64 connections, and ratio= end-to-end / limit;
+#   2. the original system's scenario at 200 connections, with every connection logging in
+#      first (a burst of bcrypt logins), then logged in beforehand (steady).
+# Each run prints requests/s, p50/p95/p99, errors, and the CPU each process spent per
+# request (µs, from /proc). Products created by the scenario are deleted afterwards.
+#   HTTP_PORT (8080)  LIMIT_PORT (8090)  DURATION (10s)  THREADS (2)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-STATE=${STATE_DIR:-$ROOT/.state}
+cd "$ROOT"
+[ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
+export STATE=${STATE_DIR:-$ROOT/.state}
 PORT=${HTTP_PORT:-8080}
+LIMIT_PORT=${LIMIT_PORT:-8090}
 PG_PORT=${PG_PORT:-5433}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 URL="http://127.0.0.1:$PORT"
+source scripts/lib/stack.sh
+source scripts/lib/cpu.sh
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 curl -sf "$URL/ready" >/dev/null || { echo "the system is not ready at $URL (run scripts/up.sh)" >&2; exit 1; }
+BIN=${BIN:-$(swift build -c release --show-bin-path)}
+[ -x "$BIN/HTTPLimit" ] || swift build -c release --product HTTPLimit >&2
 
 EMAIL="wrk$RANDOM$RANDOM@example.com"
 curl -s -XPOST "$URL/auth/register" -H 'Content-Type: application/json' \
@@ -21,13 +32,39 @@ curl -s -XPOST "$URL/auth/register" -H 'Content-Type: application/json' \
 TOKEN=$(curl -s -XPOST "$URL/auth/login" -H 'Content-Type: application/json' \
     -d "{\"email\":\"$EMAIL\",\"password\":\"secret123\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 export TOKEN EMAIL
+BODY_BYTES=$(curl -s "$URL/products/1" -H "Authorization: Bearer $TOKEN" | wc -c)
 
-echo "GET /products/{id}, 64 connections, $DURATION:"
-wrk -t"$THREADS" -c64 -d"$DURATION" -s "$ROOT/scripts/wrk/get-product.lua" "$URL" | tail -1
-echo "original scenario, 200 connections, $DURATION (every connection logs in first: a burst of 200 bcrypt logins):"
-wrk -t"$THREADS" -c200 -d"$DURATION" --timeout 10s -s "$ROOT/scripts/wrk/original-scenario.lua" "$URL" | tail -1
-echo "original scenario, 200 connections, $DURATION, steady loop (logged in beforehand):"
-STEADY=1 wrk -t"$THREADS" -c200 -d"$DURATION" --timeout 10s -s "$ROOT/scripts/wrk/original-scenario.lua" "$URL" | tail -1
+# The limit app, for this run only.
+HTTP_PORT=$LIMIT_PORT BODY_BYTES=$BODY_BYTES "$BIN/HTTPLimit" >/dev/null 2>&1 &
+LIMIT_PID=$!
+trap 'kill $LIMIT_PID 2>/dev/null || true' EXIT
+wait_port "$LIMIT_PORT" || { echo "HTTPLimit did not start" >&2; exit 1; }
+
+# run LABEL WRK-ARGS...: one wrk run with the CPU of every process around it.
+run() {
+    local label=$1 before after line requests
+    shift
+    before=$(cpu_snapshot)
+    line=$(wrk "$@" | tail -1)
+    after=$(cpu_snapshot)
+    requests=$(echo "$line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+    echo "$label: $line" >&2
+    echo "  $(cpu_per_request "$before" "$after" "${requests:-0}")" >&2
+    echo "$line"
+}
+rps() { echo "$1" | sed -n 's/.* rps=\([0-9]*\).*/\1/p'; }
+
+wrk -t"$THREADS" -c64 -d2s -s scripts/wrk/get-product.lua "$URL" >/dev/null  # warm-up
+limit=$(run "limit: fixed $BODY_BYTES-byte body, 64 connections, $DURATION" \
+    -t"$THREADS" -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "http://127.0.0.1:$LIMIT_PORT")
+e2e=$(run "GET /products/{id}, 64 connections, $DURATION" \
+    -t"$THREADS" -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL")
+awk -v a="$(rps "$e2e")" -v b="$(rps "$limit")" 'BEGIN { printf "ratio=%.3f (end-to-end / limit)\n", (b > 0 ? a / b : 0) }' >&2
+
+run "original scenario, 200 connections, $DURATION, every connection logs in first (bcrypt burst)" \
+    -t"$THREADS" -c200 -d"$DURATION" --timeout 10s -s scripts/wrk/original-scenario.lua "$URL" >/dev/null
+STEADY=1 run "original scenario, 200 connections, $DURATION, logged in beforehand" \
+    -t"$THREADS" -c200 -d"$DURATION" --timeout 10s -s scripts/wrk/original-scenario.lua "$URL" >/dev/null
 
 # Remove what the scenario created.
 if [ "$(id -u)" -eq 0 ]; then

@@ -1,5 +1,4 @@
 import DataServices
-import Foundation
 import PostgresStore
 import ServiceRuntime
 
@@ -21,43 +20,47 @@ struct CustomersRepository: Sendable {
     static let columnList = schema.columns.map(\.name).joined(separator: ", ")
     static let sortable = ["customer_id", "company_name", "contact_name", "city", "country"]
 
-    func list(search: String?, orderBy: String, page: Page) async throws -> (rows: [PostgresRow], total: Int)
-    {
+    /// One page and the total in one statement (`count(*) OVER ()`); a page past the end has
+    /// no row to carry the total, so only then is it counted on its own.
+    func list(search: String?, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int) {
         let filter = "($1::text IS NULL OR company_name ILIKE $1 OR contact_name ILIKE $1)"
         let pattern = search.map(likePattern)
-        let total =
-            try await database.query(
-                "SELECT count(*) AS n FROM customers WHERE \(filter)", [pattern], prepared: "customers_count"
-            ).first?.int("n") ?? 0
-        let rows = try await database.query(
-            "SELECT \(Self.columnList) FROM customers WHERE \(filter) ORDER BY \(orderBy), customer_id LIMIT $2 OFFSET $3",
-            [pattern, String(page.limit), String(page.offset)])
-        return (rows, total)
+        let result = try await database.run(
+            """
+            SELECT \(Self.columnList), count(*) OVER () AS \(RowWriter.totalColumn) FROM customers
+            WHERE \(filter) ORDER BY \(orderBy), customer_id LIMIT $2 OFFSET $3
+            """,
+            [pattern, String(page.limit), String(page.offset)], prepared: "customers_page \(orderBy)")
+        let rows = Self.schema.rowWriter(for: result)
+        if let total = rows.total { return (rows, total) }
+        let count = try await database.run(
+            "SELECT count(*) FROM customers WHERE \(filter)", [pattern], prepared: "customers_count")
+        return (rows, count.int(0, 0) ?? 0)
     }
 
-    func find(_ id: String) async throws -> PostgresRow? {
-        try await database.query(
-            "SELECT \(Self.columnList) FROM customers WHERE customer_id = $1", [id],
-            prepared: "customer_by_id"
-        ).first
+    func find(_ id: String) async throws -> RowWriter {
+        Self.schema.rowWriter(
+            for: try await database.run(
+                "SELECT \(Self.columnList) FROM customers WHERE customer_id = $1", [id],
+                prepared: "customer_by_id"))
     }
 
-    func insert(_ values: [(column: Column, value: String?)]) async throws -> PostgresRow? {
+    func insert(_ values: [(column: Column, value: String?)]) async throws -> RowWriter {
         let names = values.map(\.column.name).joined(separator: ", ")
         let placeholders = values.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
-        return try await database.query(
-            "INSERT INTO customers (\(names)) VALUES (\(placeholders)) RETURNING \(Self.columnList)",
-            values.map(\.value)
-        ).first
+        return Self.schema.rowWriter(
+            for: try await database.run(
+                "INSERT INTO customers (\(names)) VALUES (\(placeholders)) RETURNING \(Self.columnList)",
+                values.map(\.value), prepared: "customers_insert \(names)"))
     }
 
-    func update(_ id: String, _ values: [(column: Column, value: String?)]) async throws -> PostgresRow? {
+    func update(_ id: String, _ values: [(column: Column, value: String?)]) async throws -> RowWriter {
         guard !values.isEmpty else { return try await find(id) }
         let assignments = values.enumerated().map { "\($1.column.name) = $\($0 + 2)" }.joined(separator: ", ")
-        return try await database.query(
-            "UPDATE customers SET \(assignments) WHERE customer_id = $1 RETURNING \(Self.columnList)",
-            [id] + values.map(\.value)
-        ).first
+        return Self.schema.rowWriter(
+            for: try await database.run(
+                "UPDATE customers SET \(assignments) WHERE customer_id = $1 RETURNING \(Self.columnList)",
+                [id] + values.map(\.value)))
     }
 
     func delete(_ id: String) async throws -> Int {

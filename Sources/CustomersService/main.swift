@@ -22,10 +22,10 @@ let (nats, database, logging) = ProcessSetup.settings(service: "CustomersService
 }
 let logger = ProcessSetup.logger(label: "customers-service", json: logging.json, level: logging.level)
 
-let handlers = CustomersHandlers(
-    repository: CustomersRepository(
-        database: PostgresPool(conninfo: database.conninfo, size: database.poolSize)))
 do {
+    let handlers = CustomersHandlers(
+        repository: CustomersRepository(
+            database: try PostgresPool(conninfo: database.conninfo, size: database.poolSize)))
     let app = ServiceApp(
         config: ServiceConfig(name: "customers", version: "1.0.0", description: summary), nats: nats,
         logger: logger)

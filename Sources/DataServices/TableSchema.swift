@@ -1,3 +1,4 @@
+import Contracts
 import Foundation
 import NATSWire
 import PostgresStore
@@ -26,8 +27,8 @@ public struct Column: Sendable {
     }
 
     /// Checks one JSON value; returns its text form (nil for NULL) or records a problem.
-    func parameter(_ value: Any, errors: inout FieldErrors) -> String?? {
-        if value is NSNull {
+    func parameter(_ value: JSONValue, errors: inout FieldErrors) -> String?? {
+        if value.isNull {
             guard nullable else {
                 errors.add(name, "must not be null")
                 return .none
@@ -36,7 +37,7 @@ public struct Column: Sendable {
         }
         switch kind {
         case .text(let maxLength):
-            guard let text = value as? String else {
+            guard let text = value.string else {
                 errors.add(name, "must be a string")
                 return .none
             }
@@ -45,27 +46,25 @@ public struct Column: Sendable {
                 errors.add(name, "must be at most \(maxLength) characters")
                 return .none
             }
-            if text.unicodeScalars.contains(where: { $0.value == 0 }) {
+            if text.utf8.contains(0) {
                 errors.add(name, "must not contain NUL characters")
                 return .none
             }
             return .some(text)
         case .smallint(let min):
-            guard let number = Self.integer(value), number >= min, number <= 32767 else {
+            guard let number = value.integer, number >= min, number <= 32767 else {
                 errors.add(name, "must be an integer from \(min) to 32767")
                 return .none
             }
             return .some(String(number))
         case .integer:
-            guard let number = Self.integer(value), number >= Int(Int32.min), number <= Int(Int32.max) else {
+            guard let number = value.integer, number >= Int(Int32.min), number <= Int(Int32.max) else {
                 errors.add(name, "must be an integer")
                 return .none
             }
             return .some(String(number))
         case .real(let min):
-            guard let number = value as? NSNumber, !Self.isBool(number), let double = number.exactDouble,
-                double.isFinite, double >= min, double <= 3.4e38
-            else {
+            guard let double = value.double, double.isFinite, double >= min, double <= 3.4e38 else {
                 errors.add(name, "must be a number ≥ \(min)")
                 return .none
             }
@@ -73,39 +72,29 @@ public struct Column: Sendable {
             // float4 it rounds to instead of failing with "out of range".
             return .some(String(Float(double)))
         case .flag:
-            if let number = value as? NSNumber {
-                if Self.isBool(number) { return .some(number.boolValue ? "1" : "0") }
-                if number.doubleValue == 0 || number.doubleValue == 1 {
-                    return .some(number.intValue == 1 ? "1" : "0")
-                }
-            }
+            if let flag = value.bool { return .some(flag ? "1" : "0") }
+            if let number = value.double, number == 0 || number == 1 { return .some(number == 1 ? "1" : "0") }
             errors.add(name, "must be true/false or 0/1")
             return .none
         }
     }
 
-    /// The JSON value of a text result.
-    func json(_ text: String?) -> Any {
-        guard let text else { return NSNull() }
+    /// Writes a value of this column, read in place from libpq's text form, as JSON.
+    func writeJSON(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         switch kind {
-        case .text: return text
-        case .smallint, .integer: return Int(text) ?? NSNull()
-        case .real: return Double(text) ?? NSNull()
-        case .flag: return text == "1"
+        case .text: JSONOutput.string(bytes: text, into: &out)
+        case .smallint, .integer: out.append(contentsOf: text)
+        case .real:
+            // PostgreSQL writes a float4 in its shortest exact form ("18", "1e+10"); only
+            // NaN and infinities have no JSON form.
+            let number = Double(String(decoding: text, as: UTF8.self))
+            if let number, number.isFinite {
+                out.append(contentsOf: JSONOutput.number(number).utf8)
+            } else {
+                out.append(contentsOf: JSONOutput.null)
+            }
+        case .flag: out.append(contentsOf: text.count == 1 && text[0] == UInt8(ascii: "1") ? JSONOutput.true : JSONOutput.false)
         }
-    }
-
-    /// JSON `true`/`false` arrive as NSNumber of type char.
-    private static func isBool(_ number: NSNumber) -> Bool {
-        String(cString: number.objCType) == "c"
-    }
-
-    private static func integer(_ value: Any) -> Int? {
-        guard let number = value as? NSNumber, !isBool(number), let double = number.exactDouble else {
-            return nil
-        }
-        guard double.isFinite, double.rounded() == double, abs(double) < 9e15 else { return nil }
-        return Int(double)
     }
 }
 
@@ -124,9 +113,9 @@ public struct TableSchema: Sendable {
     /// The fields of `object` as column/parameter pairs, in column order. Unknown fields and
     /// bad values are recorded; with `requireNonNullable`, a missing NOT NULL column too.
     public func parameters(
-        from object: [String: Any], allowed: Set<String>, requireNonNullable: Bool, errors: inout FieldErrors
+        from object: JSONObject, allowed: Set<String>, requireNonNullable: Bool, errors: inout FieldErrors
     ) -> [(column: Column, value: String?)] {
-        for key in object.keys.sorted() where !allowed.contains(key) {
+        for key in object.members.map(\.key).sorted() where !allowed.contains(key) {
             errors.add(key, column(key) == nil ? "is not a field of \(name)" : "cannot be set")
         }
         var out: [(Column, String?)] = []
@@ -142,34 +131,119 @@ public struct TableSchema: Sendable {
         return out
     }
 
-    /// A result row as a JSON object, typed by the schema; extra columns (joined names) as text.
-    public func json(_ row: PostgresRow) -> [String: Any] {
-        var object: [String: Any] = [:]
-        for (index, name) in row.columns.enumerated() {
-            let value = row.values[index]
-            object[name] = column(name)?.json(value) ?? (value.map { $0 as Any } ?? NSNull())
+    /// How to write the rows of `result` as JSON objects: each column's key and kind, keys in
+    /// sorted order; columns the table does not have (joined names) are text.
+    public func rowWriter(for result: PostgresResultSet, excluding: Set<String> = [RowWriter.totalColumn])
+        -> RowWriter
+    {
+        let fields = (0..<result.columnCount).filter { !excluding.contains(result.columnName($0)) }.map {
+            index -> RowWriter.Field in
+            let name = result.columnName(index)
+            var key: [UInt8] = []
+            JSONOutput.string(name, into: &key)
+            key.append(UInt8(ascii: ":"))
+            return RowWriter.Field(
+                index: index, name: name, key: key, column: column(name) ?? Column(name, .text(maxLength: nil)))
         }
-        return object
+        return RowWriter(result: result, fields: fields.sorted { $0.name < $1.name })
+    }
+}
+
+/// Writes result rows straight from libpq's buffers to JSON: no dictionary, no `String` per
+/// value.
+public struct RowWriter {
+    /// The column a list query adds for the total row count (`count(*) OVER ()`).
+    public static let totalColumn = "total_count"
+
+    /// The total a list query counted, read from its first row; `nil` with no rows.
+    public var total: Int? {
+        guard count > 0, let column = result.columnIndex(Self.totalColumn) else { return nil }
+        return result.int(0, column)
+    }
+
+    struct Field {
+        let index: Int
+        let name: String
+        let key: [UInt8]
+        let column: Column
+    }
+
+    let result: PostgresResultSet
+    let fields: [Field]
+
+    public var count: Int { result.rowCount }
+
+    /// Row `row` as a JSON object.
+    public func write(_ row: Int, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "{"))
+        for (position, field) in fields.enumerated() {
+            if position > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: field.key)
+            if result.isNull(row, field.index) {
+                out.append(contentsOf: JSONOutput.null)
+            } else {
+                result.withValue(row, field.index) { field.column.writeJSON($0, into: &out) }
+            }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Every row as a JSON array.
+    public func writeAll(into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for row in 0..<count {
+            if row > 0 { out.append(UInt8(ascii: ",")) }
+            write(row, into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// The first row as a JSON object; `nil` when there is none.
+    public var first: [UInt8]? {
+        guard count > 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(320)
+        write(0, into: &out)
+        return out
+    }
+}
+
+/// A request's JSON object, parsed once from the payload.
+public struct JSONObject: Sendable {
+    public let members: [(key: String, value: JSONValue)]
+
+    public init(_ members: [(key: String, value: JSONValue)] = []) { self.members = members }
+
+    public subscript(key: String) -> JSONValue? { members.first { $0.key == key }?.value }
+
+    /// The object without `key`.
+    public func removing(_ key: String) -> JSONObject { JSONObject(members.filter { $0.key != key }) }
+
+    /// The object with `key` set to `value` when it is absent.
+    public func defaulting(_ key: String, to value: JSONValue) -> JSONObject {
+        self[key] == nil ? JSONObject(members + [(key, value)]) : self
     }
 }
 
 /// JSON in and out of the data services.
 public enum JSONBody {
-    /// The request as an object; a 400 if it is not one.
-    public static func object(_ payload: [UInt8]) throws -> [String: Any] {
-        if payload.isEmpty { return [:] }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any] else {
+    /// The request as an object; a 400 if it is not one. An empty payload is `{}`.
+    public static func object(_ payload: [UInt8]) throws -> JSONObject {
+        if payload.isEmpty { return JSONObject() }
+        guard case .object(let members)? = try? JSONValue.parse(payload) else {
             throw ServiceError(code: 400, message: "body: must be a JSON object")
         }
-        return object
+        return JSONObject(members)
     }
 
-    public static func encode(_ value: Any) throws -> [UInt8] {
-        do {
-            return try JSONWriter.bytes(value)
-        } catch {
-            throw ServiceError(code: 500, message: "cannot encode the reply")
-        }
+    /// A list reply: `{data, limit, page, pages, total}` with the rows written in place.
+    public static func page(_ rows: RowWriter, total: Int, page: Page) -> [UInt8] {
+        var out = Array(#"{"data":"#.utf8)
+        out.reserveCapacity(rows.count * 300 + 80)
+        rows.writeAll(into: &out)
+        let pages = total == 0 ? 0 : (total + page.limit - 1) / page.limit
+        out.append(contentsOf: #","limit":\#(page.limit),"page":\#(page.page),"pages":\#(pages),"total":\#(total)}"#.utf8)
+        return out
     }
 }
 
@@ -179,13 +253,11 @@ public struct Page: Sendable {
     public let limit: Int
     public var offset: Int { (page - 1) * limit }
 
-    public init(
-        _ object: [String: Any], defaultLimit: Int = 20, maxLimit: Int = 100, errors: inout FieldErrors
-    ) {
+    public init(_ object: JSONObject, defaultLimit: Int = 20, maxLimit: Int = 100, errors: inout FieldErrors) {
         func number(_ key: String, _ fallback: Int) -> Int? {
             guard let raw = object[key] else { return fallback }
-            if let n = raw as? Int { return n }
-            if let text = raw as? String, let n = Int(text) { return n }
+            if let n = raw.integer { return n }
+            if let text = raw.string, let n = Int(text) { return n }
             return nil
         }
         let page = number("page", 1)
@@ -196,14 +268,6 @@ public struct Page: Sendable {
         }
         self.page = max(1, min(page ?? 1, 1_000_000))
         self.limit = max(1, min(limit ?? defaultLimit, maxLimit))
-    }
-
-    /// `{data, total, page, limit, pages}`.
-    public func envelope(_ data: [[String: Any]], total: Int) -> [String: Any] {
-        [
-            "data": data, "total": total, "page": page, "limit": limit,
-            "pages": total == 0 ? 0 : (total + limit - 1) / limit,
-        ]
     }
 }
 
@@ -216,13 +280,13 @@ public func likePattern(_ term: String) -> String {
 
 /// Sort column and direction from an allow-list, never from free text.
 public func orderBy(
-    _ object: [String: Any], allowed: [String], default fallback: String, errors: inout FieldErrors
+    _ object: JSONObject, allowed: [String], default fallback: String, errors: inout FieldErrors
 )
     -> String
 {
     var column = fallback
     if let requested = object["sort"] {
-        if let text = requested as? String, allowed.contains(text) {
+        if let text = requested.string, allowed.contains(text) {
             column = text
         } else {
             errors.add("sort", "must be one of \(allowed.joined(separator: ", "))")
@@ -230,7 +294,7 @@ public func orderBy(
     }
     var direction = "ASC"
     if let order = object["order"] {
-        switch order as? String {
+        switch order.string {
         case "asc"?, "ASC"?: direction = "ASC"
         case "desc"?, "DESC"?: direction = "DESC"
         default: errors.add("order", "must be asc or desc")

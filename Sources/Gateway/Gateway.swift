@@ -1,5 +1,4 @@
 import Contracts
-import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -18,11 +17,24 @@ struct Gateway: Sendable {
     // A constant, valid header-name token: the initializer cannot fail for it.
     static let requestIDHeader = HTTPField.Name("X-Request-Id")!
 
-    /// What a route sends: a subject and a JSON payload.
+    /// What a route sends: a subject and the JSON payload's bytes.
     struct Call {
         var subject: String
-        var payload: [String: Any]
+        var payload: [UInt8]
         var successStatus: HTTPResponse.Status = .ok
+
+        init(subject: String, payload: JSONValue, successStatus: HTTPResponse.Status = .ok) {
+            self.subject = subject
+            self.payload = payload.json
+            self.successStatus = successStatus
+        }
+
+        /// A body the gateway validated and forwards as it came.
+        init(subject: String, body: ValidatedBody, successStatus: HTTPResponse.Status = .ok) {
+            self.subject = subject
+            self.payload = body.bytes
+            self.successStatus = successStatus
+        }
     }
 
     /// Runs one route: request id, optional authentication, building the call, forwarding.
@@ -51,9 +63,9 @@ struct Gateway: Sendable {
     }
 
     private func authenticate(_ request: Request) async throws(Problem) -> Identity {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer "),
-            case let token = String(header.dropFirst(7)).trimmingCharacters(in: .whitespaces), !token.isEmpty
-        else { throw Problem.unauthorized("a Bearer token is required") }
+        guard let header = request.headers[.authorization], let token = Self.bearerToken(header) else {
+            throw Problem.unauthorized("a Bearer token is required")
+        }
         do {
             return try await verifier.verify(token)
         } catch {
@@ -64,17 +76,35 @@ struct Gateway: Sendable {
         }
     }
 
-    private func forward(_ call: Call, requestID: String) async throws(Problem) -> Response {
-        let payload: [UInt8]
-        do { payload = try JSONWriter.bytes(call.payload) } catch {
-            throw Problem(status: .badRequest, detail: "the request cannot be encoded")
+    /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, spaces
+    /// and tabs around the token ignored); `nil` for any other value. Bytes only: this runs on
+    /// every request.
+    static func bearerToken(_ header: String) -> String? {
+        let bytes = header.utf8
+        guard bytes.count > 7 else { return nil }
+        let scheme = Array("bearer ".utf8)
+        var index = bytes.startIndex
+        for expected in scheme {
+            let byte = bytes[index]
+            // ASCII letters compare case-insensitively (bit 0x20); the space must be a space.
+            guard byte == expected || (expected != 0x20 && byte | 0x20 == expected) else { return nil }
+            index = bytes.index(after: index)
         }
+        var end = bytes.endIndex
+        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        while index < end, isBlank(bytes[index]) { index = bytes.index(after: index) }
+        while end > index, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
+        guard index < end else { return nil }
+        return String(header[index..<end])
+    }
+
+    private func forward(_ call: Call, requestID: String) async throws(Problem) -> Response {
         var headers = NATSHeaders()
         headers.append(requestID, for: RequestContext.requestIDHeader)
         let reply: NATSMessage
         do {
             reply = try await nats.request(
-                payload, to: call.subject, headers: headers, timeout: settings.requestTimeout)
+                call.payload, to: call.subject, headers: headers, timeout: settings.requestTimeout)
         } catch let error as NATSError {
             metrics.recordNATSError(error.kind.rawValue)
             switch error.kind {
@@ -92,10 +122,8 @@ struct Gateway: Sendable {
         if let serviceError = ServiceError(reply: reply) {
             let status = Self.status(for: serviceError.code)
             var errors: [String: String] = [:]
-            if let object = (try? JSONSerialization.jsonObject(with: Data(reply.payload))) as? [String: Any],
-                let fields = object["errors"] as? [String: String]
-            {
-                errors = fields
+            if case .object(let fields)? = (try? JSONValue.parse(reply.payload))?["errors"] {
+                for field in fields { if let message = field.value.string { errors[field.key] = message } }
             }
             throw Problem(status: status, detail: serviceError.message, errors: errors)
         }
@@ -127,7 +155,7 @@ struct Gateway: Sendable {
 
     // MARK: - Request pieces
 
-    func jsonBody(_ request: Request, schema: BodySchema) async throws(Problem) -> [String: Any] {
+    func jsonBody(_ request: Request, schema: BodySchema) async throws(Problem) -> ValidatedBody {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: settings.maxBodyBytes)
@@ -135,17 +163,17 @@ struct Gateway: Sendable {
             throw Problem(
                 status: .contentTooLarge, detail: "the body is larger than \(settings.maxBodyBytes) bytes")
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(buffer: buffer))) as? [String: Any]
-        else {
+        let bytes = Array(buffer: buffer)
+        guard case .object(let members)? = try? JSONValue.parse(bytes) else {
             throw Problem(
                 status: .badRequest, detail: "the body must be a JSON object",
                 errors: ["body": "is not a JSON object"])
         }
-        try schema.validate(object)
-        return object
+        try schema.validate(members)
+        return ValidatedBody(bytes: bytes, members: members)
     }
 
-    static func query(_ request: Request, _ schema: QuerySchema) throws(Problem) -> [String: Any] {
+    static func query(_ request: Request, _ schema: QuerySchema) throws(Problem) -> JSONValue {
         try schema.parse(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
     }
 

@@ -16,7 +16,24 @@ struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        let segments = request.uri.path.split(separator: "/")
+        // Only a request the router has no route for can be a 405: the templates are matched
+        // after a miss, never on the way to a route.
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            guard let allowed = allowedMethods(request.uri.path), !allowed.contains(request.method.rawValue)
+            else { throw error }
+            var problem = Problem(
+                status: .methodNotAllowed,
+                detail: "\(request.method.rawValue) is not allowed on \(request.uri.path)")
+            problem.headers[.allow] = allowed.sorted().joined(separator: ", ")
+            return problem.response(requestID: Gateway.requestID(request))
+        }
+    }
+
+    /// The methods documented for `path`; `nil` when no template matches it.
+    func allowedMethods(_ path: String) -> Set<String>? {
+        let segments = path.split(separator: "/")
         // Like the router, a literal segment wins over a parameter: `/customers/create` is not
         // `/customers/{id}`.
         let matching = templates.filter { Self.matches($0.segments, segments) }
@@ -25,14 +42,7 @@ struct MethodNotAllowed<Context: RequestContext>: RouterMiddleware {
         for template in matching where Self.parameterCount(template.segments) == fewestParameters {
             allowed.formUnion(template.methods)
         }
-        guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else {
-            return try await next(request, context)
-        }
-        var problem = Problem(
-            status: .methodNotAllowed,
-            detail: "\(request.method.rawValue) is not allowed on \(request.uri.path)")
-        problem.headers[.allow] = allowed.sorted().joined(separator: ", ")
-        return problem.response(requestID: Gateway.requestID(request))
+        return allowed.isEmpty ? nil : allowed
     }
 
     private static func parameterCount(_ template: [Substring]) -> Int {

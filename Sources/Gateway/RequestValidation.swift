@@ -1,4 +1,16 @@
-import Foundation
+import Contracts
+
+/// A request body that parsed as a JSON object and passed its route's schema: the bytes as
+/// they came (forwarded unchanged) and the members (for routes that add a path parameter).
+struct ValidatedBody: Sendable {
+    let bytes: [UInt8]
+    let members: [(key: String, value: JSONValue)]
+
+    /// The body with `key` set (replacing a member of that name).
+    func adding(_ key: String, _ value: JSONValue) -> JSONValue {
+        .object(members.filter { $0.key != key } + [(key, value)])
+    }
+}
 
 /// The JSON a route accepts, checked before anything is sent to a service: unknown fields,
 /// missing required ones and wrong types are a 400 naming each field.
@@ -20,15 +32,15 @@ struct BodySchema: Sendable {
 
     init(_ fields: [String: Field]) { self.fields = fields }
 
-    func validate(_ object: [String: Any]) throws(Problem) {
+    func validate(_ members: [(key: String, value: JSONValue)]) throws(Problem) {
         var errors: [String: String] = [:]
-        for key in object.keys where fields[key] == nil { errors[key] = "is not a known field" }
+        for member in members where fields[member.key] == nil { errors[member.key] = "is not a known field" }
         for (name, field) in fields {
-            guard let value = object[name] else {
+            guard let value = members.first(where: { $0.key == name })?.value else {
                 if field.isRequired { errors[name] = "is required" }
                 continue
             }
-            if value is NSNull {
+            if value.isNull {
                 if !field.isNullable { errors[name] = "must not be null" }
                 continue
             }
@@ -37,17 +49,15 @@ struct BodySchema: Sendable {
         if !errors.isEmpty { throw Problem.badRequest(errors) }
     }
 
-    static func matches(_ value: Any, _ kind: Kind) -> Bool {
-        let number = value as? NSNumber
-        let isBool = number.map { String(cString: $0.objCType) == "c" } ?? false
+    static func matches(_ value: JSONValue, _ kind: Kind) -> Bool {
         switch kind {
-        case .string: return value is String
-        case .boolean: return isBool
-        case .number: return number != nil && !isBool
+        case .string: return value.string != nil
+        case .boolean: return value.bool != nil
+        case .number: return value.double != nil
         case .integer:
-            guard let number, !isBool else { return false }
-            return number.doubleValue.rounded() == number.doubleValue
-        case .flag: return isBool || (number.map { $0.doubleValue == 0 || $0.doubleValue == 1 } ?? false)
+            guard let number = value.double else { return false }
+            return number.rounded() == number
+        case .flag: return value.bool != nil || value.double == 0 || value.double == 1
         }
     }
 
@@ -98,26 +108,37 @@ struct QuerySchema: Sendable {
     let strings: Set<String>
     let booleans: Set<String>
 
-    func parse(_ parameters: [(String, String)]) throws(Problem) -> [String: Any] {
-        var out: [String: Any] = [:]
+    func parse(_ parameters: [(String, String)]) throws(Problem) -> JSONValue {
+        var out: [(key: String, value: JSONValue)] = []
         var errors: [String: String] = [:]
         for (key, value) in parameters {
+            let parsed: JSONValue
             if integers.contains(key) {
-                if let number = Int(value) { out[key] = number } else { errors[key] = "must be an integer" }
+                guard let number = Int(value) else {
+                    errors[key] = "must be an integer"
+                    continue
+                }
+                parsed = .number(String(number))
             } else if strings.contains(key) {
-                out[key] = value
+                parsed = .string(value)
             } else if booleans.contains(key) {
                 switch value.lowercased() {
-                case "true", "1": out[key] = true
-                case "false", "0": out[key] = false
-                default: errors[key] = "must be true or false"
+                case "true", "1": parsed = .bool(true)
+                case "false", "0": parsed = .bool(false)
+                default:
+                    errors[key] = "must be true or false"
+                    continue
                 }
             } else {
                 errors[key] = "is not a known query parameter"
+                continue
             }
+            // A repeated parameter: the last one counts.
+            out.removeAll { $0.key == key }
+            out.append((key, parsed))
         }
         if !errors.isEmpty { throw Problem.badRequest(errors) }
-        return out
+        return .object(out)
     }
 
     static let customers = QuerySchema(

@@ -12,32 +12,32 @@ extension Gateway {
             await handle(request, context, authenticated: false) { request, _, _ throws(Problem) in
                 Call(
                     subject: AuthSubject.register,
-                    payload: try await jsonBody(request, schema: Schemas.register),
+                    body: try await jsonBody(request, schema: Schemas.register),
                     successStatus: .created)
             }
         }
         router.post("/auth/login") { request, context in
             await handle(request, context, authenticated: false) { request, _, _ throws(Problem) in
-                Call(subject: AuthSubject.login, payload: try await jsonBody(request, schema: Schemas.login))
+                Call(subject: AuthSubject.login, body: try await jsonBody(request, schema: Schemas.login))
             }
         }
         router.post("/auth/refresh") { request, context in
             await handle(request, context, authenticated: false) { request, _, _ throws(Problem) in
                 Call(
                     subject: AuthSubject.refresh,
-                    payload: try await jsonBody(request, schema: Schemas.refreshToken))
+                    body: try await jsonBody(request, schema: Schemas.refreshToken))
             }
         }
         router.post("/auth/logout") { request, context in
             await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
                 Call(
                     subject: AuthSubject.logout,
-                    payload: try await jsonBody(request, schema: Schemas.refreshToken))
+                    body: try await jsonBody(request, schema: Schemas.refreshToken))
             }
         }
         router.get("/auth/me") { request, context in
             await handle(request, context, authenticated: true) { _, _, identity throws(Problem) in
-                Call(subject: AuthSubject.me, payload: ["user_id": identity?.userID ?? ""])
+                Call(subject: AuthSubject.me, payload: .object([("user_id", .string(identity?.userID ?? ""))]))
             }
         }
 
@@ -53,7 +53,7 @@ extension Gateway {
             await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
                 Call(
                     subject: CustomersSubject.create,
-                    payload: try await jsonBody(request, schema: Schemas.customerCreate),
+                    body: try await jsonBody(request, schema: Schemas.customerCreate),
                     successStatus: .created)
             }
         }
@@ -61,21 +61,22 @@ extension Gateway {
         router.post("/customers/create", use: createCustomer)
         router.get("/customers/:id") { request, context in
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
-                Call(subject: CustomersSubject.get, payload: ["customer_id": try Self.customerID(context)])
+                Call(subject: CustomersSubject.get, payload: .object([("customer_id", .string(try Self.customerID(context)))]))
             }
         }
         let updateCustomer: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
             await handle(request, context, authenticated: true) { request, context, _ throws(Problem) in
-                var payload = try await jsonBody(request, schema: Schemas.customerUpdate)
-                payload["customer_id"] = try Self.customerID(context)
-                return Call(subject: CustomersSubject.update, payload: payload)
+                let body = try await jsonBody(request, schema: Schemas.customerUpdate)
+                return Call(
+                    subject: CustomersSubject.update,
+                    payload: body.adding("customer_id", .string(try Self.customerID(context))))
             }
         }
         router.patch("/customers/:id", use: updateCustomer)
         router.patch("/customers/update/:id", use: updateCustomer)
         let deleteCustomer: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
-                Call(subject: CustomersSubject.delete, payload: ["customer_id": try Self.customerID(context)])
+                Call(subject: CustomersSubject.delete, payload: .object([("customer_id", .string(try Self.customerID(context)))]))
             }
         }
         router.delete("/customers/:id", use: deleteCustomer)
@@ -93,7 +94,7 @@ extension Gateway {
             await handle(request, context, authenticated: true) { request, _, _ throws(Problem) in
                 Call(
                     subject: ProductsSubject.create,
-                    payload: try await jsonBody(request, schema: Schemas.productCreate),
+                    body: try await jsonBody(request, schema: Schemas.productCreate),
                     successStatus: .created)
             }
         }
@@ -101,19 +102,20 @@ extension Gateway {
         router.post("/products/create", use: createProduct)
         router.get("/products/:id") { request, context in
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
-                Call(subject: ProductsSubject.get, payload: ["product_id": try Self.numericID(context)])
+                Call(subject: ProductsSubject.get, payload: .object([("product_id", .number(String(try Self.numericID(context))))]))
             }
         }
         router.patch("/products/:id") { request, context in
             await handle(request, context, authenticated: true) { request, context, _ throws(Problem) in
-                var payload = try await jsonBody(request, schema: Schemas.productUpdate)
-                payload["product_id"] = try Self.numericID(context)
-                return Call(subject: ProductsSubject.update, payload: payload)
+                let body = try await jsonBody(request, schema: Schemas.productUpdate)
+                return Call(
+                    subject: ProductsSubject.update,
+                    payload: body.adding("product_id", .number(String(try Self.numericID(context)))))
             }
         }
         router.delete("/products/:id") { request, context in
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
-                Call(subject: ProductsSubject.delete, payload: ["product_id": try Self.numericID(context)])
+                Call(subject: ProductsSubject.delete, payload: .object([("product_id", .number(String(try Self.numericID(context))))]))
             }
         }
         router.get("/categories") { request, context in
@@ -125,7 +127,7 @@ extension Gateway {
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
                 Call(
                     subject: ProductsSubject.getCategory,
-                    payload: ["category_id": try Self.numericID(context)])
+                    payload: .object([("category_id", .number(String(try Self.numericID(context))))]))
             }
         }
         router.get("/suppliers") { request, context in
@@ -137,7 +139,7 @@ extension Gateway {
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
                 Call(
                     subject: ProductsSubject.getSupplier,
-                    payload: ["supplier_id": try Self.numericID(context)])
+                    payload: .object([("supplier_id", .number(String(try Self.numericID(context))))]))
             }
         }
 

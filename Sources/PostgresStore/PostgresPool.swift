@@ -2,75 +2,104 @@ import Foundation
 import StoreSupport
 import Synchronization
 
-/// A fixed set of libpq connections, each used by one blocking thread at a time: queries
-/// never block the cooperative pool, and never wait for a connection (there are as many as
-/// threads). While the database is down, requests fail at once with `unavailable` for a
-/// short back-off, then the next one tries again, so the service recovers by itself.
+/// A few pipelined libpq connections shared by every request. A statement is sent by the
+/// requesting task and its result read by one poller thread: no thread hop per query, and
+/// concurrent requests share connections instead of waiting for one. Connections open
+/// lazily (on a thread of their own, never on the cooperative pool) as concurrency needs
+/// them. While the database is down, requests fail at once with `unavailable` for a short
+/// back-off, then the next one tries again, so the service recovers by itself.
 public final class PostgresPool: Sendable {
-    private final class Connections: @unchecked Sendable {
-        // @unchecked Sendable: `idle` is only touched under `lock`; a connection taken out
-        // is used by that one thread until it is put back.
-        let lock = NSLock()
-        var idle: [PostgresConnection]
-        init(_ idle: [PostgresConnection]) { self.idle = idle }
-    }
+    private let connections: [PostgresConnection]
+    private let poller: PostgresPoller
+    /// Opens connections: PQconnectdb blocks, so never on the cooperative pool.
+    private let connector = BlockingPool(threads: 1, name: "postgres-connect")
+    private let downUntil = Mutex<ContinuousClock.Instant?>(nil)
+    private let retryAfter: Duration
 
-    private let connections: Connections
-    private let executor: BlockingPool
-    private let downUntil = Mutex<Date?>(nil)
-    private let retryAfter: TimeInterval
-
-    /// `conninfo` is a libpq connection string or `postgresql://` URL.
-    public init(conninfo: String, size: Int, retryAfter: TimeInterval = 0.5) {
-        let size = max(1, size)
-        connections = Connections((0..<size).map { _ in PostgresConnection(conninfo: conninfo) })
-        executor = BlockingPool(threads: size, name: "postgres")
+    /// `conninfo` is a libpq connection string or `postgresql://` URL; `size` is the most
+    /// connections opened.
+    public init(conninfo: String, size: Int, retryAfter: Duration = .milliseconds(500)) throws {
+        let poller = try PostgresPoller(name: "postgres-poller")
+        self.poller = poller
+        connections = (0..<max(1, size)).map { _ in PostgresConnection(conninfo: conninfo, poller: poller) }
         self.retryAfter = retryAfter
     }
 
-    /// Runs a statement with text parameters (`nil` is NULL). Give hot statements a
-    /// `prepared` name: they are prepared once per connection.
-    @discardableResult
-    public func execute(_ sql: String, _ parameters: [String?] = [], prepared: String? = nil) async throws
-        -> PostgresResult
+    deinit {
+        for connection in connections { connection.close() }
+        poller.stop()
+        connector.shutdown()
+    }
+
+    /// Runs a statement with text parameters (`nil` is NULL) and returns libpq's result to
+    /// read in place. Give hot statements a `prepared` name: they are prepared once per
+    /// connection.
+    public func run(_ sql: String, _ parameters: [String?] = [], prepared: String? = nil) async throws
+        -> PostgresResultSet
     {
-        if let until = downUntil.withLock({ $0 }), until > Date() {
+        if let until = downUntil.withLock({ $0 }), until > .now {
             throw PostgresError(kind: .unavailable, message: "database unavailable (retrying shortly)")
         }
-        let connections = self.connections
         do {
-            let result = try await executor.run { () throws -> PostgresResult in
-                connections.lock.lock()
-                let connection = connections.idle.popLast()
-                connections.lock.unlock()
-                guard let connection else {
-                    throw PostgresError(kind: .unavailable, message: "no connection available")
-                }
-                defer {
-                    connections.lock.lock()
-                    connections.idle.append(connection)
-                    connections.lock.unlock()
-                }
-                return try connection.execute(sql, parameters, preparedName: prepared)
-            }
-            downUntil.withLock { $0 = nil }
+            let connection = try await pick()
+            let result = try await connection.execute(sql, parameters, preparedName: prepared)
             return result
         } catch let error as PostgresError where error.kind == .unavailable {
             // Only a failed connect says the server is down: back off. A working connection
             // that broke (a restart) is replaced by the next request at once.
-            if error.whileConnecting { downUntil.withLock { $0 = Date().addingTimeInterval(retryAfter) } }
-            // The server went away: every idle connection is as dead as this one. Dropping
-            // them now makes the next requests connect afresh instead of failing one by one.
-            connections.lock.withLock {
-                for connection in connections.idle { connection.close() }
-            }
+            if error.whileConnecting { downUntil.withLock { $0 = .now.advanced(by: retryAfter) } }
+            // The server went away: every connection is as dead as this one. Dropping them
+            // now makes the next requests connect afresh instead of failing one by one.
+            for connection in connections where connection.outstanding == 0 { connection.close() }
             throw error
         }
+    }
+
+    /// Runs a statement and returns its rows as strings and the rows it touched.
+    @discardableResult
+    public func execute(_ sql: String, _ parameters: [String?] = [], prepared: String? = nil) async throws
+        -> PostgresResult
+    {
+        let result = try await run(sql, parameters, prepared: prepared)
+        return PostgresResult(rows: result.rows, affectedRows: result.affectedRows)
     }
 
     public func query(_ sql: String, _ parameters: [String?] = [], prepared: String? = nil) async throws
         -> [PostgresRow]
     {
-        try await execute(sql, parameters, prepared: prepared).rows
+        try await run(sql, parameters, prepared: prepared).rows
+    }
+
+    /// An idle open connection; else a new one while fewer than `size` are open; else the
+    /// open one with the fewest statements outstanding.
+    private func pick() async throws -> PostgresConnection {
+        var best: PostgresConnection?
+        var bestLoad = Int.max
+        var unopened: PostgresConnection?
+        for connection in connections {
+            guard connection.isConnected else {
+                if unopened == nil { unopened = connection }
+                continue
+            }
+            let load = connection.outstanding
+            if load == 0 { return connection }
+            if load < bestLoad {
+                best = connection
+                bestLoad = load
+            }
+        }
+        if let unopened {
+            do {
+                try await connector.run { try unopened.connectIfNeeded() }
+                downUntil.withLock { $0 = nil }
+                return unopened
+            } catch let error as PostgresError where best == nil || !error.whileConnecting {
+                throw error
+            } catch {
+                // More connections would help, but the open ones still work.
+            }
+        }
+        guard let best else { throw PostgresError(kind: .unavailable, message: "no connection available") }
+        return best
     }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import DataServices
 import Foundation
 import NATSWire
@@ -16,11 +17,11 @@ struct ProductsHandlers: Sendable {
         let order = orderBy(
             request, allowed: ProductsRepository.sortable, default: "product_id", errors: &errors)
         var filter = ProductsRepository.ListFilter()
-        for (key, value) in request {
+        for (key, value) in request.members {
             switch key {
             case "page", "limit", "sort", "order": continue
             case "category_id", "supplier_id":
-                let id = (value as? Int) ?? (value as? String).flatMap { Int($0) }
+                let id = value.integer ?? value.string.flatMap { Int($0) }
                 guard let id, (0...32767).contains(id) else {
                     errors.add(key, "must be an integer id")
                     continue
@@ -32,13 +33,13 @@ struct ProductsHandlers: Sendable {
                 }
             case "discontinued":
                 switch value {
-                case let flag as Bool: filter.discontinued = flag ? "1" : "0"
-                case let text as String where ["true", "false", "1", "0"].contains(text):
+                case .bool(let flag): filter.discontinued = flag ? "1" : "0"
+                case .string(let text) where ["true", "false", "1", "0"].contains(text):
                     filter.discontinued = (text == "true" || text == "1") ? "1" : "0"
                 default: errors.add(key, "must be true or false")
                 }
             case "search":
-                guard let text = value as? String else {
+                guard let text = value.string else {
                     errors.add(key, "must be a string")
                     continue
                 }
@@ -48,33 +49,30 @@ struct ProductsHandlers: Sendable {
         }
         try errors.throwIfAny()
         let (rows, total) = try await repository.list(filter, orderBy: order, page: page)
-        return try JSONBody.encode(page.envelope(rows.map(schema.json), total: total))
+        return JSONBody.page(rows, total: total, page: page)
     }
 
     func get(_ payload: [UInt8]) async throws -> [UInt8] {
         let id = try productID(try JSONBody.object(payload))
-        guard let row = try await repository.find(id) else { throw notFound(id) }
-        return try JSONBody.encode(schema.json(row))
+        guard let row = try await repository.find(id).first else { throw notFound(id) }
+        return row
     }
 
     func create(_ payload: [UInt8]) async throws -> [UInt8] {
-        var request = try JSONBody.object(payload)
-        if request["discontinued"] == nil { request["discontinued"] = 0 }
+        let request = try JSONBody.object(payload).defaulting("discontinued", to: .number("0"))
         var errors = FieldErrors()
         let writable = Set(schema.columns.map(\.name)).subtracting(["product_id"])
         let values = schema.parameters(
             from: request, allowed: writable, requireNonNullable: true, errors: &errors)
         try errors.throwIfAny()
         try await checkReferences(values)
-        let id = try await insertMappingReferences(values)
-        guard let row = try await repository.find(id) else { throw notFound(id) }
-        return try JSONBody.encode(schema.json(row))
+        return try await insertMappingReferences(values)
     }
 
     func update(_ payload: [UInt8]) async throws -> [UInt8] {
-        var request = try JSONBody.object(payload)
-        let id = try productID(request)
-        request["product_id"] = nil
+        let body = try JSONBody.object(payload)
+        let id = try productID(body)
+        let request = body.removing("product_id")
         var errors = FieldErrors()
         let writable = Set(schema.columns.map(\.name)).subtracting(["product_id"])
         let values = schema.parameters(
@@ -86,15 +84,15 @@ struct ProductsHandlers: Sendable {
         } catch let error as PostgresError where error.kind == .foreignKeyViolation {
             throw referenceError(error)
         }
-        guard let row = try await repository.find(id) else { throw notFound(id) }
-        return try JSONBody.encode(schema.json(row))
+        guard let row = try await repository.find(id).first else { throw notFound(id) }
+        return row
     }
 
     func delete(_ payload: [UInt8]) async throws -> [UInt8] {
         let id = try productID(try JSONBody.object(payload))
         do {
             guard try await repository.delete(id) > 0 else { throw notFound(id) }
-            return try JSONBody.encode(["deleted": true, "product_id": id])
+            return Array(#"{"deleted":true,"product_id":\#(id)}"#.utf8)
         } catch let error as PostgresError where error.kind == .foreignKeyViolation {
             throw ServiceError(
                 code: 409, message: "product \(id) appears in orders and cannot be deleted")
@@ -102,8 +100,9 @@ struct ProductsHandlers: Sendable {
     }
 
     func listCategories(_ payload: [UInt8]) async throws -> [UInt8] {
-        let rows = try await repository.listAll(ProductsRepository.categories, key: "category_id")
-        return try JSONBody.encode(rows.map(ProductsRepository.categories.json))
+        var out: [UInt8] = []
+        try await repository.listAll(ProductsRepository.categories, key: "category_id").writeAll(into: &out)
+        return out
     }
 
     func getCategory(_ payload: [UInt8]) async throws -> [UInt8] {
@@ -111,8 +110,9 @@ struct ProductsHandlers: Sendable {
     }
 
     func listSuppliers(_ payload: [UInt8]) async throws -> [UInt8] {
-        let rows = try await repository.listAll(ProductsRepository.suppliers, key: "supplier_id")
-        return try JSONBody.encode(rows.map(ProductsRepository.suppliers.json))
+        var out: [UInt8] = []
+        try await repository.listAll(ProductsRepository.suppliers, key: "supplier_id").writeAll(into: &out)
+        return out
     }
 
     func getSupplier(_ payload: [UInt8]) async throws -> [UInt8] {
@@ -128,10 +128,10 @@ struct ProductsHandlers: Sendable {
         guard let id = Self.integerID(request[key]) else {
             throw ServiceError(code: 400, message: "\(key): must be an integer id")
         }
-        guard let row = try await repository.findOne(table, key: key, id: id) else {
+        guard let row = try await repository.findOne(table, key: key, id: id).first else {
             throw ServiceError(code: 404, message: "\(noun) \(id) not found")
         }
-        return try JSONBody.encode(table.json(row))
+        return row
     }
 
     /// Unknown category or supplier: a well-formed request that conflicts with what the
@@ -145,9 +145,12 @@ struct ProductsHandlers: Sendable {
             code: 409, message: missing.map { "\($0): does not exist" }.joined(separator: "; "))
     }
 
-    private func insertMappingReferences(_ values: [(column: Column, value: String?)]) async throws -> Int {
+    private func insertMappingReferences(_ values: [(column: Column, value: String?)]) async throws -> [UInt8] {
         do {
-            return try await repository.insert(values)
+            guard let row = try await repository.insert(values).first else {
+                throw ServiceError(code: 500, message: "insert returned no row")
+            }
+            return row
         } catch let error as PostgresError where error.kind == .foreignKeyViolation {
             throw referenceError(error)
         }
@@ -158,7 +161,7 @@ struct ProductsHandlers: Sendable {
         return ServiceError(code: 409, message: "\(field): does not exist")
     }
 
-    private func productID(_ request: [String: Any]) throws -> Int {
+    private func productID(_ request: JSONObject) throws -> Int {
         guard let id = Self.integerID(request["product_id"]), id >= 1 else {
             throw ServiceError(code: 400, message: "product_id: must be a positive integer")
         }
@@ -169,13 +172,8 @@ struct ProductsHandlers: Sendable {
         ServiceError(code: 404, message: "product \(id) not found")
     }
 
-    static func integerID(_ value: Any?) -> Int? {
-        let id: Int?
-        switch value {
-        case let n as Int: id = n
-        case let text as String: id = Int(text)
-        default: id = nil
-        }
+    static func integerID(_ value: JSONValue?) -> Int? {
+        let id = value?.integer ?? value?.string.flatMap { Int($0) }
         guard let id, (0...32767).contains(id) else { return nil }
         return id
     }

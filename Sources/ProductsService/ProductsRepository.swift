@@ -1,5 +1,4 @@
 import DataServices
-import Foundation
 import NATSWire
 import PostgresStore
 import ServiceRuntime
@@ -81,9 +80,9 @@ struct ProductsRepository: Sendable {
         var search: String?
     }
 
-    func list(_ filter: ListFilter, orderBy: String, page: Page) async throws -> (
-        rows: [PostgresRow], total: Int
-    ) {
+    /// One page and the total in one statement (`count(*) OVER ()`); a page past the end has
+    /// no row to carry the total, so only then is it counted on its own.
+    func list(_ filter: ListFilter, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int) {
         let conditions = """
             ($1::smallint IS NULL OR p.category_id = $1::smallint)
             AND ($2::smallint IS NULL OR p.supplier_id = $2::smallint)
@@ -93,56 +92,64 @@ struct ProductsRepository: Sendable {
         let parameters = [
             filter.categoryID, filter.supplierID, filter.discontinued, filter.search.map(likePattern),
         ]
-        let total =
-            try await database.query(
-                "SELECT count(*) AS n FROM products p WHERE \(conditions)", parameters,
-                prepared: "products_count"
-            ).first?.int("n") ?? 0
-        let rows = try await database.query(
-            "\(Self.selectProduct) WHERE \(conditions) ORDER BY p.\(orderBy), p.product_id LIMIT $5 OFFSET $6",
-            parameters + [String(page.limit), String(page.offset)])
-        return (rows, total)
+        let result = try await database.run(
+            """
+            SELECT \(Self.productColumns), c.category_name, s.company_name AS supplier_name,
+                   count(*) OVER () AS \(RowWriter.totalColumn)
+            FROM products p
+            LEFT JOIN categories c ON c.category_id = p.category_id
+            LEFT JOIN suppliers s ON s.supplier_id = p.supplier_id
+            WHERE \(conditions) ORDER BY p.\(orderBy), p.product_id LIMIT $5 OFFSET $6
+            """,
+            parameters + [String(page.limit), String(page.offset)], prepared: "products_page \(orderBy)")
+        let rows = Self.products.rowWriter(for: result)
+        if let total = rows.total { return (rows, total) }
+        let count = try await database.run(
+            "SELECT count(*) FROM products p WHERE \(conditions)", parameters, prepared: "products_count")
+        return (rows, count.int(0, 0) ?? 0)
     }
 
-    func find(_ id: Int) async throws -> PostgresRow? {
-        try await database.query(
-            "\(Self.selectProduct) WHERE p.product_id = $1", [String(id)], prepared: "product_by_id"
-        )
-        .first
+    func find(_ id: Int) async throws -> RowWriter {
+        Self.products.rowWriter(
+            for: try await database.run(
+                "\(Self.selectProduct) WHERE p.product_id = $1", [String(id)], prepared: "product_by_id"))
     }
 
     /// Which of the referenced category and supplier do not exist.
     func missingReferences(categoryID: String?, supplierID: String?) async throws -> [String] {
         guard categoryID != nil || supplierID != nil else { return [] }
-        let row = try await database.query(
+        let row = try await database.execute(
             """
             SELECT ($1::smallint IS NULL OR EXISTS (SELECT 1 FROM categories WHERE category_id = $1::smallint)) AS category_ok,
                    ($2::smallint IS NULL OR EXISTS (SELECT 1 FROM suppliers WHERE supplier_id = $2::smallint)) AS supplier_ok
             """, [categoryID, supplierID], prepared: "product_references"
-        ).first
+        ).rows.first
         var missing: [String] = []
         if row?["category_ok"] != "t" { missing.append("category_id") }
         if row?["supplier_ok"] != "t" { missing.append("supplier_id") }
         return missing
     }
 
-    /// Inserts with an id from the sequence; resyncs and retries if someone wrote an id
-    /// past it by other means.
-    func insert(_ values: [(column: Column, value: String?)]) async throws -> Int {
+    /// Inserts with an id from the sequence and returns the new row with its category and
+    /// supplier names, in one statement; resyncs and retries if someone wrote an id past the
+    /// sequence by other means.
+    func insert(_ values: [(column: Column, value: String?)]) async throws -> RowWriter {
         let names = (["product_id"] + values.map(\.column.name)).joined(separator: ", ")
         let placeholders = (["nextval('products_product_id_seq')"] + values.indices.map { "$\($0 + 1)" })
             .joined(separator: ", ")
+        let sql = """
+            WITH p AS (INSERT INTO products (\(names)) VALUES (\(placeholders)) RETURNING *)
+            SELECT \(Self.productColumns), c.category_name, s.company_name AS supplier_name
+            FROM p
+            LEFT JOIN categories c ON c.category_id = p.category_id
+            LEFT JOIN suppliers s ON s.supplier_id = p.supplier_id
+            """
         for attempt in 0..<3 {
             do {
-                let row = try await database.query(
-                    "INSERT INTO products (\(names)) VALUES (\(placeholders)) RETURNING product_id",
-                    values.map(\.value)
-                )
-                .first
-                guard let id = row?.int("product_id") else {
-                    throw ServiceError(code: 500, message: "insert returned no id")
-                }
-                return id
+                let rows = Self.products.rowWriter(
+                    for: try await database.run(sql, values.map(\.value), prepared: "products_insert \(names)"))
+                guard rows.count == 1 else { throw ServiceError(code: 500, message: "insert returned no row") }
+                return rows
             } catch let error as PostgresError where error.kind == .uniqueViolation && attempt < 2 {
                 try await syncSequence()
             }
@@ -151,7 +158,7 @@ struct ProductsRepository: Sendable {
     }
 
     func update(_ id: Int, _ values: [(column: Column, value: String?)]) async throws -> Bool {
-        guard !values.isEmpty else { return try await find(id) != nil }
+        guard !values.isEmpty else { return try await find(id).count > 0 }
         let assignments = values.enumerated().map { "\($1.column.name) = $\($0 + 2)" }.joined(separator: ", ")
         return try await database.execute(
             "UPDATE products SET \(assignments) WHERE product_id = $1", [String(id)] + values.map(\.value)
@@ -165,16 +172,18 @@ struct ProductsRepository: Sendable {
         .affectedRows
     }
 
-    func listAll(_ table: TableSchema, key: String) async throws -> [PostgresRow] {
+    func listAll(_ table: TableSchema, key: String) async throws -> RowWriter {
         let columns = table.columns.map(\.name).joined(separator: ", ")
-        return try await database.query("SELECT \(columns) FROM \(table.name) ORDER BY \(key)")
+        return table.rowWriter(
+            for: try await database.run(
+                "SELECT \(columns) FROM \(table.name) ORDER BY \(key)", prepared: "\(table.name)_all"))
     }
 
-    func findOne(_ table: TableSchema, key: String, id: Int) async throws -> PostgresRow? {
+    func findOne(_ table: TableSchema, key: String, id: Int) async throws -> RowWriter {
         let columns = table.columns.map(\.name).joined(separator: ", ")
-        return try await database.query(
-            "SELECT \(columns) FROM \(table.name) WHERE \(key) = $1", [String(id)],
-            prepared: "\(table.name)_by_id"
-        ).first
+        return table.rowWriter(
+            for: try await database.run(
+                "SELECT \(columns) FROM \(table.name) WHERE \(key) = $1", [String(id)],
+                prepared: "\(table.name)_by_id"))
     }
 }

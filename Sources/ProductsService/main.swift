@@ -23,10 +23,10 @@ let (nats, database, logging) = ProcessSetup.settings(service: "ProductsService"
 }
 let logger = ProcessSetup.logger(label: "products-service", json: logging.json, level: logging.level)
 
-let repository = ProductsRepository(
-    database: PostgresPool(conninfo: database.conninfo, size: database.poolSize))
-let handlers = ProductsHandlers(repository: repository)
 do {
+    let repository = ProductsRepository(
+        database: try PostgresPool(conninfo: database.conninfo, size: database.poolSize))
+    let handlers = ProductsHandlers(repository: repository)
     // The database may still be starting (or restarting): keep trying for a while.
     let giveUp = ContinuousClock.now.advanced(by: .seconds(60))
     while true {

@@ -1,4 +1,4 @@
-import Foundation
+import Contracts
 
 /// The NestJS NATS transport's message format, so the original NestJS gateway can call
 /// these services during a migration.
@@ -8,38 +8,40 @@ import Foundation
 /// `{"err": {"status": "error", "message": M}, "isDisposed": true, "id": ID}`. The same
 /// object without `id` is an event: handled, never answered. Any other payload is a native
 /// request.
+///
+/// The envelope costs one scan: its members are located without decoding `data`, whose
+/// bytes go to the handler as they came, and the reply is the handler's bytes spliced into
+/// the reply object.
 public struct NestEnvelope: Sendable, Equatable {
     /// The request id; `nil` for an event.
     public let id: String?
-    /// The JSON of `data`.
+    /// The JSON of `data`, exactly as it was sent.
     public let data: [UInt8]
 
     public var isEvent: Bool { id == nil }
 
     /// Recognizes an envelope addressed to `subject`; `nil` for a native request.
     public static func detect(_ payload: [UInt8], subject: String) -> NestEnvelope? {
-        // Cheap pre-checks so native payloads (JSON objects too) are not parsed twice: an
-        // envelope is an object that mentions "pattern".
+        // Cheap pre-checks so native payloads are not scanned: an envelope is an object that
+        // mentions "pattern".
         guard
             payload.first(where: { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 })
                 == UInt8(ascii: "{"),
-            payload.count < 16 << 20, contains(payload, patternKey),
-            let object = (try? JSONSerialization.jsonObject(with: Data(payload))) as? [String: Any],
-            let pattern = object["pattern"] as? String, pattern == subject
+            contains(payload, patternKey),
+            let members = try? JSONObjectScanner.members(payload),
+            let pattern = members.first(where: { $0.key == "pattern" }),
+            (try? JSONValue.parse(payload[pattern.value]))?.string == subject
         else { return nil }
-        let id: String?
-        switch object["id"] {
-        case let text as String: id = text
-        case let number as NSNumber: id = number.stringValue
-        default: id = nil
-        }
-        let dataValue = object["data"] ?? NSNull()
-        let data =
-            (try? JSONSerialization.data(withJSONObject: dataValue, options: [.fragmentsAllowed])).map {
-                [UInt8]($0)
+        var id: String?
+        if let range = members.first(where: { $0.key == "id" })?.value {
+            switch try? JSONValue.parse(payload[range]) {
+            case .string(let text)?: id = text
+            case .number(let text)?: id = text
+            default: id = nil
             }
-            ?? Array("null".utf8)
-        return NestEnvelope(id: id, data: data)
+        }
+        let data = members.first(where: { $0.key == "data" }).map { Array(payload[$0.value]) }
+        return NestEnvelope(id: id, data: data ?? JSONOutput.null)
     }
 
     private static let patternKey = Array("\"pattern\"".utf8)
@@ -57,23 +59,33 @@ public struct NestEnvelope: Sendable, Equatable {
         return false
     }
 
-    /// The reply for a successful request; `response` is the handler's JSON.
+    /// The reply for a successful request; `response` is the handler's JSON (none is `null`).
     public func reply(response: [UInt8]) -> [UInt8] {
-        let value =
-            (try? JSONSerialization.jsonObject(with: Data(response), options: [.fragmentsAllowed]))
-            ?? NSNull()
-        return Self.encode(["response": value, "isDisposed": true, "id": id ?? ""])
+        var out: [UInt8] = []
+        out.reserveCapacity(response.count + 64)
+        writeID(into: &out)
+        out.append(contentsOf: Self.responseKey)
+        out.append(contentsOf: response.isEmpty ? JSONOutput.null : response)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
     /// The reply for a failed request.
     public func errorReply(message: String) -> [UInt8] {
-        Self.encode(["err": ["status": "error", "message": message], "isDisposed": true, "id": id ?? ""])
+        var out = Array(#"{"err":{"message":"#.utf8)
+        JSONOutput.string(message, into: &out)
+        out.append(contentsOf: #","status":"error"},"#.utf8)
+        writeID(into: &out, opening: false)
+        out.append(UInt8(ascii: "}"))
+        return out
     }
 
-    private static func encode(_ object: [String: Any]) -> [UInt8] {
-        (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .fragmentsAllowed])).map {
-            [UInt8]($0)
-        }
-            ?? Array("{}".utf8)
+    private static let responseKey = Array(#","isDisposed":true,"response":"#.utf8)
+
+    /// `{"id":ID` (keys in sorted order, as the replies always had them).
+    private func writeID(into out: inout [UInt8], opening: Bool = true) {
+        out.append(contentsOf: opening ? Array(#"{"id":"#.utf8) : Array(#""id":"#.utf8))
+        JSONOutput.string(id ?? "", into: &out)
+        if !opening { out.append(contentsOf: #","isDisposed":true"#.utf8) }
     }
 }
