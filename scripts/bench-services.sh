@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark of the data services over NATS: requests/s and p50/p99 with 64 outstanding
-# requests, for get-by-id and list, against a private stack in a temporary state folder
-# (its own ports; stopped afterwards). Needs a release build (scripts/up.sh makes one).
+# requests (and 1, for latency), for get-by-id and lists, natively and in the NestJS
+# envelope, against a private stack in a temporary state folder (its own ports; stopped
+# afterwards). Needs a release build (scripts/up.sh makes one).
 #   MSGS (20000)  PAR (64)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,16 +29,24 @@ start_service CustomersService NATS_URL="nats://127.0.0.1:$NATS_PORT" \
 start_service ProductsService NATS_URL="nats://127.0.0.1:$NATS_PORT" \
     DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind"
 
+# run LABEL SUBJECT DATA [PAR]: requests/s and p50/p99 over NATS, natively and in the NestJS
+# envelope the original gateway sends ({"pattern","data","id"}).
 run() {
-    local label=$1 subject=$2 data=$3
-    local line
-    line=$("$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode reqpar --par "$PAR" --msgs "$MSGS" \
+    local label=$1 subject=$2 data=$3 par=${4:-$PAR} mode=reqpar line envelope
+    [ "$par" = 1 ] && mode=req
+    envelope="{\"pattern\":\"$subject\",\"data\":$data,\"id\":\"b1\"}"
+    line=$("$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode $mode --par "$par" --msgs "$MSGS" \
         --size 0 --subject "$subject" --data "$data" | tail -1)
-    echo "$label: $line"
+    echo "$label, native, $par outstanding: $line"
+    line=$("$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode $mode --par "$par" --msgs "$MSGS" \
+        --size 0 --subject "$subject" --data "$envelope" | tail -1)
+    echo "$label, NestJS envelope, $par outstanding: $line"
 }
 "$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode reqpar --par "$PAR" --msgs 2000 --size 0 \
     --subject products.findOneProduct --data '{"product_id":1}' >/dev/null  # warm-up
 run "products get-by-id" products.findOneProduct '{"product_id":1}'
 run "products list (page 1, limit 20)" products.findAllProducts '{"page":1,"limit":20}'
 run "customers get-by-id" customers.findCustomer '{"customer_id":"ALFKI"}'
+MSGS=$((MSGS / 4)) run "customers get-by-id" customers.findCustomer '{"customer_id":"ALFKI"}' 1
 run "customers list (page 1, limit 20)" customers.findCustomers '{"page":1,"limit":20}'
+run "customers list (all 91, limit 100)" customers.findCustomers '{"page":1,"limit":100}'

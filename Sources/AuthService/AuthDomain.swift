@@ -13,8 +13,9 @@ struct AuthDomain: Sendable {
     let throttle: LoginThrottle
     let issuer: TokenIssuer
     let settings: AuthSettings
-    /// bcrypt runs here: CPU-heavy, off the cooperative pool, never holding a lock.
-    let hashing: BlockingPool
+    /// bcrypt runs here: CPU-heavy, off the cooperative pool, never holding a lock; refused
+    /// at once when a burst has queued more than it can finish in time.
+    let hashing: PasswordHasher
     /// Verified against when the email is unknown, so both paths cost one bcrypt.
     let dummyHash: String
 

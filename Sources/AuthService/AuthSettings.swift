@@ -8,6 +8,7 @@ struct AuthSettings {
     var nats: NATSSettings
     var mongoURL: String
     var bcryptCost: Int
+    var hashQueueBudgetMilliseconds: Int
     var accessTokenTTL: Int
     var refreshTokenTTL: Int
     var algorithm: Algorithm
@@ -26,6 +27,10 @@ struct AuthSettings {
                 "MONGO_URL", help: "MongoDB URL; the path names the database",
                 default: "mongodb://127.0.0.1:27017/auth"),
             ConfigVariable("BCRYPT_COST", help: "bcrypt cost factor, 4...15", default: "10"),
+            ConfigVariable(
+                "HASH_QUEUE_BUDGET_MS",
+                help: "a login or registration that would wait longer for bcrypt is refused with 503 at once",
+                default: "2000"),
             ConfigVariable("ACCESS_TOKEN_TTL", help: "access token lifetime in seconds", default: "900"),
             ConfigVariable(
                 "REFRESH_TOKEN_TTL", help: "refresh token lifetime in seconds", default: "2592000"),
@@ -52,6 +57,7 @@ struct AuthSettings {
             reader.problem("MONGO_URL must start with mongodb:// or mongodb+srv://")
         }
         bcryptCost = reader.int("BCRYPT_COST", default: 10, range: 4...15)
+        hashQueueBudgetMilliseconds = reader.int("HASH_QUEUE_BUDGET_MS", default: 2000, range: 0...600_000)
         accessTokenTTL = reader.int("ACCESS_TOKEN_TTL", default: 900, range: 30...86_400)
         refreshTokenTTL = reader.int("REFRESH_TOKEN_TTL", default: 2_592_000, range: 60...31_536_000)
         algorithm =

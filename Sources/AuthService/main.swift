@@ -16,7 +16,9 @@ let logger = ProcessSetup.logger(label: "auth-service", json: settings.logJSON, 
 
 do {
     let io = BlockingPool(threads: 8, name: "mongo")
-    let hashing = BlockingPool(threads: max(2, ProcessInfo.processInfo.activeProcessorCount), name: "bcrypt")
+    let hashing = PasswordHasher(
+        threads: max(2, ProcessInfo.processInfo.activeProcessorCount),
+        budget: .milliseconds(settings.hashQueueBudgetMilliseconds))
     let database = try MongoDatabase(url: settings.mongoURL, defaultDatabase: "auth", executor: io)
     try await database.ping()
     let users = UserRepository(collection: database.collection("users"))

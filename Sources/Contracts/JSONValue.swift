@@ -114,7 +114,8 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// Members of a JSON object found without decoding their values: each key and the byte
 /// range of its value. The NestJS envelope uses it to hand `data` on as it came.
 public enum JSONObjectScanner {
-    public static func members(_ bytes: [UInt8]) throws(JSONParseError) -> [(key: String, value: Range<Int>)] {
+    public static func members(_ bytes: [UInt8]) throws(JSONParseError) -> [(key: String, value: Range<Int>)]
+    {
         try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
             var reader = JSONReader(buffer)
             reader.skipWhitespace()
@@ -225,7 +226,8 @@ struct JSONReader: ~Copyable {
         default:
             let start = offset
             try skipNumber()
-            return .number(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self))
+            return .number(
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<offset]), as: UTF8.self))
         }
     }
 
@@ -417,7 +419,9 @@ public enum JSONOutput {
         for index in 0..<bytes.count {
             let byte = bytes[index]
             guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-            if runStart < index { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index])) }
+            if runStart < index {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+            }
             runStart = index + 1
             out.append(UInt8(ascii: "\\"))
             switch byte {
@@ -431,7 +435,9 @@ public enum JSONOutput {
                 out.append(hexDigits[Int(byte & 0xF)])
             }
         }
-        if runStart < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...])) }
+        if runStart < bytes.count {
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        }
         out.append(UInt8(ascii: "\""))
     }
 

@@ -18,7 +18,8 @@ struct CustomersHandlers: Sendable {
             request, allowed: CustomersRepository.sortable, default: "customer_id", errors: &errors)
         let search = request["search"]
         if let search, search.string == nil { errors.add("search", "must be a string") }
-        for member in request.members where !["page", "limit", "search", "sort", "order"].contains(member.key) {
+        for member in request.members
+        where !["page", "limit", "search", "sort", "order"].contains(member.key) {
             errors.add(member.key, "is not a list option")
         }
         try errors.throwIfAny()

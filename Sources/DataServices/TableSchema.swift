@@ -93,7 +93,10 @@ public struct Column: Sendable {
             } else {
                 out.append(contentsOf: JSONOutput.null)
             }
-        case .flag: out.append(contentsOf: text.count == 1 && text[0] == UInt8(ascii: "1") ? JSONOutput.true : JSONOutput.false)
+        case .flag:
+            out.append(
+                contentsOf: text.count == 1 && text[0] == UInt8(ascii: "1")
+                    ? JSONOutput.true : JSONOutput.false)
         }
     }
 }
@@ -143,7 +146,8 @@ public struct TableSchema: Sendable {
             JSONOutput.string(name, into: &key)
             key.append(UInt8(ascii: ":"))
             return RowWriter.Field(
-                index: index, name: name, key: key, column: column(name) ?? Column(name, .text(maxLength: nil)))
+                index: index, name: name, key: key,
+                column: column(name) ?? Column(name, .text(maxLength: nil)))
         }
         return RowWriter(result: result, fields: fields.sorted { $0.name < $1.name })
     }
@@ -242,7 +246,9 @@ public enum JSONBody {
         out.reserveCapacity(rows.count * 300 + 80)
         rows.writeAll(into: &out)
         let pages = total == 0 ? 0 : (total + page.limit - 1) / page.limit
-        out.append(contentsOf: #","limit":\#(page.limit),"page":\#(page.page),"pages":\#(pages),"total":\#(total)}"#.utf8)
+        out.append(
+            contentsOf: #","limit":\#(page.limit),"page":\#(page.page),"pages":\#(pages),"total":\#(total)}"#
+                .utf8)
         return out
     }
 }
@@ -253,7 +259,8 @@ public struct Page: Sendable {
     public let limit: Int
     public var offset: Int { (page - 1) * limit }
 
-    public init(_ object: JSONObject, defaultLimit: Int = 20, maxLimit: Int = 100, errors: inout FieldErrors) {
+    public init(_ object: JSONObject, defaultLimit: Int = 20, maxLimit: Int = 100, errors: inout FieldErrors)
+    {
         func number(_ key: String, _ fallback: Int) -> Int? {
             guard let raw = object[key] else { return fallback }
             if let n = raw.integer { return n }

@@ -125,7 +125,10 @@ struct Gateway: Sendable {
             if case .object(let fields)? = (try? JSONValue.parse(reply.payload))?["errors"] {
                 for field in fields { if let message = field.value.string { errors[field.key] = message } }
             }
-            throw Problem(status: status, detail: serviceError.message, errors: errors)
+            var problem = Problem(status: status, detail: serviceError.message, errors: errors)
+            // A service that sheds load (a login burst) or waits for its database: worth a retry.
+            if status == .serviceUnavailable { problem.headers[.retryAfter] = "1" }
+            throw problem
         }
         var fields = HTTPFields()
         fields[.contentType] = "application/json"

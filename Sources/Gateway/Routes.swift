@@ -37,7 +37,8 @@ extension Gateway {
         }
         router.get("/auth/me") { request, context in
             await handle(request, context, authenticated: true) { _, _, identity throws(Problem) in
-                Call(subject: AuthSubject.me, payload: .object([("user_id", .string(identity?.userID ?? ""))]))
+                Call(
+                    subject: AuthSubject.me, payload: .object([("user_id", .string(identity?.userID ?? ""))]))
             }
         }
 
@@ -61,7 +62,9 @@ extension Gateway {
         router.post("/customers/create", use: createCustomer)
         router.get("/customers/:id") { request, context in
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
-                Call(subject: CustomersSubject.get, payload: .object([("customer_id", .string(try Self.customerID(context)))]))
+                Call(
+                    subject: CustomersSubject.get,
+                    payload: .object([("customer_id", .string(try Self.customerID(context)))]))
             }
         }
         let updateCustomer: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
@@ -76,7 +79,9 @@ extension Gateway {
         router.patch("/customers/update/:id", use: updateCustomer)
         let deleteCustomer: @Sendable (Request, BasicRequestContext) async -> Response = { request, context in
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
-                Call(subject: CustomersSubject.delete, payload: .object([("customer_id", .string(try Self.customerID(context)))]))
+                Call(
+                    subject: CustomersSubject.delete,
+                    payload: .object([("customer_id", .string(try Self.customerID(context)))]))
             }
         }
         router.delete("/customers/:id", use: deleteCustomer)
@@ -102,7 +107,9 @@ extension Gateway {
         router.post("/products/create", use: createProduct)
         router.get("/products/:id") { request, context in
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
-                Call(subject: ProductsSubject.get, payload: .object([("product_id", .number(String(try Self.numericID(context))))]))
+                Call(
+                    subject: ProductsSubject.get,
+                    payload: .object([("product_id", .number(String(try Self.numericID(context))))]))
             }
         }
         router.patch("/products/:id") { request, context in
@@ -115,7 +122,9 @@ extension Gateway {
         }
         router.delete("/products/:id") { request, context in
             await handle(request, context, authenticated: true) { _, context, _ throws(Problem) in
-                Call(subject: ProductsSubject.delete, payload: .object([("product_id", .number(String(try Self.numericID(context))))]))
+                Call(
+                    subject: ProductsSubject.delete,
+                    payload: .object([("product_id", .number(String(try Self.numericID(context))))]))
             }
         }
         router.get("/categories") { request, context in

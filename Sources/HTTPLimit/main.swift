@@ -24,4 +24,3 @@ let app = Application(
         FileHandle.standardError.write(Data("service ready\n".utf8))
     })
 try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
-

@@ -238,7 +238,9 @@ final class PostgresConnection: Sendable {
         }
     }
 
-    private static func outcome(_ result: OpaquePointer?, _ connection: OpaquePointer, prepareError: PostgresError?)
+    private static func outcome(
+        _ result: OpaquePointer?, _ connection: OpaquePointer, prepareError: PostgresError?
+    )
         -> Result<PostgresResultSet, PostgresError>
     {
         guard let result else { return .failure(PostgresError(kind: .failed, message: "no result")) }

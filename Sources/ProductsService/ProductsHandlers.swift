@@ -145,7 +145,8 @@ struct ProductsHandlers: Sendable {
             code: 409, message: missing.map { "\($0): does not exist" }.joined(separator: "; "))
     }
 
-    private func insertMappingReferences(_ values: [(column: Column, value: String?)]) async throws -> [UInt8] {
+    private func insertMappingReferences(_ values: [(column: Column, value: String?)]) async throws -> [UInt8]
+    {
         do {
             guard let row = try await repository.insert(values).first else {
                 throw ServiceError(code: 500, message: "insert returned no row")

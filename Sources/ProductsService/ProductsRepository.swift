@@ -82,7 +82,8 @@ struct ProductsRepository: Sendable {
 
     /// One page and the total in one statement (`count(*) OVER ()`); a page past the end has
     /// no row to carry the total, so only then is it counted on its own.
-    func list(_ filter: ListFilter, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int) {
+    func list(_ filter: ListFilter, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int)
+    {
         let conditions = """
             ($1::smallint IS NULL OR p.category_id = $1::smallint)
             AND ($2::smallint IS NULL OR p.supplier_id = $2::smallint)
@@ -147,8 +148,11 @@ struct ProductsRepository: Sendable {
         for attempt in 0..<3 {
             do {
                 let rows = Self.products.rowWriter(
-                    for: try await database.run(sql, values.map(\.value), prepared: "products_insert \(names)"))
-                guard rows.count == 1 else { throw ServiceError(code: 500, message: "insert returned no row") }
+                    for: try await database.run(
+                        sql, values.map(\.value), prepared: "products_insert \(names)"))
+                guard rows.count == 1 else {
+                    throw ServiceError(code: 500, message: "insert returned no row")
+                }
                 return rows
             } catch let error as PostgresError where error.kind == .uniqueViolation && attempt < 2 {
                 try await syncSequence()

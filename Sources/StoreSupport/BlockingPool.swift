@@ -15,11 +15,16 @@ public final class BlockingPool: Sendable {
     private let queue = Queue()
     public let threadCount: Int
 
-    /// Starts `threads` worker threads named `name`.
-    public init(threads: Int, name: String) {
+    /// Starts `threads` worker threads named `name`. A positive `niceness` lowers their
+    /// scheduling priority, so their work yields the CPU to everything else in the process.
+    public init(threads: Int, name: String, niceness: Int32 = 0) {
         threadCount = max(1, threads)
         for index in 0..<threadCount {
-            let thread = Thread { [queue] in Self.work(queue) }
+            let thread = Thread { [queue] in
+                // Linux keeps a nice value per thread: `who` 0 is the calling thread.
+                if niceness != 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
+                Self.work(queue)
+            }
             thread.name = "\(name)-\(index)"
             thread.start()
         }

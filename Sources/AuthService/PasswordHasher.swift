@@ -1,0 +1,60 @@
+import Foundation
+import NATSWire
+import StoreSupport
+import Synchronization
+
+/// bcrypt with admission control. A hash takes tens of milliseconds of a core, so a burst of
+/// logins queues up; a login that cannot start within `budget` is refused at once with a
+/// 503 (the gateway adds `Retry-After`) instead of answering after the caller gave up. The
+/// threads run at a lower priority, so steady traffic keeps its CPU during a burst.
+final class PasswordHasher: Sendable {
+    private struct Load {
+        var waiting = 0
+        /// Seconds one hash takes, as an exponential moving average.
+        var average: Double
+    }
+
+    private let pool: BlockingPool
+    private let budget: Double
+    private let load: Mutex<Load>
+
+    init(threads: Int, budget: Duration, initialEstimate: Duration = .milliseconds(70)) {
+        pool = BlockingPool(threads: threads, name: "bcrypt", niceness: 10)
+        self.budget = Self.seconds(budget)
+        load = Mutex(Load(average: Self.seconds(initialEstimate)))
+    }
+
+    /// How long a hash queued now would wait before it starts, by the current queue and pace.
+    var expectedWait: Duration {
+        load.withLock { .seconds(Double($0.waiting / pool.threadCount) * $0.average) }
+    }
+
+    /// Runs one bcrypt operation, or throws a 503 when the queue is too long to start it in time.
+    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws -> T {
+        let threads = pool.threadCount
+        let admitted = load.withLock { load -> Bool in
+            // Full rounds of work ahead of this one, each taking one average hash.
+            guard Double(load.waiting / threads) * load.average <= budget else { return false }
+            load.waiting += 1
+            return true
+        }
+        guard admitted else {
+            throw ServiceError(code: 503, message: "too many logins at once; retry shortly")
+        }
+        let (value, elapsed) = try await pool.run { () -> (T, Double) in
+            let start = ContinuousClock.now
+            let value = body()
+            return (value, Self.seconds(ContinuousClock.now - start))
+        }
+        load.withLock { load in
+            load.waiting -= 1
+            load.average = load.average * 0.8 + elapsed * 0.2
+        }
+        return value
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
