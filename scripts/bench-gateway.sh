@@ -66,8 +66,9 @@ run "original scenario, 200 connections, $DURATION, every connection logs in fir
 STEADY=1 run "original scenario, 200 connections, $DURATION, logged in beforehand" \
     -t"$THREADS" -c200 -d"$DURATION" --timeout 10s -s scripts/wrk/original-scenario.lua "$URL" >/dev/null
 
-# Remove what the scenario created.
+# Remove what the scenario created, and give its ids back (product_id is a smallint).
 if [ "$(id -u)" -eq 0 ]; then
     runuser -u postgres -- psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -d northwind -qAt \
-        -c "DELETE FROM products WHERE product_name = 'wrk load test'" >/dev/null || true
+        -c "DELETE FROM products WHERE product_name = 'wrk load test'" \
+        -c "SELECT setval('products_product_id_seq', (SELECT max(product_id) FROM products))" >/dev/null || true
 fi

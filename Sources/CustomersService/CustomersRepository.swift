@@ -20,22 +20,20 @@ struct CustomersRepository: Sendable {
     static let columnList = schema.columns.map(\.name).joined(separator: ", ")
     static let sortable = ["customer_id", "company_name", "contact_name", "city", "country"]
 
-    /// One page and the total in one statement (`count(*) OVER ()`); a page past the end has
-    /// no row to carry the total, so only then is it counted on its own.
+    /// One page and the total: two prepared statements sent together on the pipelined pool
+    /// (one round trip), as the products list does.
     func list(search: String?, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int) {
         let filter = "($1::text IS NULL OR company_name ILIKE $1 OR contact_name ILIKE $1)"
         let pattern = search.map(likePattern)
+        async let count = database.run(
+            "SELECT count(*) FROM customers WHERE \(filter)", [pattern], prepared: "customers_count")
         let result = try await database.run(
             """
-            SELECT \(Self.columnList), count(*) OVER () AS \(RowWriter.totalColumn) FROM customers
+            SELECT \(Self.columnList) FROM customers
             WHERE \(filter) ORDER BY \(orderBy), customer_id LIMIT $2 OFFSET $3
             """,
             [pattern, String(page.limit), String(page.offset)], prepared: "customers_page \(orderBy)")
-        let rows = Self.schema.rowWriter(for: result)
-        if let total = rows.total { return (rows, total) }
-        let count = try await database.run(
-            "SELECT count(*) FROM customers WHERE \(filter)", [pattern], prepared: "customers_count")
-        return (rows, count.int(0, 0) ?? 0)
+        return (Self.schema.rowWriter(for: result), try await count.int(0, 0) ?? 0)
     }
 
     func find(_ id: String) async throws -> RowWriter {

@@ -136,11 +136,8 @@ public struct TableSchema: Sendable {
 
     /// How to write the rows of `result` as JSON objects: each column's key and kind, keys in
     /// sorted order; columns the table does not have (joined names) are text.
-    public func rowWriter(for result: PostgresResultSet, excluding: Set<String> = [RowWriter.totalColumn])
-        -> RowWriter
-    {
-        let fields = (0..<result.columnCount).filter { !excluding.contains(result.columnName($0)) }.map {
-            index -> RowWriter.Field in
+    public func rowWriter(for result: PostgresResultSet) -> RowWriter {
+        let fields = (0..<result.columnCount).map { index -> RowWriter.Field in
             let name = result.columnName(index)
             var key: [UInt8] = []
             JSONOutput.string(name, into: &key)
@@ -156,15 +153,6 @@ public struct TableSchema: Sendable {
 /// Writes result rows straight from libpq's buffers to JSON: no dictionary, no `String` per
 /// value.
 public struct RowWriter {
-    /// The column a list query adds for the total row count (`count(*) OVER ()`).
-    public static let totalColumn = "total_count"
-
-    /// The total a list query counted, read from its first row; `nil` with no rows.
-    public var total: Int? {
-        guard count > 0, let column = result.columnIndex(Self.totalColumn) else { return nil }
-        return result.int(0, column)
-    }
-
     struct Field {
         let index: Int
         let name: String

@@ -15,6 +15,8 @@ end
 
 function init(args)
     wrong = 0
+    shed = 0
+    timed_out = 0
     unauthorized = 0
     sent_unauthenticated = 0
 end
@@ -44,7 +46,10 @@ end
 function response(status, headers, body)
     if token == nil then
         local found = body:match('"access_token":"([^"]+)"')
-        if found then token = found end
+        if found then token = found
+        elseif status == 503 then shed = shed + 1
+        elseif status == 504 then timed_out = timed_out + 1
+        else wrong = wrong + 1 end
         return
     end
     if status == 401 then
@@ -55,17 +60,19 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-    local bad, unauth, sent = 0, 0, 0
+    local bad, unauth, sent, shed_total, timeouts = 0, 0, 0, 0, 0
     for _, thread in ipairs(threads) do
         bad = bad + thread:get("wrong")
+        shed_total = shed_total + thread:get("shed")
+        timeouts = timeouts + thread:get("timed_out")
         unauth = unauth + thread:get("unauthorized")
         sent = sent + thread:get("sent_unauthenticated")
     end
     -- Requests still in flight at the end are sent but never answered: allow for them.
     local mismatch = math.max(0, sent - unauth - 200)
-    io.write(string.format("requests=%d seconds=%.2f rps=%.0f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f wrong=%d unauthorized=%d socket_errors=%d\n",
+    io.write(string.format("requests=%d seconds=%.2f rps=%.0f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f wrong=%d login_shed_503=%d login_504=%d unauthorized=%d socket_errors=%d\n",
         summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
         latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-        bad + mismatch, unauth,
+        bad + mismatch, shed_total, timeouts, unauth,
         summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
