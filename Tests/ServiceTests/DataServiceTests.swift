@@ -331,7 +331,12 @@ struct DataServiceTests {
                 return out
             }
             #expect(ids.count == 200 && Set(ids).count == 200)
+            // The unfiltered list's total comes from the trigger-kept counts, not count(*): it
+            // must match after concurrent inserts and after a delete made outside the service.
+            let counted = { Int(try stack.postgres.query("SELECT count(*) FROM products")) ?? -1 }
+            #expect(try await stack.object(ProductsSubject.list)["total"] as? Int == (try counted()))
             _ = try stack.postgres.query("DELETE FROM products WHERE product_name LIKE 'Bulk %'")
+            #expect(try await stack.object(ProductsSubject.list)["total"] as? Int == (try counted()))
         }
     }
 
@@ -350,6 +355,7 @@ struct DataServiceTests {
                 "SELECT last_value || ',' || is_called FROM products_product_id_seq")
             #expect(before == after)
             #expect(try stack.postgres.query("SELECT count(*) FROM pg_class WHERE relkind = 'S'") == "1")
+            #expect(try stack.postgres.query("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal") == "3")
         }
     }
 
