@@ -21,18 +21,22 @@ struct CustomersRepository: Sendable {
     static let sortable = ["customer_id", "company_name", "contact_name", "city", "country"]
 
     /// One page and the total: two prepared statements sent together on the pipelined pool
-    /// (one round trip), as the products list does.
+    /// (one round trip), naming the search only when there is one, as the products list does.
     func list(search: String?, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int) {
-        let filter = "($1::text IS NULL OR company_name ILIKE $1 OR contact_name ILIKE $1)"
         let pattern = search.map(likePattern)
+        let filter = pattern == nil ? "" : "WHERE company_name ILIKE $1 OR contact_name ILIKE $1"
+        let parameters = pattern.map { [$0] } ?? []
+        let variant = pattern == nil ? "all" : "search"
         async let count = database.run(
-            "SELECT count(*) FROM customers WHERE \(filter)", [pattern], prepared: "customers_count")
+            "SELECT count(*) FROM customers \(filter)", parameters, prepared: "customers_count \(variant)")
+        let limit = parameters.count + 1
         let result = try await database.run(
             """
-            SELECT \(Self.columnList) FROM customers
-            WHERE \(filter) ORDER BY \(orderBy), customer_id LIMIT $2 OFFSET $3
+            SELECT \(Self.columnList) FROM customers \(filter)
+            ORDER BY \(orderBy), customer_id LIMIT $\(limit) OFFSET $\(limit + 1)
             """,
-            [pattern, String(page.limit), String(page.offset)], prepared: "customers_page \(orderBy)")
+            parameters + [String(page.limit), String(page.offset)],
+            prepared: "customers_page \(variant) \(orderBy)")
         return (Self.schema.rowWriter(for: result), try await count.int(0, 0) ?? 0)
     }
 

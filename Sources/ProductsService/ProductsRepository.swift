@@ -124,28 +124,41 @@ struct ProductsRepository: Sendable {
     }
 
     /// One page and the total: two prepared statements sent together on the pipelined pool
-    /// (one round trip). The page reads only its rows through the index; a single statement
-    /// with `count(*) OVER ()` would join and sort the whole table for every page.
+    /// (one round trip). The statements name only the filters given (one prepared statement
+    /// per combination and sort): a generic plan for `($1 IS NULL OR ...)` conditions could not
+    /// use the primary key's order and joined and sorted the whole table for every page. The
+    /// unfiltered total comes from the trigger-kept counts (see ``migrate()``).
     func list(_ filter: ListFilter, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int)
     {
-        let conditions = """
-            ($1::smallint IS NULL OR p.category_id = $1::smallint)
-            AND ($2::smallint IS NULL OR p.supplier_id = $2::smallint)
-            AND ($3::integer IS NULL OR p.discontinued = $3::integer)
-            AND ($4::text IS NULL OR p.product_name ILIKE $4)
-            """
-        let parameters = [
-            filter.categoryID, filter.supplierID, filter.discontinued, filter.search.map(likePattern),
+        let given: [(condition: String, value: String?)] = [
+            ("p.category_id = $%::smallint", filter.categoryID),
+            ("p.supplier_id = $%::smallint", filter.supplierID),
+            ("p.discontinued = $%::integer", filter.discontinued),
+            ("p.product_name ILIKE $%", filter.search.map(likePattern)),
         ]
-        let unfiltered = parameters.allSatisfy { $0 == nil }
+        var conditions: [String] = []
+        var parameters: [String?] = []
+        var combination = 0
+        for (bit, entry) in given.enumerated() {
+            guard let value = entry.value else { continue }
+            parameters.append(value)
+            conditions.append(entry.condition.replacingOccurrences(of: "$%", with: "$\(parameters.count)"))
+            combination |= 1 << bit
+        }
+        let filterSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         async let count =
-            unfiltered
+            conditions.isEmpty
             ? database.run("SELECT sum(n) FROM products_row_counts", prepared: "products_count_all")
             : database.run(
-                "SELECT count(*) FROM products p WHERE \(conditions)", parameters, prepared: "products_count")
+                "SELECT count(*) FROM products p \(filterSQL)", parameters,
+                prepared: "products_count \(combination)")
+        let limit = parameters.count + 1
         let result = try await database.run(
-            "\(Self.selectProduct) WHERE \(conditions) ORDER BY p.\(orderBy), p.product_id LIMIT $5 OFFSET $6",
-            parameters + [String(page.limit), String(page.offset)], prepared: "products_page \(orderBy)")
+            """
+            \(Self.selectProduct) \(filterSQL) ORDER BY p.\(orderBy), p.product_id LIMIT $\(limit) OFFSET $\(limit + 1)
+            """,
+            parameters + [String(page.limit), String(page.offset)],
+            prepared: "products_page \(combination) \(orderBy)")
         return (Self.products.rowWriter(for: result), try await count.int(0, 0) ?? 0)
     }
 
