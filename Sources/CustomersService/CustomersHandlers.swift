@@ -37,12 +37,9 @@ struct CustomersHandlers: Sendable {
     func create(_ payload: [UInt8]) async throws -> [UInt8] {
         let request = try JSONBody.object(payload)
         var errors = FieldErrors()
-        if let id = request["customer_id"]?.string, !Self.isValidID(id) {
-            errors.add("customer_id", "must be 5 letters or digits")
-        }
         let values = schema.parameters(
-            from: request, allowed: Set(schema.columns.map(\.name)), requireNonNullable: true, errors: &errors
-        )
+            from: request, allowed: Records.customer.writableOnCreate,
+            required: Records.customer.requiredOnCreate, errors: &errors)
         try errors.throwIfAny()
         do {
             guard let row = try await repository.insert(values).first else {
@@ -61,9 +58,8 @@ struct CustomersHandlers: Sendable {
         let id = try customerID(request)
         let changes = request.removing("customer_id")
         var errors = FieldErrors()
-        let updatable = Set(schema.columns.map(\.name)).subtracting(["customer_id"])
         let values = schema.parameters(
-            from: changes, allowed: updatable, requireNonNullable: false, errors: &errors)
+            from: changes, allowed: Records.customer.writableOnUpdate, required: [], errors: &errors)
         try errors.throwIfAny()
         guard let row = try await repository.update(id, values).first else { throw notFound(id) }
         return row
@@ -83,7 +79,7 @@ struct CustomersHandlers: Sendable {
     }
 
     private func customerID(_ request: JSONObject) throws -> String {
-        guard let id = request["customer_id"]?.string, Self.isValidID(id) else {
+        guard let id = request["customer_id"]?.string, FieldRule.isCustomerID(id) else {
             throw ServiceError(code: 400, message: "customer_id: must be 5 letters or digits")
         }
         return id
@@ -93,7 +89,4 @@ struct CustomersHandlers: Sendable {
         ServiceError(code: 404, message: "customer \(id) not found")
     }
 
-    static func isValidID(_ id: String) -> Bool {
-        id.count == 5 && id.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
-    }
 }

@@ -1,3 +1,4 @@
+import Contracts
 import DataServices
 import PostgresStore
 import ServiceRuntime
@@ -6,19 +7,9 @@ import ServiceRuntime
 struct CustomersRepository: Sendable {
     let database: PostgresPool
 
-    static let schema = TableSchema(
-        name: "customers",
-        columns: [
-            Column("customer_id", .text(maxLength: 5), nullable: false),
-            Column("company_name", .text(maxLength: 40), nullable: false),
-            Column("contact_name", .text(maxLength: 30)), Column("contact_title", .text(maxLength: 30)),
-            Column("address", .text(maxLength: 60)), Column("city", .text(maxLength: 15)),
-            Column("region", .text(maxLength: 15)), Column("postal_code", .text(maxLength: 10)),
-            Column("country", .text(maxLength: 15)), Column("phone", .text(maxLength: 24)),
-            Column("fax", .text(maxLength: 24)),
-        ])
+    static let schema = TableSchema(name: "customers", record: Records.customer)
     static let columnList = schema.columns.map(\.name).joined(separator: ", ")
-    static let sortable = ["customer_id", "company_name", "contact_name", "city", "country"]
+    static let sortable = Records.customer.sortable
 
     /// One page and the total: two prepared statements sent together on the pipelined pool
     /// (one round trip), naming the search only when there is one, as the products list does.

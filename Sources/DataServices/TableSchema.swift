@@ -4,77 +4,17 @@ import NATSWire
 import PostgresStore
 import ServiceRuntime
 
-/// A column as the service exposes it: name as in the database (snake_case), type, and
-/// whether it may be NULL. Values travel to PostgreSQL as text parameters, never in SQL.
-public struct Column: Sendable {
-    public enum Kind: Sendable {
-        case text(maxLength: Int?)
-        case smallint(min: Int)
-        case integer
-        case real(min: Double)
-        /// Northwind's `discontinued integer`: 0 or 1, accepted as a boolean too.
-        case flag
-    }
+/// A column as the service exposes it: the wire field's rules (`Contracts`), mapped to the
+/// column of the same name. Values travel to PostgreSQL as text parameters, never in SQL.
+public typealias Column = FieldRule
 
-    public let name: String
-    public let kind: Kind
-    public let nullable: Bool
-
-    public init(_ name: String, _ kind: Kind, nullable: Bool = true) {
-        self.name = name
-        self.kind = kind
-        self.nullable = nullable
-    }
-
+extension FieldRule {
     /// Checks one JSON value; returns its text form (nil for NULL) or records a problem.
     func parameter(_ value: JSONValue, errors: inout FieldErrors) -> String?? {
-        if value.isNull {
-            guard nullable else {
-                errors.add(name, "must not be null")
-                return .none
-            }
-            return .some(nil)
-        }
-        switch kind {
-        case .text(let maxLength):
-            guard let text = value.string else {
-                errors.add(name, "must be a string")
-                return .none
-            }
-            // Code points, as PostgreSQL's varchar(n) and JSON Schema's maxLength count them.
-            if let maxLength, text.unicodeScalars.count > maxLength {
-                errors.add(name, "must be at most \(maxLength) characters")
-                return .none
-            }
-            if text.utf8.contains(0) {
-                errors.add(name, "must not contain NUL characters")
-                return .none
-            }
-            return .some(text)
-        case .smallint(let min):
-            guard let number = value.integer, number >= min, number <= 32767 else {
-                errors.add(name, "must be an integer from \(min) to 32767")
-                return .none
-            }
-            return .some(String(number))
-        case .integer:
-            guard let number = value.integer, number >= Int(Int32.min), number <= Int(Int32.max) else {
-                errors.add(name, "must be an integer")
-                return .none
-            }
-            return .some(String(number))
-        case .real(let min):
-            guard let double = value.double, double.isFinite, double >= min, double <= 3.4e38 else {
-                errors.add(name, "must be a number ≥ \(min)")
-                return .none
-            }
-            // PostgreSQL's real is a float4: what a float4 cannot hold (1e-67) is stored as the
-            // float4 it rounds to instead of failing with "out of range".
-            return .some(String(Float(double)))
-        case .flag:
-            if let flag = value.bool { return .some(flag ? "1" : "0") }
-            if let number = value.double, number == 0 || number == 1 { return .some(number == 1 ? "1" : "0") }
-            errors.add(name, "must be true/false or 0/1")
+        switch check(value) {
+        case .success(let text): return .some(text)
+        case .failure(let problem):
+            errors.add(name, problem.message)
             return .none
         }
     }
@@ -82,7 +22,7 @@ public struct Column: Sendable {
     /// Writes a value of this column, read in place from libpq's text form, as JSON.
     func writeJSON(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         switch kind {
-        case .text: JSONOutput.string(bytes: text, into: &out)
+        case .text, .customerID: JSONOutput.string(bytes: text, into: &out)
         case .smallint, .integer: out.append(contentsOf: text)
         case .real:
             // PostgreSQL writes a float4 in its shortest exact form ("18", "1e+10"); only
@@ -111,12 +51,17 @@ public struct TableSchema: Sendable {
         self.columns = columns
     }
 
+    /// The table of a record, its columns named as the record's fields.
+    public init(name: String, record: RecordRules) {
+        self.init(name: name, columns: record.fields)
+    }
+
     public func column(_ name: String) -> Column? { columns.first { $0.name == name } }
 
-    /// The fields of `object` as column/parameter pairs, in column order. Unknown fields and
-    /// bad values are recorded; with `requireNonNullable`, a missing NOT NULL column too.
+    /// The fields of `object` as column/parameter pairs, in column order. Unknown fields, bad
+    /// values and missing `required` fields are recorded.
     public func parameters(
-        from object: JSONObject, allowed: Set<String>, requireNonNullable: Bool, errors: inout FieldErrors
+        from object: JSONObject, allowed: Set<String>, required: Set<String>, errors: inout FieldErrors
     ) -> [(column: Column, value: String?)] {
         for key in object.members.map(\.key).sorted() where !allowed.contains(key) {
             errors.add(key, column(key) == nil ? "is not a field of \(name)" : "cannot be set")
@@ -124,7 +69,7 @@ public struct TableSchema: Sendable {
         var out: [(Column, String?)] = []
         for column in columns where allowed.contains(column.name) {
             guard let value = object[column.name] else {
-                if requireNonNullable && !column.nullable { errors.add(column.name, "is required") }
+                if required.contains(column.name) { errors.add(column.name, "is required") }
                 continue
             }
             if case .some(let parameter) = column.parameter(value, errors: &errors) {

@@ -17,39 +17,42 @@ struct Gateway: Sendable {
     // A constant, valid header-name token: the initializer cannot fail for it.
     static let requestIDHeader = HTTPField.Name("X-Request-Id")!
 
-    /// What a route sends: a subject and the JSON payload's bytes.
+    /// What an operation sends: a subject and the JSON payload's bytes.
     struct Call {
         var subject: String
         var payload: [UInt8]
-        var successStatus: HTTPResponse.Status = .ok
-
-        init(subject: String, payload: JSONValue, successStatus: HTTPResponse.Status = .ok) {
-            self.subject = subject
-            self.payload = payload.json
-            self.successStatus = successStatus
-        }
-
-        /// A body the gateway validated and forwards as it came.
-        init(subject: String, body: ValidatedBody, successStatus: HTTPResponse.Status = .ok) {
-            self.subject = subject
-            self.payload = body.bytes
-            self.successStatus = successStatus
-        }
+        var successStatus: HTTPResponse.Status
     }
 
-    /// Runs one route: request id, optional authentication, building the call, forwarding.
+    /// Runs one forwarding operation: request id, building the call from the validated
+    /// input, one NATS request, the reply as the response.
     func handle(
-        _ request: Request, _ context: BasicRequestContext, authenticated: Bool,
-        _ build: (Request, BasicRequestContext, Identity?) async throws(Problem) -> Call
+        _ request: Request, _ context: GatewayContext, subject: String, input: Operation.Input,
+        status: HTTPResponse.Status
     ) async -> Response {
         let requestID = Self.requestID(request)
         do {
-            var identity: Identity?
-            if authenticated { identity = try await authenticate(request) }
-            let call = try await build(request, context, identity)
-            return try await forward(call, requestID: requestID)
+            let payload = try await self.payload(input, request, context)
+            return try await forward(
+                Call(subject: subject, payload: payload, successStatus: status), requestID: requestID)
         } catch {
             return error.response(requestID: requestID)
+        }
+    }
+
+    /// The NATS payload of an operation's input.
+    private func payload(_ input: Operation.Input, _ request: Request, _ context: GatewayContext)
+        async throws(Problem) -> [UInt8]
+    {
+        switch input {
+        case .nothing: return Array("{}".utf8)
+        case .body(let schema): return try await jsonBody(request, schema: schema).bytes
+        case .bodyAndKey(let schema, let key):
+            let body = try await jsonBody(request, schema: schema)
+            return body.adding(key.field, try Self.key(key, context)).json
+        case .key(let key): return JSONValue.object([(key.field, try Self.key(key, context))]).json
+        case .query(let schema): return try Self.query(request, schema).json
+        case .identity: return JSONValue.object([("user_id", .string(context.identity?.userID ?? ""))]).json
         }
     }
 
@@ -60,42 +63,6 @@ struct Gateway: Sendable {
             return given
         }
         return NUID.generate()
-    }
-
-    private func authenticate(_ request: Request) async throws(Problem) -> Identity {
-        guard let header = request.headers[.authorization], let token = Self.bearerToken(header) else {
-            throw Problem.unauthorized("a Bearer token is required")
-        }
-        do {
-            return try await verifier.verify(token)
-        } catch {
-            switch error {
-            case .missing: throw Problem.unauthorized("a Bearer token is required")
-            case .invalid(let reason): throw Problem.unauthorized(reason)
-            }
-        }
-    }
-
-    /// The token of an `Authorization: Bearer <token>` value (scheme case-insensitive, spaces
-    /// and tabs around the token ignored); `nil` for any other value. Bytes only: this runs on
-    /// every request.
-    static func bearerToken(_ header: String) -> String? {
-        let bytes = header.utf8
-        guard bytes.count > 7 else { return nil }
-        let scheme = Array("bearer ".utf8)
-        var index = bytes.startIndex
-        for expected in scheme {
-            let byte = bytes[index]
-            // ASCII letters compare case-insensitively (bit 0x20); the space must be a space.
-            guard byte == expected || (expected != 0x20 && byte | 0x20 == expected) else { return nil }
-            index = bytes.index(after: index)
-        }
-        var end = bytes.endIndex
-        func isBlank(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
-        while index < end, isBlank(bytes[index]) { index = bytes.index(after: index) }
-        while end > index, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
-        guard index < end else { return nil }
-        return String(header[index..<end])
     }
 
     private func forward(_ call: Call, requestID: String) async throws(Problem) -> Response {
@@ -180,11 +147,24 @@ struct Gateway: Sendable {
         try schema.parse(request.uri.queryParameters.map { (String($0.key), String($0.value)) })
     }
 
-    static func customerID(_ context: BasicRequestContext) throws(Problem) -> String {
-        guard let id = context.parameters.get("id"), id.count == 5,
-            id.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
-        else { throw Problem.badRequest(["id": "must be 5 letters or digits"]) }
-        return id
+    /// The path's `{id}` as the key's JSON value.
+    static func key(_ key: Operation.Key, _ context: GatewayContext) throws(Problem) -> JSONValue {
+        switch key {
+        case .customer:
+            guard let id = context.parameters.get("id"), FieldRule.isCustomerID(id) else {
+                throw Problem.badRequest(["id": "must be 5 letters or digits"])
+            }
+            return .string(id)
+        case .numeric:
+            // `1.0` is the integer 1 too (JSON Schema says so; clients that copy an id from a
+            // JSON number may write it that way).
+            guard let text = context.parameters.get("id"), let id = Self.integer(text),
+                (1...32767).contains(id)
+            else {
+                throw Problem.badRequest(["id": "must be an integer from 1 to 32767"])
+            }
+            return .number(String(id))
+        }
     }
 
     /// Decimal digits, optionally followed by `.0…`.
@@ -195,16 +175,6 @@ struct Gateway: Sendable {
         }
         if parts.count == 2 && (parts[1].isEmpty || !parts[1].allSatisfy { $0 == "0" }) { return nil }
         return Int(whole)
-    }
-
-    static func numericID(_ context: BasicRequestContext) throws(Problem) -> Int {
-        // `1.0` is the integer 1 too (JSON Schema says so; clients that copy an id from a
-        // JSON number may write it that way).
-        guard let text = context.parameters.get("id"), let id = Self.integer(text), (1...32767).contains(id)
-        else {
-            throw Problem.badRequest(["id": "must be an integer from 1 to 32767"])
-        }
-        return id
     }
 }
 

@@ -1,5 +1,75 @@
 import Contracts
 
+/// The JSON body a route accepts, checked before anything is sent to a service: unknown
+/// fields, missing required ones and values that break a field's rule are a 400 naming each
+/// field. Built from the same ``FieldRule``s the services check again, and documented in
+/// OpenAPI from them too.
+struct BodySchema: Sendable {
+    /// The name of the body's schema in the OpenAPI document.
+    let name: String
+    let fields: [FieldRule]
+    let required: Set<String>
+    /// Extra JSON Schema keywords per field for the document (auth bodies' formats and
+    /// patterns, which the auth service checks).
+    let documentation: [String: [(key: String, value: JSONValue)]]
+
+    init(
+        _ name: String, fields: [FieldRule], required: Set<String>,
+        documentation: [String: [(key: String, value: JSONValue)]] = [:]
+    ) {
+        self.name = name
+        self.fields = fields
+        self.required = required
+        self.documentation = documentation
+    }
+
+    /// A record's create body: the fields a create may set.
+    static func create(_ name: String, _ record: RecordRules) -> BodySchema {
+        BodySchema(
+            name, fields: record.fields.filter { record.writableOnCreate.contains($0.name) },
+            required: record.requiredOnCreate)
+    }
+
+    /// A record's update body: every field but the key, none required.
+    static func update(_ name: String, _ record: RecordRules) -> BodySchema {
+        BodySchema(name, fields: record.fields.filter { $0.name != record.key }, required: [])
+    }
+
+    func validate(_ members: [(key: String, value: JSONValue)]) throws(Problem) {
+        var errors: [String: String] = [:]
+        for member in members where !fields.contains(where: { $0.name == member.key }) {
+            errors[member.key] = "is not a known field"
+        }
+        for field in fields {
+            guard let value = members.first(where: { $0.key == field.name })?.value else {
+                if required.contains(field.name) { errors[field.name] = "is required" }
+                continue
+            }
+            if case .failure(let problem) = field.check(value) { errors[field.name] = problem.message }
+        }
+        if !errors.isEmpty { throw Problem.badRequest(errors) }
+    }
+
+    /// The body's JSON Schema.
+    var jsonSchema: JSONValue {
+        .object([
+            ("type", .string("object")),
+            (
+                "properties",
+                .object(
+                    fields.map { field in
+                        guard case .object(let members) = field.jsonSchema else {
+                            return (field.name, field.jsonSchema)
+                        }
+                        return (field.name, .object(members + (documentation[field.name] ?? [])))
+                    })
+            ),
+            ("required", .array(fields.map(\.name).filter(required.contains).map(JSONValue.string))),
+            ("additionalProperties", .bool(false)),
+        ])
+    }
+}
+
 /// A request body that parsed as a JSON object and passed its route's schema: the bytes as
 /// they came (forwarded unchanged) and the members (for routes that add a path parameter).
 struct ValidatedBody: Sendable {
@@ -12,139 +82,92 @@ struct ValidatedBody: Sendable {
     }
 }
 
-/// The JSON a route accepts, checked before anything is sent to a service: unknown fields,
-/// missing required ones and wrong types are a 400 naming each field.
-struct BodySchema: Sendable {
-    enum Kind: Sendable { case string, integer, number, boolean, flag }
-
-    struct Field: Sendable {
-        let kind: Kind
-        let isRequired: Bool
-        let isNullable: Bool
-
-        static func required(_ kind: Kind) -> Field { Field(kind: kind, isRequired: true, isNullable: false) }
-        static func optional(_ kind: Kind, nullable: Bool = true) -> Field {
-            Field(kind: kind, isRequired: false, isNullable: nullable)
-        }
+/// One query parameter of a list route.
+struct QueryParameter: Sendable {
+    enum Kind: Sendable {
+        case integer(ClosedRange<Int>)
+        case string
+        case oneOf([String])
+        case boolean
     }
 
-    let fields: [String: Field]
+    let name: String
+    let kind: Kind
 
-    init(_ fields: [String: Field]) { self.fields = fields }
-
-    func validate(_ members: [(key: String, value: JSONValue)]) throws(Problem) {
-        var errors: [String: String] = [:]
-        for member in members where fields[member.key] == nil { errors[member.key] = "is not a known field" }
-        for (name, field) in fields {
-            guard let value = members.first(where: { $0.key == name })?.value else {
-                if field.isRequired { errors[name] = "is required" }
-                continue
-            }
-            if value.isNull {
-                if !field.isNullable { errors[name] = "must not be null" }
-                continue
-            }
-            if !Self.matches(value, field.kind) { errors[name] = "must be \(Self.describe(field.kind))" }
-        }
-        if !errors.isEmpty { throw Problem.badRequest(errors) }
-    }
-
-    static func matches(_ value: JSONValue, _ kind: Kind) -> Bool {
+    /// The parameter's value as JSON, or what is wrong with it.
+    func parse(_ text: String) -> Result<JSONValue, FieldProblem> {
         switch kind {
-        case .string: return value.string != nil
-        case .boolean: return value.bool != nil
-        case .number: return value.double != nil
-        case .integer:
-            guard let number = value.double else { return false }
-            return number.rounded() == number
-        case .flag: return value.bool != nil || value.double == 0 || value.double == 1
+        case .integer(let range):
+            guard let number = Int(text), range.contains(number) else {
+                return .failure(
+                    FieldProblem("must be an integer from \(range.lowerBound) to \(range.upperBound)"))
+            }
+            return .success(.number(String(number)))
+        case .string: return .success(.string(text))
+        case .oneOf(let values):
+            guard values.contains(text) else {
+                return .failure(FieldProblem("must be one of \(values.joined(separator: ", "))"))
+            }
+            return .success(.string(text))
+        case .boolean:
+            switch text.lowercased() {
+            case "true", "1": return .success(.bool(true))
+            case "false", "0": return .success(.bool(false))
+            default: return .failure(FieldProblem("must be true or false"))
+            }
         }
     }
 
-    static func describe(_ kind: Kind) -> String {
+    var jsonSchema: JSONValue {
         switch kind {
-        case .string: return "a string"
-        case .integer: return "an integer"
-        case .number: return "a number"
-        case .boolean: return "true or false"
-        case .flag: return "true or false"
+        case .integer(let range):
+            return .object([
+                ("type", .string("integer")), ("minimum", .number(String(range.lowerBound))),
+                ("maximum", .number(String(range.upperBound))),
+            ])
+        case .string: return .object([("type", .string("string"))])
+        case .oneOf(let values):
+            return .object([("type", .string("string")), ("enum", .array(values.map(JSONValue.string)))])
+        case .boolean: return .object([("type", .string("boolean"))])
         }
     }
-
 }
 
-enum Schemas {
-    static let register = BodySchema([
-        "username": .required(.string), "email": .required(.string), "password": .required(.string),
-    ])
-    static let login = BodySchema(["email": .required(.string), "password": .required(.string)])
-    static let refreshToken = BodySchema(["refresh_token": .required(.string)])
-
-    static let customerText = [
-        "contact_name", "contact_title", "address", "city", "region", "postal_code", "country", "phone",
-        "fax",
-    ]
-    static let customerCreate = BodySchema(
-        Dictionary(uniqueKeysWithValues: customerText.map { ($0, BodySchema.Field.optional(.string)) })
-            .merging(["customer_id": .required(.string), "company_name": .required(.string)]) { $1 })
-    static let customerUpdate = BodySchema(
-        Dictionary(uniqueKeysWithValues: customerText.map { ($0, BodySchema.Field.optional(.string)) })
-            .merging(["company_name": .optional(.string, nullable: false)]) { $1 })
-
-    static let productFields: [String: BodySchema.Field] = [
-        "product_name": .optional(.string, nullable: false), "supplier_id": .optional(.integer),
-        "category_id": .optional(.integer), "quantity_per_unit": .optional(.string),
-        "unit_price": .optional(.number),
-        "units_in_stock": .optional(.integer), "units_on_order": .optional(.integer),
-        "reorder_level": .optional(.integer), "discontinued": .optional(.flag, nullable: false),
-    ]
-    static let productCreate = BodySchema(productFields.merging(["product_name": .required(.string)]) { $1 })
-    static let productUpdate = BodySchema(productFields)
-}
-
-/// Query parameters of the list routes.
+/// Query parameters of a list route.
 struct QuerySchema: Sendable {
-    let integers: Set<String>
-    let strings: Set<String>
-    let booleans: Set<String>
+    let parameters: [QueryParameter]
 
-    func parse(_ parameters: [(String, String)]) throws(Problem) -> JSONValue {
+    func parse(_ given: [(String, String)]) throws(Problem) -> JSONValue {
         var out: [(key: String, value: JSONValue)] = []
         var errors: [String: String] = [:]
-        for (key, value) in parameters {
-            let parsed: JSONValue
-            if integers.contains(key) {
-                guard let number = Int(value) else {
-                    errors[key] = "must be an integer"
-                    continue
-                }
-                parsed = .number(String(number))
-            } else if strings.contains(key) {
-                parsed = .string(value)
-            } else if booleans.contains(key) {
-                switch value.lowercased() {
-                case "true", "1": parsed = .bool(true)
-                case "false", "0": parsed = .bool(false)
-                default:
-                    errors[key] = "must be true or false"
-                    continue
-                }
-            } else {
+        for (key, text) in given {
+            guard let parameter = parameters.first(where: { $0.name == key }) else {
                 errors[key] = "is not a known query parameter"
                 continue
             }
-            // A repeated parameter: the last one counts.
-            out.removeAll { $0.key == key }
-            out.append((key, parsed))
+            switch parameter.parse(text) {
+            case .success(let value):
+                // A repeated parameter: the last one counts.
+                out.removeAll { $0.key == key }
+                out.append((key, value))
+            case .failure(let problem): errors[key] = problem.message
+            }
         }
         if !errors.isEmpty { throw Problem.badRequest(errors) }
         return .object(out)
     }
 
-    static let customers = QuerySchema(
-        integers: ["page", "limit"], strings: ["search", "sort", "order"], booleans: [])
-    static let products = QuerySchema(
-        integers: ["page", "limit", "category_id", "supplier_id"], strings: ["search", "sort", "order"],
-        booleans: ["discontinued"])
-    static let none = QuerySchema(integers: [], strings: [], booleans: [])
+    /// Paging, search and sorting of a record's list, and `extra` filters.
+    static func list(_ record: RecordRules, extra: [QueryParameter] = []) -> QuerySchema {
+        QuerySchema(
+            parameters: [
+                QueryParameter(name: "page", kind: .integer(1...1_000_000)),
+                QueryParameter(name: "limit", kind: .integer(1...100)),
+                QueryParameter(name: "search", kind: .string),
+                QueryParameter(name: "sort", kind: .oneOf(record.sortable)),
+                QueryParameter(name: "order", kind: .oneOf(["asc", "desc", "ASC", "DESC"])),
+            ] + extra)
+    }
+
+    static let none = QuerySchema(parameters: [])
 }

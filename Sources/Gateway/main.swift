@@ -19,10 +19,11 @@ do {
     let metrics = GatewayMetrics()
     let gateway = Gateway(
         nats: nats, verifier: verifier, settings: settings, logger: logger, metrics: metrics)
-    let router = Router()
+    let router = Router(context: GatewayContext.self)
     router.add(middleware: MetricsRecorder(metrics: metrics))
     router.add(
-        middleware: MethodNotAllowed(routes: OpenAPIDocument.routes.map { (method: $0.0, path: $0.1) }))
+        middleware: MethodNotAllowed(
+            routes: API.operations.map { (method: $0.method.rawValue, path: $0.path) }))
     gateway.routes(router)
     let app = Application(
         router: router,

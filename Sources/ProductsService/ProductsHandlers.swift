@@ -61,9 +61,10 @@ struct ProductsHandlers: Sendable {
     func create(_ payload: [UInt8]) async throws -> [UInt8] {
         let request = try JSONBody.object(payload).defaulting("discontinued", to: .number("0"))
         var errors = FieldErrors()
-        let writable = Set(schema.columns.map(\.name)).subtracting(["product_id"])
         let values = schema.parameters(
-            from: request, allowed: writable, requireNonNullable: true, errors: &errors)
+            from: request, allowed: Records.product.writableOnCreate,
+            required: Records.product.requiredOnCreate,
+            errors: &errors)
         try errors.throwIfAny()
         try await checkReferences(values)
         return try await insertMappingReferences(values)
@@ -74,9 +75,8 @@ struct ProductsHandlers: Sendable {
         let id = try productID(body)
         let request = body.removing("product_id")
         var errors = FieldErrors()
-        let writable = Set(schema.columns.map(\.name)).subtracting(["product_id"])
         let values = schema.parameters(
-            from: request, allowed: writable, requireNonNullable: false, errors: &errors)
+            from: request, allowed: Records.product.writableOnUpdate, required: [], errors: &errors)
         try errors.throwIfAny()
         try await checkReferences(values)
         do {

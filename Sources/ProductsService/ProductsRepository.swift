@@ -1,3 +1,4 @@
+import Contracts
 import DataServices
 import NATSWire
 import PostgresStore
@@ -7,38 +8,11 @@ import ServiceRuntime
 struct ProductsRepository: Sendable {
     let database: PostgresPool
 
-    static let products = TableSchema(
-        name: "products",
-        columns: [
-            Column("product_id", .smallint(min: 1), nullable: false),
-            Column("product_name", .text(maxLength: 40), nullable: false),
-            Column("supplier_id", .smallint(min: 0)), Column("category_id", .smallint(min: 0)),
-            Column("quantity_per_unit", .text(maxLength: 20)), Column("unit_price", .real(min: 0)),
-            Column("units_in_stock", .smallint(min: 0)), Column("units_on_order", .smallint(min: 0)),
-            Column("reorder_level", .smallint(min: 0)), Column("discontinued", .flag, nullable: false),
-        ])
-    static let categories = TableSchema(
-        name: "categories",
-        columns: [
-            Column("category_id", .smallint(min: 0), nullable: false),
-            Column("category_name", .text(maxLength: 15), nullable: false),
-            Column("description", .text(maxLength: nil)),
-        ])
-    static let suppliers = TableSchema(
-        name: "suppliers",
-        columns: [
-            Column("supplier_id", .smallint(min: 0), nullable: false),
-            Column("company_name", .text(maxLength: 40), nullable: false),
-            Column("contact_name", .text(maxLength: 30)), Column("contact_title", .text(maxLength: 30)),
-            Column("address", .text(maxLength: 60)), Column("city", .text(maxLength: 15)),
-            Column("region", .text(maxLength: 15)), Column("postal_code", .text(maxLength: 10)),
-            Column("country", .text(maxLength: 15)), Column("phone", .text(maxLength: 24)),
-            Column("fax", .text(maxLength: 24)), Column("homepage", .text(maxLength: nil)),
-        ])
+    static let products = TableSchema(name: "products", record: Records.product)
+    static let categories = TableSchema(name: "categories", record: Records.category)
+    static let suppliers = TableSchema(name: "suppliers", record: Records.supplier)
 
-    static let sortable = [
-        "product_id", "product_name", "unit_price", "units_in_stock", "category_id", "supplier_id",
-    ]
+    static let sortable = Records.product.sortable
     static let productColumns = products.columns.map { "p.\($0.name)" }.joined(separator: ", ")
     static let selectProduct = """
         SELECT \(productColumns), c.category_name, s.company_name AS supplier_name

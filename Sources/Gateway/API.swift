@@ -1,0 +1,230 @@
+import Contracts
+import HTTPTypes
+
+/// The gateway's API, described once: every operation's method, path, access, input and
+/// target. The router, the bearer-token requirement, the request validation, the 405 map
+/// and the OpenAPI document are all built from this table (see README, "One description of
+/// the API": an operation table in code rather than a generated server, because the request
+/// path forwards validated bytes without decoding them into types, which a generated server
+/// would do for every request).
+struct Operation: Sendable {
+    enum Access: Sendable {
+        /// No token.
+        case open
+        /// `Authorization: Bearer <token>`, verified by ``BearerAuthentication``.
+        case bearer
+    }
+
+    /// The path parameter `{id}` of an operation.
+    enum Key: Sendable {
+        /// A customer id (5 letters or digits), sent as the string field `field`.
+        case customer(field: String)
+        /// An integer id from 1 to 32767, sent as the number field `field`.
+        case numeric(field: String)
+
+        var field: String {
+            switch self {
+            case .customer(let field), .numeric(let field): field
+            }
+        }
+    }
+
+    /// What the operation sends over NATS, and from what.
+    enum Input: Sendable {
+        /// `{}`.
+        case nothing
+        /// The validated body, forwarded as it came.
+        case body(BodySchema)
+        /// The validated body with the path's key added.
+        case bodyAndKey(BodySchema, Key)
+        /// The path's key alone.
+        case key(Key)
+        /// The query parameters, validated.
+        case query(QuerySchema)
+        /// `{"user_id": <the token's subject>}`.
+        case identity
+    }
+
+    enum Target: Sendable {
+        /// One NATS request to `subject`; a reply is the response with `status`.
+        case forward(subject: String, input: Input, status: HTTPResponse.Status)
+        /// Answered by the gateway itself.
+        case local(LocalRoute)
+    }
+
+    /// Routes the gateway answers itself.
+    enum LocalRoute: Sendable {
+        case health, ready, metrics, openAPI
+    }
+
+    let method: HTTPRequest.Method
+    /// The OpenAPI form: `/products/{id}`.
+    var path: String
+    var summary: String
+    let access: Access
+    let target: Target
+    /// The success body's schema and content type, for the document.
+    var result: JSONValue = .object([("type", .string("object"))])
+    var contentType = "application/json"
+
+    /// The router's form of the path: `/products/:id`.
+    var routerPath: String { path.replacingOccurrences(of: "{id}", with: ":id") }
+
+    /// The same operation under the original system's path.
+    func original(_ path: String) -> Operation {
+        var alias = self
+        alias.path = path
+        alias.summary += " (original path)"
+        return alias
+    }
+}
+
+enum API {
+    static let register = BodySchema(
+        "RegisterUser",
+        fields: [
+            FieldRule("username", .text(maxLength: 32), nullable: false),
+            FieldRule("email", .text(maxLength: 254), nullable: false),
+            FieldRule("password", .text(maxLength: 72), nullable: false),
+        ], required: ["username", "email", "password"],
+        documentation: [
+            "username": [
+                ("minLength", .number("3")),
+                ("pattern", .string("^[A-Za-z0-9_.-]([A-Za-z0-9_. -]*[A-Za-z0-9_.-])?$")),
+            ],
+            "email": [("format", .string("email"))],
+            "password": [
+                ("minLength", .number("8")),
+                ("description", .string("8 to 72 characters (longer than 72 bytes: SHA-256 before bcrypt)")),
+            ],
+        ])
+    static let login = BodySchema(
+        "Login",
+        fields: [
+            FieldRule("email", .text(maxLength: nil), nullable: false),
+            FieldRule("password", .text(maxLength: nil), nullable: false),
+        ], required: ["email", "password"],
+        documentation: ["email": [("minLength", .number("1"))], "password": [("minLength", .number("1"))]])
+    static let refreshToken = BodySchema(
+        "RefreshToken", fields: [FieldRule("refresh_token", .text(maxLength: nil), nullable: false)],
+        required: ["refresh_token"], documentation: ["refresh_token": [("minLength", .number("1"))]])
+    static let customerCreate = BodySchema.create("CustomerCreate", Records.customer)
+    static let customerUpdate = BodySchema.update("CustomerUpdate", Records.customer)
+    static let productCreate = BodySchema.create("ProductCreate", Records.product)
+    static let productUpdate = BodySchema.update("ProductUpdate", Records.product)
+
+    static let customersQuery = QuerySchema.list(Records.customer)
+    static let productsQuery = QuerySchema.list(
+        Records.product,
+        extra: [
+            QueryParameter(name: "category_id", kind: .integer(0...32767)),
+            QueryParameter(name: "supplier_id", kind: .integer(0...32767)),
+            QueryParameter(name: "discontinued", kind: .boolean),
+        ])
+
+    static let customerKey = Operation.Key.customer(field: "customer_id")
+    static let productKey = Operation.Key.numeric(field: "product_id")
+
+    private static let page: JSONValue = .object([("$ref", .string("#/components/schemas/Page"))])
+    private static let tokens: JSONValue = .object([("$ref", .string("#/components/schemas/TokenPair"))])
+    private static let array: JSONValue = .object([("type", .string("array"))])
+
+    private static let listCustomers = Operation(
+        method: .get, path: "/customers", summary: "List customers", access: .bearer,
+        target: .forward(subject: CustomersSubject.list, input: .query(customersQuery), status: .ok),
+        result: page)
+    private static let createCustomer = Operation(
+        method: .post, path: "/customers", summary: "Create a customer", access: .bearer,
+        target: .forward(subject: CustomersSubject.create, input: .body(customerCreate), status: .created))
+    private static let updateCustomer = Operation(
+        method: .patch, path: "/customers/{id}", summary: "Update a customer", access: .bearer,
+        target: .forward(
+            subject: CustomersSubject.update, input: .bodyAndKey(customerUpdate, customerKey), status: .ok))
+    private static let deleteCustomer = Operation(
+        method: .delete, path: "/customers/{id}", summary: "Delete a customer", access: .bearer,
+        target: .forward(subject: CustomersSubject.delete, input: .key(customerKey), status: .ok))
+    private static let listProducts = Operation(
+        method: .get, path: "/products", summary: "List products", access: .bearer,
+        target: .forward(subject: ProductsSubject.list, input: .query(productsQuery), status: .ok),
+        result: page)
+    private static let createProduct = Operation(
+        method: .post, path: "/products", summary: "Create a product", access: .bearer,
+        target: .forward(subject: ProductsSubject.create, input: .body(productCreate), status: .created))
+
+    /// Every operation, the original system's paths included as aliases.
+    static let operations: [Operation] = [
+        Operation(
+            method: .post, path: "/auth/register", summary: "Register a user", access: .open,
+            target: .forward(subject: AuthSubject.register, input: .body(register), status: .created)),
+        Operation(
+            method: .post, path: "/auth/login", summary: "Log in", access: .open,
+            target: .forward(subject: AuthSubject.login, input: .body(login), status: .ok), result: tokens),
+        Operation(
+            method: .post, path: "/auth/refresh", summary: "Rotate a refresh token", access: .open,
+            target: .forward(subject: AuthSubject.refresh, input: .body(refreshToken), status: .ok),
+            result: tokens),
+        Operation(
+            method: .post, path: "/auth/logout", summary: "Revoke a login", access: .bearer,
+            target: .forward(subject: AuthSubject.logout, input: .body(refreshToken), status: .ok)),
+        Operation(
+            method: .get, path: "/auth/me", summary: "The current user", access: .bearer,
+            target: .forward(subject: AuthSubject.me, input: .identity, status: .ok)),
+
+        listCustomers, listCustomers.original("/customers/findAll"),
+        createCustomer, createCustomer.original("/customers/create"),
+        Operation(
+            method: .get, path: "/customers/{id}", summary: "Get a customer", access: .bearer,
+            target: .forward(subject: CustomersSubject.get, input: .key(customerKey), status: .ok)),
+        updateCustomer, updateCustomer.original("/customers/update/{id}"),
+        deleteCustomer, deleteCustomer.original("/customers/delete/{id}"),
+
+        listProducts, listProducts.original("/products/findAll"),
+        createProduct, createProduct.original("/products/create"),
+        Operation(
+            method: .get, path: "/products/{id}",
+            summary: "Get a product with its category and supplier names",
+            access: .bearer,
+            target: .forward(subject: ProductsSubject.get, input: .key(productKey), status: .ok)
+        ),
+        Operation(
+            method: .patch, path: "/products/{id}", summary: "Update a product", access: .bearer,
+            target: .forward(
+                subject: ProductsSubject.update, input: .bodyAndKey(productUpdate, productKey), status: .ok)),
+        Operation(
+            method: .delete, path: "/products/{id}", summary: "Delete a product", access: .bearer,
+            target: .forward(subject: ProductsSubject.delete, input: .key(productKey), status: .ok)),
+        Operation(
+            method: .get, path: "/categories", summary: "List categories", access: .bearer,
+            target: .forward(subject: ProductsSubject.listCategories, input: .query(.none), status: .ok),
+            result: array),
+        Operation(
+            method: .get, path: "/categories/{id}", summary: "Get a category", access: .bearer,
+            target: .forward(
+                subject: ProductsSubject.getCategory, input: .key(.numeric(field: "category_id")), status: .ok
+            )),
+        Operation(
+            method: .get, path: "/suppliers", summary: "List suppliers", access: .bearer,
+            target: .forward(subject: ProductsSubject.listSuppliers, input: .query(.none), status: .ok),
+            result: array),
+        Operation(
+            method: .get, path: "/suppliers/{id}", summary: "Get a supplier", access: .bearer,
+            target: .forward(
+                subject: ProductsSubject.getSupplier, input: .key(.numeric(field: "supplier_id")), status: .ok
+            )),
+
+        Operation(
+            method: .get, path: "/health", summary: "The process is up", access: .open,
+            target: .local(.health)),
+        Operation(
+            method: .get, path: "/ready", summary: "NATS is connected and every service answers",
+            access: .open,
+            target: .local(.ready)),
+        Operation(
+            method: .get, path: "/metrics", summary: "Prometheus metrics", access: .open,
+            target: .local(.metrics),
+            result: .object([("type", .string("string"))]), contentType: "text/plain"),
+        Operation(
+            method: .get, path: "/openapi.json", summary: "This document", access: .open,
+            target: .local(.openAPI)),
+    ]
+}
