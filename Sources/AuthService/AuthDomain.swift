@@ -35,7 +35,7 @@ struct AuthDomain: Sendable {
                         || "_-. ".unicodeScalars.contains($0))
             },
             "username", "may contain ASCII letters, digits, spaces and _ - . only")
-        errors.check(Self.isValidEmail(email), "email", "is not a valid email address")
+        errors.check(FieldRule.isEmail(email), "email", "is not a valid email address")
         errors.check(request.password.unicodeScalars.count >= 8, "password", "must be at least 8 characters")
         errors.check(request.password.unicodeScalars.count <= 72, "password", "must be at most 72 characters")
         try errors.throwIfAny()
@@ -134,25 +134,5 @@ struct AuthDomain: Sendable {
     static func bcryptInput(_ password: String) -> String {
         guard password.utf8.count > 72 else { return password }
         return SHA256.hash(data: Data(password.utf8)).map { String(format: "%02x", $0) }.joined()
-    }
-
-    /// Letters (`com`), or an internationalised TLD in punycode (`xn--p1ai`).
-    static func isTopLevelDomain(_ label: Substring) -> Bool {
-        if label.lowercased().hasPrefix("xn--") {
-            return label.count > 4
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
-        }
-        return label.count >= 2 && label.allSatisfy(\.isLetter)
-    }
-
-    /// A pragmatic check: one `@`, a non-empty local part, a dotted domain, no spaces.
-    static func isValidEmail(_ email: String) -> Bool {
-        guard email.utf8.count <= 254, !email.contains(where: { $0.isWhitespace }) else { return false }
-        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
-        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
-        return labels.count >= 2
-            && labels.allSatisfy { !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }
-            && labels.last.map { Self.isTopLevelDomain($0) } == true
     }
 }

@@ -16,6 +16,8 @@ public struct FieldRule: Sendable {
         case flag
         /// Northwind's customer id: 5 ASCII letters or digits.
         case customerID
+        /// An email address as ``FieldRule/emailPattern`` describes it.
+        case email
     }
 
     public let name: String
@@ -43,6 +45,11 @@ public struct FieldRule: Sendable {
         case .customerID:
             guard let text = value.string, Self.isCustomerID(text) else {
                 return .failure(FieldProblem("must be 5 letters or digits"))
+            }
+            return .success(text)
+        case .email:
+            guard let text = value.string, Self.isEmail(text) else {
+                return .failure(FieldProblem("is not a valid email address"))
             }
             return .success(text)
         case .smallint(let min):
@@ -84,6 +91,11 @@ public struct FieldRule: Sendable {
             return .object(members + [noNUL])
         case .customerID:
             return .object([("type", typed("string")), ("pattern", .string("^[A-Za-z0-9]{5}$"))])
+        case .email:
+            return .object([
+                ("type", typed("string")), ("maxLength", .number("254")),
+                ("pattern", .string(Self.emailPattern)),
+            ])
         case .smallint(let min):
             return .object([
                 ("type", typed("integer")), ("minimum", .number(String(min))), ("maximum", .number("32767")),
@@ -104,6 +116,39 @@ public struct FieldRule: Sendable {
                 ("maximum", .number("1")),
             ])
         }
+    }
+
+    /// The email addresses the API takes, as a JSON Schema pattern. ASCII only (so 254
+    /// characters are 254 bytes), no quoting: `local@label.label.tld`, labels of letters,
+    /// digits and inner hyphens, a top-level domain of 2 or more letters or an `xn--` one.
+    /// ``isEmail(_:)`` is the same rule in code.
+    public static let emailPattern =
+        "^[A-Za-z0-9._%+-]{1,64}@([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?\\.)+([A-Za-z]{2,}|[Xx][Nn]--[A-Za-z0-9-]+)$"
+
+    public static func isEmail(_ text: String) -> Bool {
+        func isLetter(_ byte: UInt8) -> Bool {
+            (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+        }
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        let bytes = Array(text.utf8)
+        guard bytes.count <= 254, let at = bytes.firstIndex(of: UInt8(ascii: "@")) else { return false }
+        let local = bytes[..<at]
+        let localSymbols = Array("._%+-".utf8)
+        guard (1...64).contains(local.count),
+            local.allSatisfy({ isLetter($0) || isDigit($0) || localSymbols.contains($0) })
+        else { return false }
+        let labels = bytes[(at + 1)...].split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+        guard labels.count >= 2, let last = labels.last else { return false }
+        for label in labels.dropLast() {
+            guard let first = label.first, let end = label.last, isLetter(first) || isDigit(first),
+                isLetter(end) || isDigit(end),
+                label.allSatisfy({ isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "-") })
+            else { return false }
+        }
+        if last.count > 4, last.prefix(4).map({ $0 | 0x20 }) == Array("xn--".utf8) {
+            return last.allSatisfy { isLetter($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
+        }
+        return last.count >= 2 && last.allSatisfy(isLetter)
     }
 
     public static func isCustomerID(_ text: String) -> Bool {

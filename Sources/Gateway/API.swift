@@ -84,7 +84,7 @@ enum API {
         "RegisterUser",
         fields: [
             FieldRule("username", .text(maxLength: 32), nullable: false),
-            FieldRule("email", .text(maxLength: 254), nullable: false),
+            FieldRule("email", .email, nullable: false),
             FieldRule("password", .text(maxLength: 72), nullable: false),
         ], required: ["username", "email", "password"],
         documentation: [
@@ -92,7 +92,6 @@ enum API {
                 ("minLength", .number("3")),
                 ("pattern", .string("^[A-Za-z0-9_.-]([A-Za-z0-9_. -]*[A-Za-z0-9_.-])?$")),
             ],
-            "email": [("format", .string("email"))],
             "password": [
                 ("minLength", .number("8")),
                 ("description", .string("8 to 72 characters (longer than 72 bytes: SHA-256 before bcrypt)")),

@@ -61,7 +61,10 @@ struct BodySchema: Sendable {
                         guard case .object(let members) = field.jsonSchema else {
                             return (field.name, field.jsonSchema)
                         }
-                        return (field.name, .object(members + (documentation[field.name] ?? [])))
+                        // A documented keyword replaces the rule's own of that name.
+                        let extra = documentation[field.name] ?? []
+                        let kept = members.filter { member in !extra.contains { $0.key == member.key } }
+                        return (field.name, .object(kept + extra))
                     })
             ),
             ("required", .array(fields.map(\.name).filter(required.contains).map(JSONValue.string))),

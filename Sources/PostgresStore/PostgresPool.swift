@@ -42,7 +42,8 @@ public final class PostgresPool: Sendable {
         }
         do {
             let connection = try await pick()
-            let result = try await connection.execute(sql, parameters, preparedName: prepared)
+            let result = try await connection.execute(
+                sql, parameters, preparedName: prepared.map(Self.statementName))
             return result
         } catch let error as PostgresError where error.kind == .unavailable {
             // Only a failed connect says the server is down: back off. A working connection
@@ -68,6 +69,19 @@ public final class PostgresPool: Sendable {
         -> [PostgresRow]
     {
         try await run(sql, parameters, prepared: prepared).rows
+    }
+
+    /// The server's name for a prepared statement. PostgreSQL cuts names at 63 bytes, so
+    /// two long names with the same start would be one statement ("already exists"): a long
+    /// name is replaced by a hash of all of it.
+    public static func statementName(_ name: String) -> String {
+        guard name.utf8.count > 63 else { return name }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a, 64 bits
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x0000_0100_0000_01b3
+        }
+        return String(decoding: name.utf8.prefix(40), as: UTF8.self) + "#" + String(hash, radix: 16)
     }
 
     /// An idle open connection; else a new one while fewer than `size` are open; else the

@@ -1,6 +1,7 @@
 import Contracts
 import Foundation
 import NATSWire
+import PostgresStore
 import TestHarness
 import Testing
 
@@ -166,6 +167,30 @@ struct DataServiceTests {
             #expect(try await stack.call(CustomersSubject.get, ["customer_id": id]).code == 404)
             #expect(try await stack.call(CustomersSubject.get, ["customer_id": "x"]).code == 400)
         }
+    }
+
+    /// Each set of fields a create names is its own prepared statement; PostgreSQL cuts
+    /// statement names at 63 bytes, so two sets with the same first columns once collided
+    /// ("prepared statement already exists", a 500 found by schemathesis).
+    @Test func createsNamingDifferentLongFieldSetsAllSucceed() async throws {
+        try await withDataStack(["CustomersService"]) { stack in
+            let shapes: [[String: Any]] = [
+                ["contact_title": "t", "region": "r", "phone": "p"],
+                ["contact_title": "t", "region": "r", "fax": "f"],
+                ["contact_title": "t", "region": "r", "phone": "p", "fax": "f"],
+            ]
+            for (index, shape) in shapes.enumerated() {
+                let id = "LONG\(index)"
+                let created = try await stack.object(
+                    CustomersSubject.create, shape.merging(["customer_id": id, "company_name": "c"]) { $1 })
+                #expect(created["customer_id"] as? String == id)
+            }
+            _ = try stack.postgres.query("DELETE FROM customers WHERE customer_id LIKE 'LONG_'")
+        }
+        let long = String(repeating: "x", count: 70)
+        #expect(PostgresPool.statementName("short") == "short")
+        #expect(PostgresPool.statementName(long + "a").utf8.count <= 63)
+        #expect(PostgresPool.statementName(long + "a") != PostgresPool.statementName(long + "b"))
     }
 
     @Test func sqlMetacharactersInEveryStringFieldAreStoredLiterally() async throws {
