@@ -22,7 +22,7 @@ extension FieldRule {
     /// Writes a value of this column, read in place from libpq's text form, as JSON.
     func writeJSON(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         switch kind {
-        case .text, .customerID: JSONOutput.string(bytes: text, into: &out)
+        case .text, .customerID, .email: JSONOutput.string(bytes: text, into: &out)
         case .smallint, .integer: out.append(contentsOf: text)
         case .real:
             // PostgreSQL writes a float4 in its shortest exact form ("18", "1e+10"); only
