@@ -17,11 +17,11 @@ public struct DatabaseSettings: Sendable {
         ConfigVariable("DATABASE_NAME", help: "database", default: "northwind"),
         ConfigVariable(
             "DATABASE_POOL_SIZE", help: "most connections (pipelined, opened as concurrency needs them)",
-            default: "4"),
+            default: "8"),
     ]
 
     public init(_ reader: ConfigReader) {
-        poolSize = reader.int("DATABASE_POOL_SIZE", default: 4, range: 1...128)
+        poolSize = reader.int("DATABASE_POOL_SIZE", default: 8, range: 1...128)
         if let url = reader.string("DATABASE_URL") {
             if !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {
                 reader.problem("DATABASE_URL must start with postgresql:// or postgres://")

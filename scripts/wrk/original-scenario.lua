@@ -44,12 +44,13 @@ function request()
 end
 
 function response(status, headers, body)
+    -- Refused at once (shed logins, 503) and too late (504) are counted apart, whichever
+    -- request they answer: logins still in flight may answer after the token came.
+    if status == 503 then shed = shed + 1 return end
+    if status == 504 then timed_out = timed_out + 1 return end
     if token == nil then
         local found = body:match('"access_token":"([^"]+)"')
-        if found then token = found
-        elseif status == 503 then shed = shed + 1
-        elseif status == 504 then timed_out = timed_out + 1
-        else wrong = wrong + 1 end
+        if found then token = found else wrong = wrong + 1 end
         return
     end
     if status == 401 then
@@ -70,7 +71,7 @@ function done(summary, latency, requests)
     end
     -- Requests still in flight at the end are sent but never answered: allow for them.
     local mismatch = math.max(0, sent - unauth - 200)
-    io.write(string.format("requests=%d seconds=%.2f rps=%.0f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f wrong=%d login_shed_503=%d login_504=%d unauthorized=%d socket_errors=%d\n",
+    io.write(string.format("requests=%d seconds=%.2f rps=%.0f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f wrong=%d shed_503=%d timeout_504=%d unauthorized=%d socket_errors=%d\n",
         summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
         latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
         bad + mismatch, shed_total, timeouts, unauth,
