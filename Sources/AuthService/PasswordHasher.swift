@@ -32,6 +32,7 @@ final class PasswordHasher: Sendable {
     /// Runs one bcrypt operation, or throws a 503 when the queue is too long to start it in time.
     func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws -> T {
         let threads = pool.threadCount
+        let budget = self.budget
         let admitted = load.withLock { load -> Bool in
             // Full rounds of work ahead of this one, each taking one average hash.
             guard Double(load.waiting / threads) * load.average <= budget else { return false }
@@ -41,14 +42,21 @@ final class PasswordHasher: Sendable {
         guard admitted else {
             throw ServiceError(code: 503, message: "too many logins at once; retry shortly")
         }
-        let (value, elapsed) = try await pool.run { () -> (T, Double) in
+        // The estimate can be wrong (the pace changes under load): a hash that has waited past
+        // the budget when its turn comes is not started either, so no answer comes late.
+        let queued = ContinuousClock.now
+        let outcome = try await pool.run { () -> (T, Double)? in
             let start = ContinuousClock.now
+            guard Self.seconds(start - queued) <= budget else { return nil }
             let value = body()
             return (value, Self.seconds(ContinuousClock.now - start))
         }
         load.withLock { load in
             load.waiting -= 1
-            load.average = load.average * 0.8 + elapsed * 0.2
+            if let elapsed = outcome?.1 { load.average = load.average * 0.8 + elapsed * 0.2 }
+        }
+        guard let (value, _) = outcome else {
+            throw ServiceError(code: 503, message: "too many logins at once; retry shortly")
         }
         return value
     }
