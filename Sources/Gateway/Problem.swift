@@ -1,7 +1,6 @@
-import Foundation
+import Contracts
 import HTTPTypes
 import Hummingbird
-import ServiceRuntime
 
 /// An RFC 9457 problem: every error the gateway answers is one, as
 /// `application/problem+json`.
@@ -12,17 +11,22 @@ struct Problem: Error {
     var headers: HTTPFields = [:]
 
     func response(requestID: String) -> Response {
-        var object: [String: Any] = [
-            "type": "about:blank", "title": status.reasonPhrase, "status": status.code, "detail": detail,
-            "request_id": requestID,
+        // Keys in sorted order, as the problems always had them.
+        var members: [(key: String, value: JSONValue)] = [("detail", .string(detail))]
+        if !errors.isEmpty {
+            members.append(
+                ("errors", .object(errors.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+        }
+        members += [
+            ("request_id", .string(requestID)), ("status", .number(String(status.code))),
+            ("title", .string(status.reasonPhrase)), ("type", .string("about:blank")),
         ]
-        if !errors.isEmpty { object["errors"] = errors }
         var fields = headers
         fields[.contentType] = "application/problem+json"
         fields[Gateway.requestIDHeader] = requestID
-        let body = (try? JSONWriter.bytes(object)) ?? Array("{}".utf8)
         return Response(
-            status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+            status: status, headers: fields,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: JSONValue.object(members).json)))
     }
 
     static func badRequest(_ errors: [String: String]) -> Problem {

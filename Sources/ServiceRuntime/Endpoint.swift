@@ -101,12 +101,14 @@ public struct FieldErrors {
     public func throwIfAny() throws {
         guard !errors.isEmpty else { return }
         let message = errors.map { "\($0.field): \($0.message)" }.joined(separator: "; ")
-        var fields: [String: String] = [:]
-        for error in errors where fields[error.field] == nil { fields[error.field] = error.message }
-        let body =
-            (try? JSONSerialization.data(
-                withJSONObject: ["code": 400, "message": message, "errors": fields], options: [.sortedKeys]))
-            .map { [UInt8]($0) }
+        var fields: [(key: String, value: JSONValue)] = []
+        for error in errors where !fields.contains(where: { $0.key == error.field }) {
+            fields.append((error.field, .string(error.message)))
+        }
+        fields.sort { $0.key < $1.key }
+        let body = JSONValue.object([
+            ("code", .number("400")), ("errors", .object(fields)), ("message", .string(message)),
+        ]).json
         throw ServiceError(code: 400, message: message, replyBody: body)
     }
 }
