@@ -159,8 +159,10 @@ struct NATSAuthTests {
         let authority = try NATSOperator()
         let directory = FileManager.default.temporaryDirectory
         try await withNATSServer(config: try authority.serverConfig(directory: directory)) { server in
+            // Long enough that connecting and one round trip finish first on a machine whose
+            // cores are busy with something else (8 s was not, under stress-ng --cpu 2).
             let creds = try NATSOperator.write(
-                try authority.user(expires: Date().addingTimeInterval(8)), in: directory)
+                try authority.user(expires: Date().addingTimeInterval(15)), in: directory)
             let nats = try await connect(server.url) {
                 $0.credentialsFile = creds
                 quickReconnect(&$0)
@@ -169,7 +171,7 @@ struct NATSAuthTests {
             try await roundTrip(nats)
             // The server ends the session when the JWT expires; reconnecting is refused, and
             // the client stops instead of retrying forever.
-            #expect(await eventually(timeout: .seconds(25)) { nats.status == .closed })
+            #expect(await eventually(timeout: .seconds(40)) { nats.status == .closed })
             #expect(
                 nats.closeReason?.kind == .authorizationViolation, "\(String(describing: nats.closeReason))")
             let reasons = await eventuallyValue {

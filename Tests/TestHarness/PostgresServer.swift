@@ -98,10 +98,15 @@ public final class PostgresServer: Sendable {
         try psql(["-d", "northwind", "-c", sql]).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Stops and starts the server on the same port and data (fast shutdown).
-    public func restart(downFor seconds: Double = 0) throws {
+    /// Stops the server for a while (fast shutdown); returns once it is down. `start()`
+    /// brings it back.
+    public func pause() throws {
         try Self.asPostgres("pg_ctl", ["-D", dataDirectory.path, "-m", "fast", "-w", "stop"])
-        if seconds > 0 { usleep(UInt32(seconds * 1_000_000)) }
+    }
+
+    /// Starts the paused server again on the same port and data; returns once it accepts
+    /// connections.
+    public func resume() throws {
         try Self.asPostgres(
             "pg_ctl",
             [
