@@ -1,5 +1,6 @@
 import Foundation
 import NATSWire
+import TestHarness
 import Testing
 
 /// Takes `count` messages from `subscription`, failing the test after `timeout`.
@@ -36,17 +37,6 @@ func connect(_ url: String, _ configure: (inout NATSOptions) -> Void = { _ in })
     var options = NATSOptions(url: url)
     configure(&options)
     return try await NATSClient.connect(options)
-}
-
-/// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
-    let clock = ContinuousClock()
-    let end = clock.now.advanced(by: timeout)
-    while clock.now < end {
-        if await condition() { return true }
-        try? await Task.sleep(for: .milliseconds(10))
-    }
-    return await condition()
 }
 
 /// Polls `value` until it is non-empty or `timeout` passes; returns the last value.

@@ -89,10 +89,17 @@ struct DataServiceTests {
 
     @Test func customersListSearchSortAndPaging() async throws {
         try await withDataStack(["CustomersService"]) { stack in
-            let total = Int(try stack.postgres.query("SELECT count(*) FROM customers")) ?? -1
-            let page = try await stack.object(CustomersSubject.list)
-            #expect(
-                page["total"] as? Int == total && page["page"] as? Int == 1 && page["limit"] as? Int == 20)
+            // As for products: other suites may write customers between the two reads.
+            var total = -1
+            var page: [String: Any] = [:]
+            let matched = await eventually(timeout: .seconds(20)) {
+                total =
+                    (try? stack.postgres.query("SELECT count(*) FROM customers")).flatMap { Int($0) } ?? -1
+                page = (try? await stack.object(CustomersSubject.list)) ?? [:]
+                return page["total"] as? Int == total
+            }
+            #expect(matched, "total \(String(describing: page["total"])) against count(*) \(total)")
+            #expect(page["page"] as? Int == 1 && page["limit"] as? Int == 20)
             #expect(page["pages"] as? Int == (total + 19) / 20)
             let rows = page["data"] as? [[String: Any]] ?? []
             #expect(rows.count == min(20, total))
@@ -246,10 +253,17 @@ struct DataServiceTests {
 
     @Test func productsListEnvelopeFiltersAndGet() async throws {
         try await withDataStack(["ProductsService"]) { stack in
-            let total = Int(try stack.postgres.query("SELECT count(*) FROM products")) ?? -1
-            let page = try await stack.object(ProductsSubject.list)
-            #expect(
-                page["total"] as? Int == total && page["page"] as? Int == 1 && page["limit"] as? Int == 20)
+            // Other suites write products in the same database at the same time: the list's
+            // total matches count(*) once nothing writes between the two reads.
+            var total = -1
+            var page: [String: Any] = [:]
+            let matched = await eventually(timeout: .seconds(20)) {
+                total = (try? stack.postgres.query("SELECT count(*) FROM products")).flatMap { Int($0) } ?? -1
+                page = (try? await stack.object(ProductsSubject.list)) ?? [:]
+                return page["total"] as? Int == total
+            }
+            #expect(matched, "total \(String(describing: page["total"])) against count(*) \(total)")
+            #expect(page["page"] as? Int == 1 && page["limit"] as? Int == 20)
             #expect(page["pages"] as? Int == (total + 19) / 20)
             let beverages = try await stack.object(ProductsSubject.list, ["category_id": 1, "limit": 100])
             let rows = beverages["data"] as? [[String: Any]] ?? []
@@ -402,13 +416,10 @@ struct DataServiceTests {
             }
             try await Task.detached { try stack.postgres.resume() }.value
             // Back up: both services recover by themselves (a back-off of 0.5 s at most).
-            var recovered = false
-            let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-            while !recovered && ContinuousClock.now < deadline {
-                let products = try await stack.call(ProductsSubject.get, ["product_id": 1]).code
-                let customers = try await stack.call(CustomersSubject.get, ["customer_id": "ALFKI"]).code
-                recovered = products == nil && customers == nil
-                if !recovered { try await Task.sleep(for: .milliseconds(50)) }
+            let recovered = await eventually(timeout: .seconds(30)) {
+                let products = try? await stack.call(ProductsSubject.get, ["product_id": 1])
+                let customers = try? await stack.call(CustomersSubject.get, ["customer_id": "ALFKI"])
+                return products.map { $0.code == nil } == true && customers.map { $0.code == nil } == true
             }
             #expect(recovered)
         }
