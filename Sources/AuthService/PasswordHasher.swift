@@ -24,11 +24,6 @@ final class PasswordHasher: Sendable {
         load = Mutex(Load(average: Self.seconds(initialEstimate)))
     }
 
-    /// How long a hash queued now would wait before it starts, by the current queue and pace.
-    var expectedWait: Duration {
-        load.withLock { .seconds(Double($0.waiting / pool.threadCount) * $0.average) }
-    }
-
     /// Runs one bcrypt operation, or throws a 503 when the queue is too long to start it in time.
     func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws -> T {
         let threads = pool.threadCount

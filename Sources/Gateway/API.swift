@@ -31,8 +31,6 @@ struct Operation: Sendable {
 
     /// What the operation sends over NATS, and from what.
     enum Input: Sendable {
-        /// `{}`.
-        case nothing
         /// The validated body, forwarded as it came.
         case body(BodySchema)
         /// The validated body with the path's key added.

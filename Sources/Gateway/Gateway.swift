@@ -45,7 +45,6 @@ struct Gateway: Sendable {
         async throws(Problem) -> [UInt8]
     {
         switch input {
-        case .nothing: return Array("{}".utf8)
         case .body(let schema): return try await jsonBody(request, schema: schema).bytes
         case .bodyAndKey(let schema, let key):
             let body = try await jsonBody(request, schema: schema)

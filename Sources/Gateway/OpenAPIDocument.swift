@@ -116,7 +116,7 @@ enum OpenAPIDocument {
                 parameters.append(parameter("id", in: "path", required: true, schema: keySchema(key)))
                 body = schema
             case .body(let schema): body = schema
-            case .nothing, .identity: break
+            case .identity: break
             }
         }
         parameters.append(parameter("X-Request-Id", in: "header", required: false, schema: type("string")))

@@ -65,12 +65,6 @@ public final class PostgresPool: Sendable {
         return PostgresResult(rows: result.rows, affectedRows: result.affectedRows)
     }
 
-    public func query(_ sql: String, _ parameters: [String?] = [], prepared: String? = nil) async throws
-        -> [PostgresRow]
-    {
-        try await run(sql, parameters, prepared: prepared).rows
-    }
-
     /// The server's name for a prepared statement. PostgreSQL cuts names at 63 bytes, so
     /// two long names with the same start would be one statement ("already exists"): a long
     /// name is replaced by a hash of all of it.

@@ -16,12 +16,6 @@ public final class PostgresResultSet: @unchecked Sendable {
 
     public func columnName(_ column: Int) -> String { String(cString: PQfname(result, Int32(column))) }
 
-    /// The index of the column named `name`, if the result has one.
-    public func columnIndex(_ name: String) -> Int? {
-        let index = Int(PQfnumber(result, name))
-        return index >= 0 ? index : nil
-    }
-
     public func isNull(_ row: Int, _ column: Int) -> Bool {
         PQgetisnull(result, Int32(row), Int32(column)) == 1
     }
