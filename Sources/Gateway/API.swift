@@ -148,80 +148,86 @@ enum API {
         method: .post, path: "/products", summary: "Create a product", access: .bearer,
         target: .forward(subject: ProductsSubject.create, input: .body(productCreate), status: .created))
 
+    /// A collection only read: list it, get one by its numeric id.
+    private static func readOnly(
+        _ path: String, _ plural: String, _ singular: String, list: String, get: String, key: String
+    ) -> [Operation] {
+        [
+            Operation(
+                method: .get, path: path, summary: "List \(plural)", access: .bearer,
+                target: .forward(subject: list, input: .query(.none), status: .ok), result: array),
+            Operation(
+                method: .get, path: path + "/{id}", summary: "Get a \(singular)", access: .bearer,
+                target: .forward(subject: get, input: .key(.numeric(field: key)), status: .ok)),
+        ]
+    }
+
     /// Every operation, the original system's paths included as aliases.
-    static let operations: [Operation] = [
-        Operation(
-            method: .post, path: "/auth/register", summary: "Register a user", access: .open,
-            target: .forward(subject: AuthSubject.register, input: .body(register), status: .created)),
-        Operation(
-            method: .post, path: "/auth/login", summary: "Log in", access: .open,
-            target: .forward(subject: AuthSubject.login, input: .body(login), status: .ok), result: tokens),
-        Operation(
-            method: .post, path: "/auth/refresh", summary: "Rotate a refresh token", access: .open,
-            target: .forward(subject: AuthSubject.refresh, input: .body(refreshToken), status: .ok),
-            result: tokens),
-        Operation(
-            method: .post, path: "/auth/logout", summary: "Revoke a login", access: .bearer,
-            target: .forward(subject: AuthSubject.logout, input: .body(refreshToken), status: .ok)),
-        Operation(
-            method: .get, path: "/auth/me", summary: "The current user", access: .bearer,
-            target: .forward(subject: AuthSubject.me, input: .identity, status: .ok)),
+    static let operations: [Operation] =
+        [
+            Operation(
+                method: .post, path: "/auth/register", summary: "Register a user", access: .open,
+                target: .forward(subject: AuthSubject.register, input: .body(register), status: .created)),
+            Operation(
+                method: .post, path: "/auth/login", summary: "Log in", access: .open,
+                target: .forward(subject: AuthSubject.login, input: .body(login), status: .ok), result: tokens
+            ),
+            Operation(
+                method: .post, path: "/auth/refresh", summary: "Rotate a refresh token", access: .open,
+                target: .forward(subject: AuthSubject.refresh, input: .body(refreshToken), status: .ok),
+                result: tokens),
+            Operation(
+                method: .post, path: "/auth/logout", summary: "Revoke a login", access: .bearer,
+                target: .forward(subject: AuthSubject.logout, input: .body(refreshToken), status: .ok)),
+            Operation(
+                method: .get, path: "/auth/me", summary: "The current user", access: .bearer,
+                target: .forward(subject: AuthSubject.me, input: .identity, status: .ok)),
 
-        listCustomers, listCustomers.original("/customers/findAll"),
-        createCustomer, createCustomer.original("/customers/create"),
-        Operation(
-            method: .get, path: "/customers/{id}", summary: "Get a customer", access: .bearer,
-            target: .forward(subject: CustomersSubject.get, input: .key(customerKey), status: .ok)),
-        updateCustomer, updateCustomer.original("/customers/update/{id}"),
-        deleteCustomer, deleteCustomer.original("/customers/delete/{id}"),
+            listCustomers, listCustomers.original("/customers/findAll"),
+            createCustomer, createCustomer.original("/customers/create"),
+            Operation(
+                method: .get, path: "/customers/{id}", summary: "Get a customer", access: .bearer,
+                target: .forward(subject: CustomersSubject.get, input: .key(customerKey), status: .ok)),
+            updateCustomer, updateCustomer.original("/customers/update/{id}"),
+            deleteCustomer, deleteCustomer.original("/customers/delete/{id}"),
 
-        listProducts, listProducts.original("/products/findAll"),
-        createProduct, createProduct.original("/products/create"),
-        Operation(
-            method: .get, path: "/products/{id}",
-            summary: "Get a product with its category and supplier names",
-            access: .bearer,
-            target: .forward(subject: ProductsSubject.get, input: .key(productKey), status: .ok)
-        ),
-        Operation(
-            method: .patch, path: "/products/{id}", summary: "Update a product", access: .bearer,
-            target: .forward(
-                subject: ProductsSubject.update, input: .bodyAndKey(productUpdate, productKey), status: .ok)),
-        Operation(
-            method: .delete, path: "/products/{id}", summary: "Delete a product", access: .bearer,
-            target: .forward(subject: ProductsSubject.delete, input: .key(productKey), status: .ok)),
-        Operation(
-            method: .get, path: "/categories", summary: "List categories", access: .bearer,
-            target: .forward(subject: ProductsSubject.listCategories, input: .query(.none), status: .ok),
-            result: array),
-        Operation(
-            method: .get, path: "/categories/{id}", summary: "Get a category", access: .bearer,
-            target: .forward(
-                subject: ProductsSubject.getCategory, input: .key(.numeric(field: "category_id")), status: .ok
-            )),
-        Operation(
-            method: .get, path: "/suppliers", summary: "List suppliers", access: .bearer,
-            target: .forward(subject: ProductsSubject.listSuppliers, input: .query(.none), status: .ok),
-            result: array),
-        Operation(
-            method: .get, path: "/suppliers/{id}", summary: "Get a supplier", access: .bearer,
-            target: .forward(
-                subject: ProductsSubject.getSupplier, input: .key(.numeric(field: "supplier_id")), status: .ok
-            )),
-
-        Operation(
-            method: .get, path: "/health", summary: "The process is up", access: .open,
-            target: .local(.health)),
-        Operation(
-            method: .get, path: "/ready", summary: "NATS is connected and every service answers",
-            access: .open,
-            target: .local(.ready)),
-        Operation(
-            method: .get, path: "/metrics", summary: "Prometheus metrics", access: .open,
-            target: .local(.metrics),
-            result: .object([("type", .string("string"))]), contentType: "text/plain"),
-        Operation(
-            method: .get, path: "/openapi.json", summary: "This document", access: .open,
-            target: .local(.openAPI)),
-    ]
+            listProducts, listProducts.original("/products/findAll"),
+            createProduct, createProduct.original("/products/create"),
+            Operation(
+                method: .get, path: "/products/{id}",
+                summary: "Get a product with its category and supplier names",
+                access: .bearer,
+                target: .forward(subject: ProductsSubject.get, input: .key(productKey), status: .ok)
+            ),
+            Operation(
+                method: .patch, path: "/products/{id}", summary: "Update a product", access: .bearer,
+                target: .forward(
+                    subject: ProductsSubject.update, input: .bodyAndKey(productUpdate, productKey),
+                    status: .ok)),
+            Operation(
+                method: .delete, path: "/products/{id}", summary: "Delete a product", access: .bearer,
+                target: .forward(subject: ProductsSubject.delete, input: .key(productKey), status: .ok)),
+        ]
+        + readOnly(
+            "/categories", "categories", "category", list: ProductsSubject.listCategories,
+            get: ProductsSubject.getCategory, key: "category_id")
+        + readOnly(
+            "/suppliers", "suppliers", "supplier", list: ProductsSubject.listSuppliers,
+            get: ProductsSubject.getSupplier, key: "supplier_id")
+        + [
+            Operation(
+                method: .get, path: "/health", summary: "The process is up", access: .open,
+                target: .local(.health)),
+            Operation(
+                method: .get, path: "/ready", summary: "NATS is connected and every service answers",
+                access: .open,
+                target: .local(.ready)),
+            Operation(
+                method: .get, path: "/metrics", summary: "Prometheus metrics", access: .open,
+                target: .local(.metrics),
+                result: .object([("type", .string("string"))]), contentType: "text/plain"),
+            Operation(
+                method: .get, path: "/openapi.json", summary: "This document", access: .open,
+                target: .local(.openAPI)),
+        ]
 }
