@@ -133,6 +133,7 @@ let package = Package(
             name: "ServiceTests",
             dependencies: [
                 "NATSWire", "TestHarness", "ServiceRuntime", "Contracts", "MongoStore", "StoreSupport", "PostgresStore",
+                "DataServices",
                 .product(name: "JWTKit", package: "jwt-kit", condition: server),
             ]
         ),

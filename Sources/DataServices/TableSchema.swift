@@ -18,33 +18,13 @@ extension FieldRule {
             return .none
         }
     }
-
-    /// Writes a value of this column, read in place from libpq's text form, as JSON.
-    func writeJSON(_ text: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
-        switch kind {
-        case .text, .customerID, .email: JSONOutput.string(bytes: text, into: &out)
-        case .smallint, .integer: out.append(contentsOf: text)
-        case .real:
-            // PostgreSQL writes a float4 in its shortest exact form ("18", "1e+10"); only
-            // NaN and infinities have no JSON form.
-            let number = Double(String(decoding: text, as: UTF8.self))
-            if let number, number.isFinite {
-                out.append(contentsOf: JSONOutput.number(number).utf8)
-            } else {
-                out.append(contentsOf: JSONOutput.null)
-            }
-        case .flag:
-            out.append(
-                contentsOf: text.count == 1 && text[0] == UInt8(ascii: "1")
-                    ? JSONOutput.true : JSONOutput.false)
-        }
-    }
 }
 
 /// The columns of a table the service owns.
 public struct TableSchema: Sendable {
     public let name: String
     public let columns: [Column]
+    private let layouts = RowLayoutCache()
 
     public init(name: String, columns: [Column]) {
         self.name = name
@@ -80,68 +60,10 @@ public struct TableSchema: Sendable {
     }
 
     /// How to write the rows of `result` as JSON objects: each column's key and kind, keys in
-    /// sorted order; columns the table does not have (joined names) are text.
+    /// sorted order; columns the table does not have (joined names) are text. The layout is
+    /// worked out once per result shape and reused.
     public func rowWriter(for result: PostgresResultSet) -> RowWriter {
-        let fields = (0..<result.columnCount).map { index -> RowWriter.Field in
-            let name = result.columnName(index)
-            var key: [UInt8] = []
-            JSONOutput.string(name, into: &key)
-            key.append(UInt8(ascii: ":"))
-            return RowWriter.Field(
-                index: index, name: name, key: key,
-                column: column(name) ?? Column(name, .text(maxLength: nil)))
-        }
-        return RowWriter(result: result, fields: fields.sorted { $0.name < $1.name })
-    }
-}
-
-/// Writes result rows straight from libpq's buffers to JSON: no dictionary, no `String` per
-/// value.
-public struct RowWriter {
-    struct Field {
-        let index: Int
-        let name: String
-        let key: [UInt8]
-        let column: Column
-    }
-
-    let result: PostgresResultSet
-    let fields: [Field]
-
-    public var count: Int { result.rowCount }
-
-    /// Row `row` as a JSON object.
-    public func write(_ row: Int, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        for (position, field) in fields.enumerated() {
-            if position > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(contentsOf: field.key)
-            if result.isNull(row, field.index) {
-                out.append(contentsOf: JSONOutput.null)
-            } else {
-                result.withValue(row, field.index) { field.column.writeJSON($0, into: &out) }
-            }
-        }
-        out.append(UInt8(ascii: "}"))
-    }
-
-    /// Every row as a JSON array.
-    public func writeAll(into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "["))
-        for row in 0..<count {
-            if row > 0 { out.append(UInt8(ascii: ",")) }
-            write(row, into: &out)
-        }
-        out.append(UInt8(ascii: "]"))
-    }
-
-    /// The first row as a JSON object; `nil` when there is none.
-    public var first: [UInt8]? {
-        guard count > 0 else { return nil }
-        var out: [UInt8] = []
-        out.reserveCapacity(320)
-        write(0, into: &out)
-        return out
+        RowWriter(result: result, layout: layouts.layout(for: result, columns: columns))
     }
 }
 

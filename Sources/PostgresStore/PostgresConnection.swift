@@ -31,6 +31,8 @@ final class PostgresConnection: Sendable {
     }
 
     let conninfo: String
+    /// Session settings applied on every (re)connect, before the pipeline starts.
+    let settings: [PostgresPool.Setting]
     private let poller: PostgresPoller
     private let state = AdaptiveLock(State())
     /// Mirrors of the state that the pool reads for every statement without the lock (which
@@ -38,8 +40,9 @@ final class PostgresConnection: Sendable {
     private let connected = Atomic<Bool>(false)
     private let statementsOutstanding = Atomic<Int>(0)
 
-    init(conninfo: String, poller: PostgresPoller) {
+    init(conninfo: String, settings: [PostgresPool.Setting], poller: PostgresPoller) {
         self.conninfo = conninfo
+        self.settings = settings
         self.poller = poller
     }
 
@@ -62,8 +65,8 @@ final class PostgresConnection: Sendable {
         guard let fresh = PQconnectdb(conninfo) else {
             throw PostgresError(kind: .unavailable, message: "out of memory connecting")
         }
-        guard PQstatus(fresh) == CONNECTION_OK, PQsetnonblocking(fresh, 1) == 0,
-            PQenterPipelineMode(fresh) == 1
+        guard PQstatus(fresh) == CONNECTION_OK, Self.apply(settings, to: fresh),
+            PQsetnonblocking(fresh, 1) == 0, PQenterPipelineMode(fresh) == 1
         else {
             let message = Self.message(PQerrorMessage(fresh))
             PQfinish(fresh)
@@ -82,6 +85,24 @@ final class PostgresConnection: Sendable {
             return true
         }
         if !installed { PQfinish(fresh) }
+    }
+
+    /// Sets each setting for the session (blocking, before non-blocking mode); `false` with
+    /// the connection's error message set if one is refused.
+    private static func apply(_ settings: [PostgresPool.Setting], to connection: OpaquePointer) -> Bool {
+        for setting in settings {
+            let result = setting.name.withCString { name in
+                setting.value.withCString { value in
+                    let values: [UnsafePointer<CChar>?] = [name, value]
+                    return PQexecParams(
+                        connection, "SELECT set_config($1, $2, false)", 2, nil, values, nil, nil, 0)
+                }
+            }
+            let succeeded = PQresultStatus(result) == PGRES_TUPLES_OK
+            PQclear(result)
+            if !succeeded { return false }
+        }
+        return true
     }
 
     /// Sends one statement and waits for its result. With `preparedName`, the statement is

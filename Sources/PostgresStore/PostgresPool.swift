@@ -16,12 +16,36 @@ public final class PostgresPool: Sendable {
     private let downUntil = Mutex<ContinuousClock.Instant?>(nil)
     private let retryAfter: Duration
 
+    /// A session setting (`SET name = value`) every connection applies when it opens.
+    public struct Setting: Sendable, Equatable {
+        public var name: String
+        public var value: String
+
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// What the pool sets unless told otherwise: generic plans for prepared statements.
+    /// PostgreSQL's default plans a statement afresh on every execution whenever the plan for
+    /// its actual parameters looks cheaper than the generic one, and with `LIMIT $n` it always
+    /// does: a page of products (three tables) spent most of its database time in the planner.
+    /// The statements here are short, index-driven lookups whose best plan does not depend on
+    /// the values.
+    public static let defaultSettings = [Setting("plan_cache_mode", "force_generic_plan")]
+
     /// `conninfo` is a libpq connection string or `postgresql://` URL; `size` is the most
-    /// connections opened.
-    public init(conninfo: String, size: Int, retryAfter: Duration = .milliseconds(500)) throws {
+    /// connections opened; `settings` are applied to every connection when it opens.
+    public init(
+        conninfo: String, size: Int, settings: [Setting] = defaultSettings,
+        retryAfter: Duration = .milliseconds(500)
+    ) throws {
         let poller = try PostgresPoller(name: "postgres-poller")
         self.poller = poller
-        connections = (0..<max(1, size)).map { _ in PostgresConnection(conninfo: conninfo, poller: poller) }
+        connections = (0..<max(1, size)).map { _ in
+            PostgresConnection(conninfo: conninfo, settings: settings, poller: poller)
+        }
         self.retryAfter = retryAfter
     }
 

@@ -20,6 +20,32 @@ public final class PostgresResultSet: @unchecked Sendable {
         PQgetisnull(result, Int32(row), Int32(column)) == 1
     }
 
+    /// Whether column `column` is named `name` (UTF-8), without making a `String`.
+    public func columnName(_ column: Int, is name: [UInt8]) -> Bool {
+        guard let field = PQfname(result, Int32(column)) else { return false }
+        return name.withUnsafeBufferPointer { name in
+            var index = 0
+            while index < name.count {
+                guard UInt8(bitPattern: field[index]) == name[index] else { return false }
+                index += 1
+            }
+            return field[index] == 0
+        }
+    }
+
+    /// The text of a value in libpq's buffer, `nil` for NULL. The bytes live as long as this
+    /// result set: keep it alive (`withExtendedLifetime`) while reading them.
+    public func bytes(_ row: Int, _ column: Int) -> UnsafeBufferPointer<UInt8>? {
+        let row = Int32(row)
+        let column = Int32(column)
+        guard PQgetisnull(result, row, column) == 0, let pointer = PQgetvalue(result, row, column) else {
+            return nil
+        }
+        let length = Int(PQgetlength(result, row, column))
+        return UnsafeBufferPointer(
+            start: UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: length)
+    }
+
     /// The text of a value, in place (empty for NULL); valid only inside `body`.
     public func withValue<R>(_ row: Int, _ column: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R)
         rethrows -> R
