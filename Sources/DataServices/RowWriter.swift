@@ -5,10 +5,20 @@ import Synchronization
 /// Writes result rows straight from libpq's buffers to JSON: no dictionary, no `String` per
 /// value, no reference counting per value.
 public struct RowWriter {
+    /// The column a list statement gives every row its total in (a scalar subquery, which
+    /// PostgreSQL runs once); never written as a field.
+    public static let totalColumn = "list_total"
+
     let result: PostgresResultSet
     let layout: RowLayout
 
     public var count: Int { result.rowCount }
+
+    /// The list total the rows carry; `nil` if they carry none (or there are no rows).
+    public var total: Int? {
+        guard count > 0, let column = layout.totalColumn else { return nil }
+        return result.int(0, column)
+    }
 
     /// Row `row` as a JSON object.
     public func write(_ row: Int, into out: inout [UInt8]) {
@@ -126,6 +136,8 @@ struct RowLayout: Sendable {
 
     /// The result's column names, in result order, to recognise the same shape again.
     let names: [[UInt8]]
+    /// Where ``RowWriter/totalColumn`` is, if the result has it.
+    let totalColumn: Int?
     /// `"name":` of every field, one after another.
     let keys: [UInt8]
     let fields: [Field]
@@ -133,11 +145,12 @@ struct RowLayout: Sendable {
     init(result: PostgresResultSet, columns: [Column]) {
         let named = (0..<result.columnCount).map { (index: $0, name: result.columnName($0)) }
         names = named.map { Array($0.name.utf8) }
+        totalColumn = named.first { $0.name == RowWriter.totalColumn }?.index
         var keys: [UInt8] = []
         var fields: [Field] = []
-        for (position, entry) in named.sorted(by: { $0.name < $1.name }).enumerated() {
+        for entry in named.sorted(by: { $0.name < $1.name }) where entry.name != RowWriter.totalColumn {
             let start = keys.count
-            if position > 0 { keys.append(UInt8(ascii: ",")) }
+            if !fields.isEmpty { keys.append(UInt8(ascii: ",")) }
             JSONOutput.string(entry.name, into: &keys)
             keys.append(UInt8(ascii: ":"))
             let kind = columns.first { $0.name == entry.name }?.kind ?? .text(maxLength: nil)

@@ -97,10 +97,11 @@ struct ProductsRepository: Sendable {
         var search: String?
     }
 
-    /// One page and the total: two prepared statements sent together on the pipelined pool
-    /// (one round trip). The statements name only the filters given (one prepared statement
-    /// per combination and sort): a generic plan for `($1 IS NULL OR ...)` conditions could not
-    /// use the primary key's order and joined and sorted the whole table for every page. The
+    /// One page and the total in one prepared statement (one round trip, one result). The
+    /// statements name only the filters given (one prepared statement per combination and
+    /// sort): a generic plan for `($1 IS NULL OR ...)` conditions could not use the primary
+    /// key's order and joined and sorted the whole table for every page. The page is cut
+    /// before the category and supplier names are joined, so only its rows are joined. The
     /// unfiltered total comes from the trigger-kept counts (see ``migrate()``).
     func list(_ filter: ListFilter, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int)
     {
@@ -120,20 +121,33 @@ struct ProductsRepository: Sendable {
             combination |= 1 << bit
         }
         let filterSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        async let count =
+        let count =
             conditions.isEmpty
-            ? database.run("SELECT sum(n) FROM products_row_counts", prepared: "products_count_all")
-            : database.run(
-                "SELECT count(*) FROM products p \(filterSQL)", parameters,
-                prepared: "products_count \(combination)")
+            ? "SELECT sum(n) FROM products_row_counts"
+            : "SELECT count(*) FROM products p \(filterSQL)"
         let limit = parameters.count + 1
         let result = try await database.run(
             """
-            \(Self.selectProduct) \(filterSQL) ORDER BY p.\(orderBy), p.product_id LIMIT $\(limit) OFFSET $\(limit + 1)
+            SELECT \(Self.productColumns), c.category_name, s.company_name AS supplier_name,
+              (\(count)) AS \(RowWriter.totalColumn)
+            FROM (
+              SELECT * FROM products p \(filterSQL) ORDER BY p.\(orderBy), p.product_id LIMIT $\(limit) OFFSET $\(limit + 1)
+            ) p
+            LEFT JOIN categories c ON c.category_id = p.category_id
+            LEFT JOIN suppliers s ON s.supplier_id = p.supplier_id
+            ORDER BY p.\(orderBy), p.product_id
             """,
             parameters + [String(page.limit), String(page.offset)],
             prepared: "products_page \(combination) \(orderBy)")
-        return (Self.products.rowWriter(for: result), try await count.int(0, 0) ?? 0)
+        let rows = Self.products.rowWriter(for: result)
+        if let total = rows.total { return (rows, total) }
+        // No row carries the total: nothing matched, or the page is past the end.
+        if page.offset == 0 { return (rows, 0) }
+        return (
+            rows,
+            try await database.run(count, parameters, prepared: "products_count \(combination)").int(0, 0)
+                ?? 0
+        )
     }
 
     func find(_ id: Int) async throws -> RowWriter {

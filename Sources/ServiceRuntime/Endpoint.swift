@@ -7,9 +7,26 @@ import NATSWire
 public struct RequestContext: Sendable {
     /// Taken from the `X-Request-Id` header, or made up when the caller sent none.
     public let requestID: String
-    /// A logger that carries the request id.
-    public let logger: Logger
     public let headers: NATSHeaders?
+    let endpoint: String
+    let baseLogger: Logger
+
+    init(requestID: String, endpoint: String, logger: Logger, headers: NATSHeaders?) {
+        self.requestID = requestID
+        self.endpoint = endpoint
+        self.baseLogger = logger
+        self.headers = headers
+    }
+
+    /// A logger that carries the request id and the endpoint. Made when asked for: setting
+    /// metadata on a logger formats all of it again, which cost 3 % of a service's CPU when
+    /// it was done for every request.
+    public var logger: Logger {
+        var logger = baseLogger
+        logger[metadataKey: "request_id"] = "\(requestID)"
+        logger[metadataKey: "endpoint"] = "\(endpoint)"
+        return logger
+    }
 
     public static let requestIDHeader = "X-Request-Id"
 }

@@ -52,10 +52,8 @@ public struct ServiceApp: Sendable {
         -> ServiceReply
     {
         let requestID = request.headers?[RequestContext.requestIDHeader] ?? NUID.generate()
-        var requestLogger = logger
-        requestLogger[metadataKey: "request_id"] = "\(requestID)"
-        requestLogger[metadataKey: "endpoint"] = "\(endpoint.name)"
-        let context = RequestContext(requestID: requestID, logger: requestLogger, headers: request.headers)
+        let context = RequestContext(
+            requestID: requestID, endpoint: endpoint.name, logger: logger, headers: request.headers)
         var replyHeaders = NATSHeaders()
         replyHeaders.append(requestID, for: RequestContext.requestIDHeader)
 
@@ -65,7 +63,7 @@ public struct ServiceApp: Sendable {
                     try await endpoint.handle(context, request.payload), headers: replyHeaders)
             } catch {
                 let mapped = Self.serviceError(for: error)
-                if (mapped?.code ?? 500) >= 500 { requestLogger.error("request failed: \(error)") }
+                if (mapped?.code ?? 500) >= 500 { context.logger.error("request failed: \(error)") }
                 throw mapped ?? error
             }
         }
@@ -76,7 +74,7 @@ public struct ServiceApp: Sendable {
         } catch {
             let serviceError =
                 Self.serviceError(for: error) ?? ServiceError(code: 500, message: "internal error")
-            if serviceError.code >= 500 { requestLogger.error("request failed: \(error)") }
+            if serviceError.code >= 500 { context.logger.error("request failed: \(error)") }
             guard !envelope.isEvent else { throw serviceError }
             throw ServiceError(
                 code: serviceError.code, message: serviceError.message,

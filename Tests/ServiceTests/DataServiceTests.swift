@@ -109,6 +109,18 @@ struct DataServiceTests {
                     "region",
                     "postal_code", "country", "phone", "fax",
                 ])
+            // An empty page still says how many there are: past the end, and nothing matched.
+            let pastTheEnd = try await stack.object(CustomersSubject.list, ["page": 100_000, "limit": 1])
+            #expect(
+                (pastTheEnd["data"] as? [Any])?.isEmpty == true && (pastTheEnd["total"] as? Int ?? 0) >= 91)
+            let search = ["search": "no such company \(uniqueCustomerID())"]
+            for pageNumber in [1, 3] {
+                let none = try await stack.object(
+                    CustomersSubject.list, search.merging(["page": "\(pageNumber)"]) { $1 })
+                #expect(
+                    (none["data"] as? [Any])?.isEmpty == true && none["total"] as? Int == 0
+                        && none["pages"] as? Int == 0)
+            }
             let found = try await stack.object(CustomersSubject.list, ["search": "futterkiste"])
             #expect((found["data"] as? [[String: Any]])?.first?["customer_id"] as? String == "ALFKI")
             let sorted = try await stack.object(
@@ -278,6 +290,22 @@ struct DataServiceTests {
                 (discontinued["data"] as? [[String: Any]] ?? []).allSatisfy {
                     $0["discontinued"] as? Bool == true
                 })
+            // An empty page still says how many there are: past the end, with and without a
+            // filter, and nothing matched.
+            let pastTheEnd = try await stack.object(ProductsSubject.list, ["page": 100_000, "limit": 1])
+            #expect(
+                (pastTheEnd["data"] as? [Any])?.isEmpty == true && (pastTheEnd["total"] as? Int ?? 0) >= 77)
+            let filteredPastTheEnd = try await stack.object(
+                ProductsSubject.list, ["category_id": 1, "page": 100_000, "limit": 1])
+            #expect(
+                (filteredPastTheEnd["data"] as? [Any])?.isEmpty == true
+                    && filteredPastTheEnd["total"] as? Int == rows.count)
+            for pageNumber in [1, 3] {
+                let none = try await stack.object(
+                    ProductsSubject.list,
+                    ["search": "no such product \(uniqueCustomerID())", "page": pageNumber])
+                #expect((none["data"] as? [Any])?.isEmpty == true && none["total"] as? Int == 0)
+            }
             let chai = try await stack.object(ProductsSubject.list, ["search": "cha"])
             #expect(
                 (chai["data"] as? [[String: Any]] ?? []).contains { $0["product_name"] as? String == "Chai" })
