@@ -7,6 +7,12 @@ import ServiceRuntime
 /// `products`, `categories` and `suppliers`, the tables this service owns.
 struct ProductsRepository: Sendable {
     let database: PostgresPool
+    let statistics: PlanStatistics
+
+    init(database: PostgresPool) {
+        self.database = database
+        self.statistics = PlanStatistics(table: "products", database: database)
+    }
 
     static let products = TableSchema(name: "products", record: Records.product)
     static let categories = TableSchema(name: "categories", record: Records.category)
@@ -71,6 +77,7 @@ struct ProductsRepository: Sendable {
             END $$
             """)
         try await syncSequence()
+        try await statistics.start()
     }
 
     private func syncSequence() async throws {
@@ -193,6 +200,7 @@ struct ProductsRepository: Sendable {
                 guard rows.count == 1 else {
                     throw ServiceError(code: 500, message: "insert returned no row")
                 }
+                statistics.recordWrites(1)
                 return rows
             } catch let error as PostgresError where error.kind == .uniqueViolation && attempt < 2 {
                 try await syncSequence()
@@ -216,10 +224,12 @@ struct ProductsRepository: Sendable {
     }
 
     func delete(_ id: Int) async throws -> Int {
-        try await database.execute(
+        let deleted = try await database.execute(
             "DELETE FROM products WHERE product_id = $1", [String(id)], prepared: "product_delete"
         )
         .affectedRows
+        statistics.recordWrites(deleted)
+        return deleted
     }
 
     func listAll(_ table: TableSchema, key: String) async throws -> RowWriter {

@@ -386,6 +386,8 @@ struct DataServiceTests {
 
     @Test func concurrentCreatesGetDistinctIds() async throws {
         try await withDataStack(["ProductsService"]) { stack in
+            let analyzed = "SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'products'"
+            let analyzedBefore = Int(try stack.postgres.query(analyzed)) ?? -1
             let ids = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for i in 0..<200 {
                     group.addTask {
@@ -398,6 +400,12 @@ struct DataServiceTests {
                 return out
             }
             #expect(ids.count == 200 && Set(ids).count == 200)
+            // 200 new rows (far more than a fifth of the table) make the service analyze it, so
+            // that its cached generic plans are made again for the table's new size.
+            let reanalyzed = await eventually(timeout: .seconds(20)) {
+                ((try? stack.postgres.query(analyzed)).flatMap { Int($0) } ?? -1) > analyzedBefore
+            }
+            #expect(reanalyzed, "the service did not analyze products after 200 inserts")
             // The unfiltered list's total comes from the trigger-kept counts, not count(*): they
             // must agree after concurrent inserts and after a delete made outside the service.
             // One statement, one snapshot (other suites write products at the same time).
