@@ -11,21 +11,10 @@ struct CustomersHandlers: Sendable {
     private var schema: TableSchema { CustomersRepository.schema }
 
     func list(_ payload: [UInt8]) async throws -> [UInt8] {
-        let request = try JSONBody.object(payload)
-        var errors = FieldErrors()
-        let page = Page(request, errors: &errors)
-        let order = orderBy(
-            request, allowed: CustomersRepository.sortable, default: "customer_id", errors: &errors)
-        let search = request["search"]
-        if let search, search.string == nil { errors.add("search", "must be a string") }
-        for member in request.members
-        where !["page", "limit", "search", "sort", "order"].contains(member.key) {
-            errors.add(member.key, "is not a list option")
-        }
-        try errors.throwIfAny()
+        let request = try JSONBody.list(payload, ListOptions.customers)
         let (rows, total) = try await repository.list(
-            search: search?.string.flatMap { $0.isEmpty ? nil : $0 }, orderBy: order, page: page)
-        return JSONBody.page(rows, total: total, page: page)
+            search: request.search, orderBy: orderBy(request, key: "customer_id"), page: request)
+        return JSONBody.page(rows, total: total, page: request)
     }
 
     func get(_ payload: [UInt8]) async throws -> [UInt8] {

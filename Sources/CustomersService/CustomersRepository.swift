@@ -9,11 +9,12 @@ struct CustomersRepository: Sendable {
 
     static let schema = TableSchema(name: "customers", record: Records.customer)
     static let columnList = schema.columns.map(\.name).joined(separator: ", ")
-    static let sortable = Records.customer.sortable
 
     /// One page and the total in one prepared statement (one round trip, one result), naming
     /// the search only when there is one, as the products list does.
-    func list(search: String?, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int) {
+    func list(search: String?, orderBy: String, page: ListRequest) async throws -> (
+        rows: RowWriter, total: Int
+    ) {
         let pattern = search.map(likePattern)
         let filter = pattern == nil ? "" : "WHERE company_name ILIKE $1 OR contact_name ILIKE $1"
         let parameters = pattern.map { [$0] } ?? []

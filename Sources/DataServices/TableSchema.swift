@@ -95,8 +95,20 @@ public enum JSONBody {
         return JSONObject(members)
     }
 
+    /// A list request, decoded once with the subject's options; a 400 naming every wrong field.
+    public static func list(_ payload: [UInt8], _ options: ListOptions) throws -> ListRequest {
+        do {
+            return try options.decode(try object(payload).members)
+        } catch let problems as ListRequestProblems {
+            var errors = FieldErrors()
+            for problem in problems.fields { errors.add(problem.field, problem.message) }
+            try errors.throwIfAny()
+            throw problems
+        }
+    }
+
     /// A list reply: `{data, limit, page, pages, total}` with the rows written in place.
-    public static func page(_ rows: RowWriter, total: Int, page: Page) -> [UInt8] {
+    public static func page(_ rows: RowWriter, total: Int, page: ListRequest) -> [UInt8] {
         var out = Array(#"{"data":"#.utf8)
         out.reserveCapacity(rows.count * 300 + 80)
         rows.writeAll(into: &out)
@@ -108,31 +120,6 @@ public enum JSONBody {
     }
 }
 
-/// Page and limit of a list request, with the original system's defaults.
-public struct Page: Sendable {
-    public let page: Int
-    public let limit: Int
-    public var offset: Int { (page - 1) * limit }
-
-    public init(_ object: JSONObject, defaultLimit: Int = 20, maxLimit: Int = 100, errors: inout FieldErrors)
-    {
-        func number(_ key: String, _ fallback: Int) -> Int? {
-            guard let raw = object[key] else { return fallback }
-            if let n = raw.integer { return n }
-            if let text = raw.string, let n = Int(text) { return n }
-            return nil
-        }
-        let page = number("page", 1)
-        let limit = number("limit", defaultLimit)
-        if !(1...1_000_000).contains(page ?? 0) { errors.add("page", "must be an integer from 1 to 1000000") }
-        if !(1...maxLimit).contains(limit ?? 0) {
-            errors.add("limit", "must be an integer from 1 to \(maxLimit)")
-        }
-        self.page = max(1, min(page ?? 1, 1_000_000))
-        self.limit = max(1, min(limit ?? defaultLimit, maxLimit))
-    }
-}
-
 /// `%` and `_` in a search term match themselves.
 public func likePattern(_ term: String) -> String {
     "%"
@@ -140,29 +127,10 @@ public func likePattern(_ term: String) -> String {
         .replacingOccurrences(of: "_", with: "\\_") + "%"
 }
 
-/// Sort column and direction from an allow-list, never from free text.
-public func orderBy(
-    _ object: JSONObject, allowed: [String], default fallback: String, errors: inout FieldErrors
-)
-    -> String
-{
-    var column = fallback
-    if let requested = object["sort"] {
-        if let text = requested.string, allowed.contains(text) {
-            column = text
-        } else {
-            errors.add("sort", "must be one of \(allowed.joined(separator: ", "))")
-        }
-    }
-    var direction = "ASC"
-    if let order = object["order"] {
-        switch order.string {
-        case "asc"?, "ASC"?: direction = "ASC"
-        case "desc"?, "DESC"?: direction = "DESC"
-        default: errors.add("order", "must be asc or desc")
-        }
-    }
-    return "\(column) \(direction)"
+/// `ORDER BY` of a list: the requested field (checked against the record's sortable fields
+/// when the request was decoded, never free text) or `key`, and the direction.
+public func orderBy(_ request: ListRequest, key: String) -> String {
+    "\(request.sort ?? key) \(request.descending ? "DESC" : "ASC")"
 }
 
 extension PostgresError: ServiceErrorConvertible {

@@ -110,14 +110,8 @@ enum API {
     static let productCreate = BodySchema.create("ProductCreate", Records.product)
     static let productUpdate = BodySchema.update("ProductUpdate", Records.product)
 
-    static let customersQuery = QuerySchema.list(Records.customer)
-    static let productsQuery = QuerySchema.list(
-        Records.product,
-        extra: [
-            QueryParameter(name: "category_id", kind: .integer(0...32767)),
-            QueryParameter(name: "supplier_id", kind: .integer(0...32767)),
-            QueryParameter(name: "discontinued", kind: .boolean),
-        ])
+    static let customersQuery = QuerySchema.list(ListOptions.customers)
+    static let productsQuery = QuerySchema.list(ListOptions.products)
 
     static let customerKey = Operation.Key.customer(field: "customer_id")
     static let productKey = Operation.Key.numeric(field: "product_id")

@@ -85,60 +85,10 @@ struct ValidatedBody: Sendable {
     }
 }
 
-/// One query parameter of a list route.
-struct QueryParameter: Sendable {
-    enum Kind: Sendable {
-        case integer(ClosedRange<Int>)
-        case string
-        case oneOf([String])
-        case boolean
-    }
-
-    let name: String
-    let kind: Kind
-
-    /// The parameter's value as JSON, or what is wrong with it.
-    func parse(_ text: String) -> Result<JSONValue, FieldProblem> {
-        switch kind {
-        case .integer(let range):
-            guard let number = Int(text), range.contains(number) else {
-                return .failure(
-                    FieldProblem("must be an integer from \(range.lowerBound) to \(range.upperBound)"))
-            }
-            return .success(.number(String(number)))
-        case .string: return .success(.string(text))
-        case .oneOf(let values):
-            guard values.contains(text) else {
-                return .failure(FieldProblem("must be one of \(values.joined(separator: ", "))"))
-            }
-            return .success(.string(text))
-        case .boolean:
-            switch text.lowercased() {
-            case "true", "1": return .success(.bool(true))
-            case "false", "0": return .success(.bool(false))
-            default: return .failure(FieldProblem("must be true or false"))
-            }
-        }
-    }
-
-    var jsonSchema: JSONValue {
-        switch kind {
-        case .integer(let range):
-            return .object([
-                ("type", .string("integer")), ("minimum", .number(String(range.lowerBound))),
-                ("maximum", .number(String(range.upperBound))),
-            ])
-        case .string: return .object([("type", .string("string"))])
-        case .oneOf(let values):
-            return .object([("type", .string("string")), ("enum", .array(values.map(JSONValue.string)))])
-        case .boolean: return .object([("type", .string("boolean"))])
-        }
-    }
-}
-
-/// Query parameters of a list route.
+/// Query parameters of a list route: the list options its subject takes (`Contracts`), read
+/// from URL query text and forwarded as JSON in their own types.
 struct QuerySchema: Sendable {
-    let parameters: [QueryParameter]
+    let parameters: [ListOption]
 
     func parse(_ given: [(String, String)]) throws(Problem) -> JSONValue {
         var out: [(key: String, value: JSONValue)] = []
@@ -148,7 +98,7 @@ struct QuerySchema: Sendable {
                 errors[key] = "is not a known query parameter"
                 continue
             }
-            switch parameter.parse(text) {
+            switch parameter.check(.string(text)) {
             case .success(let value):
                 // A repeated parameter: the last one counts.
                 out.removeAll { $0.key == key }
@@ -160,17 +110,7 @@ struct QuerySchema: Sendable {
         return .object(out)
     }
 
-    /// Paging, search and sorting of a record's list, and `extra` filters.
-    static func list(_ record: RecordRules, extra: [QueryParameter] = []) -> QuerySchema {
-        QuerySchema(
-            parameters: [
-                QueryParameter(name: "page", kind: .integer(1...1_000_000)),
-                QueryParameter(name: "limit", kind: .integer(1...100)),
-                QueryParameter(name: "search", kind: .string),
-                QueryParameter(name: "sort", kind: .oneOf(record.sortable)),
-                QueryParameter(name: "order", kind: .oneOf(["asc", "desc", "ASC", "DESC"])),
-            ] + extra)
-    }
+    static func list(_ options: ListOptions) -> QuerySchema { QuerySchema(parameters: options.options) }
 
     static let none = QuerySchema(parameters: [])
 }

@@ -11,45 +11,15 @@ struct ProductsHandlers: Sendable {
     private var schema: TableSchema { ProductsRepository.products }
 
     func list(_ payload: [UInt8]) async throws -> [UInt8] {
-        let request = try JSONBody.object(payload)
-        var errors = FieldErrors()
-        let page = Page(request, errors: &errors)
-        let order = orderBy(
-            request, allowed: ProductsRepository.sortable, default: "product_id", errors: &errors)
-        var filter = ProductsRepository.ListFilter()
-        for (key, value) in request.members {
-            switch key {
-            case "page", "limit", "sort", "order": continue
-            case "category_id", "supplier_id":
-                let id = value.integer ?? value.string.flatMap { Int($0) }
-                guard let id, (0...32767).contains(id) else {
-                    errors.add(key, "must be an integer id")
-                    continue
-                }
-                if key == "category_id" {
-                    filter.categoryID = String(id)
-                } else {
-                    filter.supplierID = String(id)
-                }
-            case "discontinued":
-                switch value {
-                case .bool(let flag): filter.discontinued = flag ? "1" : "0"
-                case .string(let text) where ["true", "false", "1", "0"].contains(text):
-                    filter.discontinued = (text == "true" || text == "1") ? "1" : "0"
-                default: errors.add(key, "must be true or false")
-                }
-            case "search":
-                guard let text = value.string else {
-                    errors.add(key, "must be a string")
-                    continue
-                }
-                filter.search = text.isEmpty ? nil : text
-            default: errors.add(key, "is not a list option")
-            }
-        }
-        try errors.throwIfAny()
-        let (rows, total) = try await repository.list(filter, orderBy: order, page: page)
-        return JSONBody.page(rows, total: total, page: page)
+        let request = try JSONBody.list(payload, ListOptions.products)
+        let filter = ProductsRepository.ListFilter(
+            categoryID: request.filters["category_id"]?.integer.map(String.init),
+            supplierID: request.filters["supplier_id"]?.integer.map(String.init),
+            discontinued: request.filters["discontinued"]?.bool.map { $0 ? "1" : "0" },
+            search: request.search)
+        let (rows, total) = try await repository.list(
+            filter, orderBy: orderBy(request, key: "product_id"), page: request)
+        return JSONBody.page(rows, total: total, page: request)
     }
 
     func get(_ payload: [UInt8]) async throws -> [UInt8] {

@@ -18,7 +18,6 @@ struct ProductsRepository: Sendable {
     static let categories = TableSchema(name: "categories", record: Records.category)
     static let suppliers = TableSchema(name: "suppliers", record: Records.supplier)
 
-    static let sortable = Records.product.sortable
     static let productColumns = products.columns.map { "p.\($0.name)" }.joined(separator: ", ")
     /// A product's columns with its category's and supplier's names, for one row `p`: two
     /// index lookups. A join instead made the generic plan hash both tables for every row
@@ -112,8 +111,9 @@ struct ProductsRepository: Sendable {
     /// key's order and joined and sorted the whole table for every page. The page is cut
     /// before the category and supplier names are joined, so only its rows are joined. The
     /// unfiltered total comes from the trigger-kept counts (see ``migrate()``).
-    func list(_ filter: ListFilter, orderBy: String, page: Page) async throws -> (rows: RowWriter, total: Int)
-    {
+    func list(_ filter: ListFilter, orderBy: String, page: ListRequest) async throws -> (
+        rows: RowWriter, total: Int
+    ) {
         let given: [(condition: String, value: String?)] = [
             ("p.category_id = $%::smallint", filter.categoryID),
             ("p.supplier_id = $%::smallint", filter.supplierID),
