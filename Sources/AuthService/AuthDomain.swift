@@ -24,20 +24,9 @@ struct AuthDomain: Sendable {
         let username = request.username
         let email = Self.normalize(request.email)
         var errors = FieldErrors()
-        errors.check(
-            (3...32).contains(username.unicodeScalars.count), "username", "must be 3 to 32 characters")
-        errors.check(
-            username.first != " " && username.last != " ", "username", "must not start or end with a space")
-        errors.check(
-            username.unicodeScalars.allSatisfy {
-                $0.isASCII
-                    && ($0.properties.isAlphabetic || ("0"..."9").contains($0)
-                        || "_-. ".unicodeScalars.contains($0))
-            },
-            "username", "may contain ASCII letters, digits, spaces and _ - . only")
+        for problem in UserRules.usernameProblems(username) { errors.add("username", problem) }
         errors.check(FieldRule.isEmail(email), "email", "is not a valid email address")
-        errors.check(request.password.unicodeScalars.count >= 8, "password", "must be at least 8 characters")
-        errors.check(request.password.unicodeScalars.count <= 72, "password", "must be at most 72 characters")
+        if let problem = UserRules.passwordProblem(request.password) { errors.add("password", problem) }
         try errors.throwIfAny()
 
         let cost = UInt8(settings.bcryptCost)

@@ -81,17 +81,17 @@ enum API {
     static let register = BodySchema(
         "RegisterUser",
         fields: [
-            FieldRule("username", .text(maxLength: 32), nullable: false),
+            FieldRule("username", .text(maxLength: UserRules.usernameLength.upperBound), nullable: false),
             FieldRule("email", .email, nullable: false),
-            FieldRule("password", .text(maxLength: 72), nullable: false),
+            FieldRule("password", .text(maxLength: UserRules.passwordLength.upperBound), nullable: false),
         ], required: ["username", "email", "password"],
         documentation: [
             "username": [
-                ("minLength", .number("3")),
-                ("pattern", .string("^[A-Za-z0-9_.-]([A-Za-z0-9_. -]*[A-Za-z0-9_.-])?$")),
+                ("minLength", .number(String(UserRules.usernameLength.lowerBound))),
+                ("pattern", .string(UserRules.usernamePattern)),
             ],
             "password": [
-                ("minLength", .number("8")),
+                ("minLength", .number(String(UserRules.passwordLength.lowerBound))),
                 ("description", .string("8 to 72 characters (longer than 72 bytes: SHA-256 before bcrypt)")),
             ],
         ])
