@@ -23,11 +23,12 @@ let (nats, database, logging) = ProcessSetup.settings(service: "CustomersService
 let logger = ProcessSetup.logger(label: "customers-service", json: logging.json, level: logging.level)
 
 do {
-    let handlers = CustomersHandlers(
-        repository: CustomersRepository(
-            database: try PostgresPool(conninfo: database.conninfo, size: database.poolSize)))
+    let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
+    let handlers = CustomersHandlers(repository: CustomersRepository(database: pool))
     let app = ServiceApp(
-        config: ServiceConfig(name: "customers", version: "1.0.0", description: summary), nats: nats,
+        config: ServiceConfig(
+            name: "customers", version: "1.0.0", description: summary, executor: pool.executor),
+        nats: nats,
         logger: logger)
     try await app.run([
         .raw("findCustomers", subject: CustomersSubject.list) { _, body in try await handlers.list(body) },

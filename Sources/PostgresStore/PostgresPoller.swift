@@ -6,19 +6,31 @@ import Synchronization
 /// them and resumes the requests that wait for them. Statements are sent by the requesting
 /// task itself, so a query costs no thread hop on the way out and one wake-up on the way
 /// back; under load one wake-up reads many results.
-final class PostgresPoller: Sendable {
+///
+/// The thread is also a task executor: tasks that prefer it (a service's request handlers)
+/// run between polls, so a result resumes its request on the thread that read it, with no
+/// second thread to wake.
+final class PostgresPoller: TaskExecutor, Sendable {
     private let epoll: Int32
     private let wakeup: Int32
+    /// Signalled when a job is enqueued while the thread waits in `epoll`.
+    private let jobsReady: Int32
     private let connections = Mutex<[Int32: PostgresConnection]>([:])
+    private let jobs = Mutex<[UnownedJob]>([])
+    /// The thread is in (or about to enter) `epoll_wait` and must be woken for a new job.
+    private let waiting = Atomic<Bool>(false)
 
     init(name: String) throws {
         epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
         wakeup = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
-        guard epoll >= 0, wakeup >= 0 else {
+        jobsReady = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        guard epoll >= 0, wakeup >= 0, jobsReady >= 0 else {
             throw PostgresError(kind: .failed, message: "cannot create the poller: errno \(errno)")
         }
-        var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: wakeup))
-        epoll_ctl(epoll, EPOLL_CTL_ADD, wakeup, &event)
+        for fd in [wakeup, jobsReady] {
+            var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))
+            epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
+        }
         let thread = Thread { [self] in run() }
         thread.name = name
         thread.start()
@@ -49,10 +61,36 @@ final class PostgresPoller: Sendable {
         _ = connections.withLock { $0.removeValue(forKey: socket) }
     }
 
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        jobs.withLock { $0.append(job) }
+        if waiting.exchange(false, ordering: .acquiringAndReleasing) {
+            var one: UInt64 = 1
+            _ = write(jobsReady, &one, 8)
+        }
+    }
+
+    /// Runs the jobs enqueued so far (and those they enqueue) until none is left.
+    private func runJobs() {
+        while true {
+            let batch = jobs.withLock { jobs -> [UnownedJob] in
+                defer { jobs.removeAll(keepingCapacity: true) }
+                return jobs
+            }
+            if batch.isEmpty { return }
+            for job in batch { job.runSynchronously(on: asUnownedTaskExecutor()) }
+        }
+    }
+
     private func run() {
         var events = [epoll_event](repeating: epoll_event(), count: 64)
         while true {
-            let count = epoll_wait(epoll, &events, Int32(events.count), -1)
+            runJobs()
+            waiting.store(true, ordering: .sequentiallyConsistent)
+            // A job enqueued between the last run and the flag is run now, not after a wait.
+            let pending = jobs.withLock { !$0.isEmpty }
+            let count = epoll_wait(epoll, &events, Int32(events.count), pending ? 0 : -1)
+            waiting.store(false, ordering: .sequentiallyConsistent)
             if count < 0 {
                 if errno == EINTR { continue }
                 return
@@ -62,7 +100,13 @@ final class PostgresPoller: Sendable {
                 if socket == wakeup {
                     close(epoll)
                     close(wakeup)
+                    close(jobsReady)
                     return
+                }
+                if socket == jobsReady {
+                    var value: UInt64 = 0
+                    _ = read(jobsReady, &value, 8)
+                    continue
                 }
                 guard let connection = connections.withLock({ $0[socket] }) else { continue }
                 if event.events & EPOLLOUT.rawValue != 0 { connection.flush() }

@@ -49,6 +49,11 @@ public final class PostgresPool: Sendable {
         self.retryAfter = retryAfter
     }
 
+    /// The thread that reads every result, as a task executor: run request handlers there
+    /// (``NATSWire/ServiceConfig/executor``) so that a result resumes its request without
+    /// waking another thread.
+    public var executor: any TaskExecutor { poller }
+
     deinit {
         for connection in connections { connection.close() }
         poller.stop()

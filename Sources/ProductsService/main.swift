@@ -24,8 +24,8 @@ let (nats, database, logging) = ProcessSetup.settings(service: "ProductsService"
 let logger = ProcessSetup.logger(label: "products-service", json: logging.json, level: logging.level)
 
 do {
-    let repository = ProductsRepository(
-        database: try PostgresPool(conninfo: database.conninfo, size: database.poolSize))
+    let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
+    let repository = ProductsRepository(database: pool)
     let handlers = ProductsHandlers(repository: repository)
     // The database may still be starting (or restarting): keep trying for a while.
     let giveUp = ContinuousClock.now.advanced(by: .seconds(60))
@@ -39,7 +39,9 @@ do {
         }
     }
     let app = ServiceApp(
-        config: ServiceConfig(name: "products", version: "1.0.0", description: summary), nats: nats,
+        config: ServiceConfig(
+            name: "products", version: "1.0.0", description: summary, executor: pool.executor),
+        nats: nats,
         logger: logger)
     try await app.run([
         .raw("findAllProducts", subject: ProductsSubject.list) { _, body in try await handlers.list(body) },

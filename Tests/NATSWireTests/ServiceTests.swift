@@ -153,6 +153,28 @@ struct ServiceTests {
         }
     }
 
+    @Test func handlersRunOnTheServicesExecutor() async throws {
+        try await withNATSServer { server in
+            let nats = try await connect(server.url)
+            let executor = ThreadExecutor()
+            let service = try nats.addService(
+                ServiceConfig(name: "pinned", version: "1.0.0", executor: executor))
+            try service.addEndpoint("where", subject: "pinned.where") { _ in
+                // After a suspension too: the task comes back to the same thread.
+                await Task.yield()
+                return ServiceReply(executor.isCurrentThread ? "executor" : "elsewhere")
+            }
+            try await nats.flush()
+            for _ in 0..<5 {
+                let reply = try await nats.request("?", to: "pinned.where", timeout: .seconds(5))
+                #expect(String(decoding: reply.payload, as: UTF8.self) == "executor")
+            }
+            await service.stop()
+            await nats.close()
+            executor.stop()
+        }
+    }
+
     @Test func stopDrainsInFlightRequests() async throws {
         try await withNATSServer { server in
             let nats = try await connect(server.url)

@@ -78,12 +78,13 @@ public final class NATSService: Sendable {
         let statistics = EndpointStatistics()
         let limiter = AsyncLimiter(limit: config.maxConcurrentRequests)
         let client = self.client
-        let worker = Task {
+        let executor = config.executor
+        let worker = Task(executorPreference: executor) {
             await withDiscardingTaskGroup { group in
                 do {
                     for try await message in subscription {
                         await limiter.acquire()
-                        group.addTask {
+                        group.addTask(executorPreference: executor) {
                             await Self.handle(
                                 message, endpoint: name, handler: handler, client: client,
                                 statistics: statistics)

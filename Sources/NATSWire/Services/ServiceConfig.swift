@@ -10,10 +10,14 @@ public struct ServiceConfig: Sendable {
     public var queueGroup: String?
     /// Requests one endpoint handles at once; more wait in the subscription's queue.
     public var maxConcurrentRequests: Int
+    /// Where request handlers run; `nil` for the global concurrent executor. A service whose
+    /// handlers wait on one I/O thread (a database poller) can run them there: a request
+    /// then costs no wake-up of a second thread on the way in and on the way back.
+    public var executor: (any TaskExecutor)?
 
     public init(
         name: String, version: String, description: String = "", metadata: [String: String] = [:],
-        queueGroup: String? = "q", maxConcurrentRequests: Int = 256
+        queueGroup: String? = "q", maxConcurrentRequests: Int = 256, executor: (any TaskExecutor)? = nil
     ) {
         self.name = name
         self.version = version
@@ -21,6 +25,7 @@ public struct ServiceConfig: Sendable {
         self.metadata = metadata
         self.queueGroup = queueGroup
         self.maxConcurrentRequests = maxConcurrentRequests
+        self.executor = executor
     }
 
     /// Checks name, version and queue group; throws `invalidArgument` naming the problem.
