@@ -65,10 +65,18 @@ struct CLITests {
             subscriber.arguments = ["sub", "cli.news", "--count", "2", "--server", server.url]
             let pipe = Pipe()
             subscriber.standardOutput = pipe
-            subscriber.standardError = FileHandle.nullDevice
+            let announcements = Pipe()
+            subscriber.standardError = announcements
             try subscriber.run()
             defer { if subscriber.isRunning { subscriber.terminate() } }
-            try await Task.sleep(for: .milliseconds(300))
+            // The subscriber says so once the server has its subscription.
+            var said = ""
+            while !said.contains("listening on cli.news") {
+                let chunk = announcements.fileHandleForReading.availableData
+                if chunk.isEmpty { break }  // it exited
+                said += String(decoding: chunk, as: UTF8.self)
+            }
+            #expect(said.contains("listening on cli.news"))
             let (status, output) = try natswire([
                 "pub", "cli.news", "extra", "--header", "X-Trace:abc", "--count", "2", "--server", server.url,
             ])

@@ -208,10 +208,11 @@ struct ConformanceTests {
     @Test func cancelledRequestEndsPromptly() async throws {
         try await withNATSServer { server in
             let nats = try await connect(server.url)
-            _ = try nats.subscribe(to: "slow")
+            let slow = try nats.subscribe(to: "slow")
             try await nats.flush()
             let task = Task { try await nats.request("x", to: "slow", timeout: .seconds(30)) }
-            try await Task.sleep(for: .milliseconds(50))
+            // Cancelled once the request is on its way (it arrived here), not before.
+            _ = try await collect(slow, count: 1)
             task.cancel()
             let result = await task.result
             #expect(throws: CancellationError.self) { try result.get() }
@@ -235,7 +236,8 @@ struct ConformanceTests {
             #expect(Set(seenByOther.map(\.string)) == ["from quiet", "from other"])
             let seenByQuiet = try await collect(own, count: 1)
             #expect(seenByQuiet.map(\.string) == ["from other"])
-            try await Task.sleep(for: .milliseconds(100))
+            // An echo of its own message would come before the answer to this ping.
+            try await quiet.flush()
             #expect(own.pendingCount == 0)
             await quiet.close()
             await other.close()
@@ -336,9 +338,10 @@ struct ConformanceTests {
         let subscription = try nats.subscribe(to: "stream")
         try await nats.flush()
         let pending = Task { try await nats.request("x", to: "stream", timeout: .seconds(30)) }
+        let (received, receivedContinuation) = AsyncStream<Void>.makeStream()
         let consumer = Task { () -> NATSError? in
             do {
-                for try await _ in subscription {}
+                for try await _ in subscription { receivedContinuation.yield() }
                 return nil
             } catch let error as NATSError {
                 return error
@@ -346,7 +349,8 @@ struct ConformanceTests {
                 return nil
             }
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // The request is on its way (the consumer has it) when the server dies.
+        for await _ in received { break }
         let start = ContinuousClock.now
         server.kill()
         let error = await consumer.value

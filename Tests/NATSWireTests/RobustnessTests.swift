@@ -53,16 +53,15 @@ struct RobustnessTests {
     @Test func customInboxPrefix() async throws {
         try await withNATSServer { server in
             let nats = try await connect(server.url) { $0.inboxPrefix = "_MY.replies" }
+            let probe = try nats.subscribe(to: "probe")
+            try await nats.flush()
             let seenReplyTo = Task { () -> String? in
-                let probe = try nats.subscribe(to: "probe")
-                try await nats.flush()
                 for try await message in probe {
                     try nats.reply(to: message, with: Array("pong".utf8))
                     return message.replyTo
                 }
                 return nil
             }
-            try await Task.sleep(for: .milliseconds(100))
             let answer = try await nats.request("ping", to: "probe")
             #expect(answer.string == "pong")
             #expect(try await seenReplyTo.value?.hasPrefix("_MY.replies.") == true)

@@ -4,35 +4,6 @@ import Synchronization
 import TestHarness
 import Testing
 
-/// Takes `count` messages from `subscription`, failing the test after `timeout`.
-func collect(_ subscription: NATSSubscription, count: Int, timeout: Duration = .seconds(5)) async throws
-    -> [NATSMessage]
-{
-    try await withThrowingTaskGroup(of: [NATSMessage]?.self) { group in
-        group.addTask {
-            var out: [NATSMessage] = []
-            for try await message in subscription {
-                out.append(message)
-                if out.count == count { break }
-            }
-            return out
-        }
-        group.addTask {
-            try await Task.sleep(for: timeout)
-            return nil
-        }
-        let first = try await group.next() ?? nil
-        group.cancelAll()
-        guard let first else { throw TestTimeout("collect \(count) messages on \(subscription.subject)") }
-        return first
-    }
-}
-
-struct TestTimeout: Error, CustomStringConvertible {
-    let description: String
-    init(_ what: String) { description = "timed out: \(what)" }
-}
-
 /// Connects to `server` with options tweaked by `configure`.
 func connect(_ url: String, _ configure: (inout NATSOptions) -> Void = { _ in }) async throws -> NATSClient {
     var options = NATSOptions(url: url)

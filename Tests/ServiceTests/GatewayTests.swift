@@ -370,10 +370,10 @@ extension GatewayTests {
             let replies = try client.subscribe(to: inbox)
             try client.publish([UInt8](), to: "$SRV.STATS.products", replyTo: inbox)
             try await client.flush()
-            try await Task.sleep(for: .milliseconds(500))
-            try replies.unsubscribe()
             var counts: [Int] = []
-            for try await reply in replies where reply.status == nil {
+            for reply in try await collect(
+                replies, count: 2, timeout: .seconds(10), where: { $0.status == nil })
+            {
                 let object = try JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any]
                 let endpoints = object?["endpoints"] as? [[String: Any]] ?? []
                 let get = endpoints.first { $0["name"] as? String == "findOneProduct" }
