@@ -63,7 +63,10 @@ let package = Package(
         .target(name: "PostgresStore", dependencies: ["CPostgres", "StoreSupport"]),
 
         // MARK: The service runtime and the services
-        .target(name: "Contracts"),
+        .target(
+            name: "Contracts",
+            dependencies: [.product(name: "JWTKit", package: "jwt-kit", condition: server)]
+        ),
         .target(
             name: "ServiceRuntime",
             dependencies: [

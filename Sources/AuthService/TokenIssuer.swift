@@ -3,23 +3,6 @@ import Foundation
 import JWTKit
 import MongoStore
 
-/// The claims of an access token.
-struct AccessClaims: JWTPayload {
-    var sub: SubjectClaim
-    var email: String
-    var username: String
-    var roles: [String]
-    var iat: IssuedAtClaim
-    var exp: ExpirationClaim
-    var iss: IssuerClaim
-    var aud: AudienceClaim
-    var jti: IDClaim
-
-    func verify(using algorithm: some JWTAlgorithm) async throws {
-        try exp.verifyNotExpired()
-    }
-}
-
 /// Signs access tokens and publishes the public keys.
 ///
 /// EdDSA (default): the Ed25519 key pair lives in MongoDB under a fixed id, created by the
@@ -75,12 +58,12 @@ struct TokenIssuer: Sendable {
     func accessToken(for user: StoredUser) async throws -> String {
         // Whole seconds: NumericDate may be fractional, but many verifiers expect integers.
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
-        let claims = AccessClaims(
-            sub: SubjectClaim(value: user.id), email: user.email, username: user.username, roles: user.roles,
-            iat: IssuedAtClaim(value: now),
+        let claims = AccessTokenClaims(
+            sub: SubjectClaim(value: user.id),
             exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(ttl))),
             iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]),
-            jti: IDClaim(value: UUID().uuidString))
+            iat: IssuedAtClaim(value: now), jti: IDClaim(value: UUID().uuidString), email: user.email,
+            username: user.username, roles: user.roles)
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }
 }

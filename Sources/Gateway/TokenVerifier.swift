@@ -4,22 +4,6 @@ import JWTKit
 import NATSWire
 import Synchronization
 
-/// The claims the gateway needs from an access token.
-struct AccessClaims: JWTPayload {
-    var sub: SubjectClaim
-    var exp: ExpirationClaim
-    var iss: IssuerClaim
-    var aud: AudienceClaim
-    var nbf: NotBeforeClaim?
-    var email: String?
-    var roles: [String]?
-
-    func verify(using algorithm: some JWTAlgorithm) async throws {
-        try exp.verifyNotExpired()
-        try nbf?.verifyNotBefore()
-    }
-}
-
 /// A verified token's identity.
 struct Identity: Sendable {
     let userID: String
@@ -56,7 +40,7 @@ final class TokenVerifier: Sendable {
 
     func verify(_ token: String) async throws(Failure) -> Identity {
         if let cached = cache.withLock({ $0[token] }), cached.expires > Date() { return cached }
-        let claims: AccessClaims
+        let claims: AccessTokenClaims
         do {
             claims = try await verifyClaims(token)
         } catch let error as Failure {
@@ -78,12 +62,12 @@ final class TokenVerifier: Sendable {
         return identity
     }
 
-    private func verifyClaims(_ token: String) async throws -> AccessClaims {
+    private func verifyClaims(_ token: String) async throws -> AccessTokenClaims {
         do {
-            return try await keys.verify(token, as: AccessClaims.self)
+            return try await keys.verify(token, as: AccessTokenClaims.self)
         } catch let error as JWTError where usesJWKS && Self.isUnknownKey(error) {
             guard try await refreshKeys() else { throw error }
-            return try await keys.verify(token, as: AccessClaims.self)
+            return try await keys.verify(token, as: AccessTokenClaims.self)
         }
     }
 

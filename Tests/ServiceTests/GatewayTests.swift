@@ -221,7 +221,7 @@ struct GatewayTests {
             let otherKeys = JWTKeyCollection()
             await otherKeys.add(eddsa: try EdDSA.PrivateKey(curve: .ed25519), kid: "intruder")
             let forged = try await otherKeys.sign(
-                GatewayTestClaims(exp: Date().addingTimeInterval(600)), kid: "intruder")
+                testClaims(exp: Date().addingTimeInterval(600)), kid: "intruder")
             #expect(try await stack.send("GET", "/customers", token: forged).status == 401)
             // HS256 signed with the public key (algorithm confusion).
             let jwks =
@@ -229,7 +229,7 @@ struct GatewayTests {
             let x = ((jwks?["keys"] as? [[String: Any]])?.first?["x"] as? String) ?? ""
             let confused = JWTKeyCollection()
             await confused.add(hmac: HMACKey(from: x), digestAlgorithm: .sha256)
-            let confusion = try await confused.sign(GatewayTestClaims(exp: Date().addingTimeInterval(600)))
+            let confusion = try await confused.sign(testClaims(exp: Date().addingTimeInterval(600)))
             #expect(try await stack.send("GET", "/customers", token: confusion).status == 401)
             // A real token works, tampered it does not.
             let access = try #require(try await stack.login()["access_token"] as? String)
@@ -248,18 +248,18 @@ struct GatewayTests {
         ) { stack in
             let keys = JWTKeyCollection()
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-            let good = try await keys.sign(GatewayTestClaims(exp: Date().addingTimeInterval(600)))
+            let good = try await keys.sign(testClaims(exp: Date().addingTimeInterval(600)))
             #expect(try await stack.send("GET", "/categories", token: good).status == 200)
-            let expired = try await keys.sign(GatewayTestClaims(exp: Date().addingTimeInterval(-60)))
+            let expired = try await keys.sign(testClaims(exp: Date().addingTimeInterval(-60)))
             #expect(try await stack.send("GET", "/categories", token: expired).status == 401)
             let notYet = try await keys.sign(
-                GatewayTestClaims(exp: Date().addingTimeInterval(600), nbf: Date().addingTimeInterval(300)))
+                testClaims(exp: Date().addingTimeInterval(600), nbf: Date().addingTimeInterval(300)))
             #expect(try await stack.send("GET", "/categories", token: notYet).status == 401)
             let wrongIssuer = try await keys.sign(
-                GatewayTestClaims(exp: Date().addingTimeInterval(600), iss: "someone-else"))
+                testClaims(exp: Date().addingTimeInterval(600), iss: "someone-else"))
             #expect(try await stack.send("GET", "/categories", token: wrongIssuer).status == 401)
             let wrongAudience = try await keys.sign(
-                GatewayTestClaims(exp: Date().addingTimeInterval(600), aud: "other-api"))
+                testClaims(exp: Date().addingTimeInterval(600), aud: "other-api"))
             #expect(try await stack.send("GET", "/categories", token: wrongAudience).status == 401)
             let issued = try #require(try await stack.login()["access_token"] as? String)
             #expect(try await stack.send("GET", "/auth/me", token: issued).status == 200)
@@ -446,19 +446,12 @@ func fetchJWKS(_ stack: FullStack) async throws -> [UInt8] {
     return try await client.request([UInt8](), to: AuthSubject.jwks).payload
 }
 
-struct GatewayTestClaims: JWTPayload {
-    var sub = SubjectClaim(value: "000000000000000000000000")
-    var exp: ExpirationClaim
-    var iss: IssuerClaim
-    var aud: AudienceClaim
-    var nbf: NotBeforeClaim?
-
-    init(exp: Date, nbf: Date? = nil, iss: String = "natswire-auth", aud: String = "natswire-api") {
-        self.exp = ExpirationClaim(value: exp)
-        self.iss = IssuerClaim(value: iss)
-        self.aud = AudienceClaim(value: [aud])
-        self.nbf = nbf.map { NotBeforeClaim(value: $0) }
-    }
-
-    func verify(using algorithm: some JWTAlgorithm) async throws {}
+/// A token the tests sign themselves: the shared claims type, with what varies.
+func testClaims(exp: Date, nbf: Date? = nil, iss: String = "natswire-auth", aud: String = "natswire-api")
+    -> AccessTokenClaims
+{
+    AccessTokenClaims(
+        sub: SubjectClaim(value: "000000000000000000000000"), exp: ExpirationClaim(value: exp),
+        iss: IssuerClaim(value: iss), aud: AudienceClaim(value: [aud]),
+        nbf: nbf.map { NotBeforeClaim(value: $0) })
 }
