@@ -66,7 +66,7 @@ struct Gateway: Sendable {
 
     private func forward(_ call: Call, requestID: String) async throws(Problem) -> Response {
         var headers = NATSHeaders()
-        headers.append(requestID, for: RequestContext.requestIDHeader)
+        headers.append(requestID, for: HandlerContext.requestIDHeader)
         let reply: NATSMessage
         do {
             reply = try await nats.request(

@@ -4,7 +4,7 @@ import Logging
 import NATSWire
 
 /// What a handler knows about the request besides its input.
-public struct RequestContext: Sendable {
+public struct HandlerContext: Sendable {
     /// Taken from the `X-Request-Id` header, or made up when the caller sent none.
     public let requestID: String
     public let headers: NATSHeaders?
@@ -41,12 +41,12 @@ public protocol ServiceErrorConvertible: Error {
 public struct EndpointDefinition: Sendable {
     public let name: String
     public let subject: String
-    let handle: @Sendable (RequestContext, [UInt8]) async throws -> [UInt8]
+    let handle: @Sendable (HandlerContext, [UInt8]) async throws -> [UInt8]
 
     /// An endpoint that takes and returns raw bytes.
     public static func raw(
         _ name: String, subject: String,
-        _ body: @escaping @Sendable (RequestContext, [UInt8]) async throws -> [UInt8]
+        _ body: @escaping @Sendable (HandlerContext, [UInt8]) async throws -> [UInt8]
     ) -> EndpointDefinition {
         EndpointDefinition(name: name, subject: subject, handle: body)
     }
@@ -55,7 +55,7 @@ public struct EndpointDefinition: Sendable {
     /// is a 400 that names the field.
     public static func json<Input: Decodable & Sendable, Output: Encodable & Sendable>(
         _ name: String, subject: String, input: Input.Type = Input.self,
-        _ body: @escaping @Sendable (RequestContext, Input) async throws -> Output
+        _ body: @escaping @Sendable (HandlerContext, Input) async throws -> Output
     ) -> EndpointDefinition {
         EndpointDefinition(name: name, subject: subject) { context, payload in
             let input: Input

@@ -51,11 +51,11 @@ public struct ServiceApp: Sendable {
     static func serve(_ request: ServiceRequest, endpoint: EndpointDefinition, logger: Logger) async throws
         -> ServiceReply
     {
-        let requestID = request.headers?[RequestContext.requestIDHeader] ?? NUID.generate()
-        let context = RequestContext(
+        let requestID = request.headers?[HandlerContext.requestIDHeader] ?? NUID.generate()
+        let context = HandlerContext(
             requestID: requestID, endpoint: endpoint.name, logger: logger, headers: request.headers)
         var replyHeaders = NATSHeaders()
-        replyHeaders.append(requestID, for: RequestContext.requestIDHeader)
+        replyHeaders.append(requestID, for: HandlerContext.requestIDHeader)
 
         guard let envelope = NestEnvelope.detect(request.payload, subject: request.subject) else {
             do {
