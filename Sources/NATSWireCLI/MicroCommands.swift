@@ -16,17 +16,10 @@
             /// Publishes to `subject` and returns every reply that arrives in time.
             func gather(_ subject: String) async throws -> [NATSMessage] {
                 let nats = try await server.connect(name: "natswire micro")
-                let inbox = "_INBOX.micro.\(NUID.generate())"
-                let replies = try nats.subscribe(to: inbox)
-                try nats.publish([UInt8](), to: subject, replyTo: inbox)
-                try await nats.flush()
-                try await Task.sleep(for: .milliseconds(Int(wait * 1000)))
-                try replies.unsubscribe()
-                var out: [NATSMessage] = []
-                // A 503 status is the server saying nobody listens, not a reply.
-                for try await reply in replies where reply.status != 503 { out.append(reply) }
+                let replies = try await nats.requestMany(
+                    [], to: subject, timeout: .milliseconds(Int(wait * 1000)))
                 await nats.close()
-                return out
+                return replies
             }
         }
 

@@ -205,6 +205,33 @@ struct ConformanceTests {
         }
     }
 
+    @Test func requestManyGathersRepliesUntilEnoughOrTheDeadline() async throws {
+        try await withNATSServer { server in
+            let nats = try await connect(server.url)
+            var responders: [NATSSubscription] = []
+            for index in 0..<3 {
+                let subscription = try nats.subscribe(to: "many")
+                responders.append(subscription)
+                Task {
+                    for try await message in subscription {
+                        try nats.reply(to: message, with: Array("r\(index)".utf8))
+                    }
+                }
+            }
+            try await nats.flush()
+            // Returns as soon as two came, long before the deadline.
+            let two = try await nats.requestMany([], to: "many", timeout: .seconds(30), maxReplies: 2)
+            #expect(two.count == 2)
+            // All three within a deadline.
+            let all = try await nats.requestMany([], to: "many", timeout: .seconds(2))
+            #expect(Set(all.map(\.string)) == ["r0", "r1", "r2"])
+            // Nobody listening: no replies, not an error.
+            #expect(try await nats.requestMany([], to: "nobody", timeout: .milliseconds(200)).isEmpty)
+            for subscription in responders { try subscription.unsubscribe() }
+            await nats.close()
+        }
+    }
+
     @Test func cancelledRequestEndsPromptly() async throws {
         try await withNATSServer { server in
             let nats = try await connect(server.url)

@@ -4,20 +4,13 @@ import Synchronization
 import TestHarness
 import Testing
 
-/// Sends a request and gathers every reply that arrives within `window`.
-func gather(_ nats: NATSClient, _ subject: String, window: Duration = .milliseconds(300)) async throws
-    -> [NATSMessage]
-{
-    let inbox = "_INBOX.gather.\(NUID.generate())"
-    let replies = try nats.subscribe(to: inbox)
-    try nats.publish([UInt8](), to: subject, replyTo: inbox)
-    try await nats.flush()
-    try await Task.sleep(for: window)
-    try replies.unsubscribe()
-    var out: [NATSMessage] = []
-    // A 503 status is the server saying nobody listens, not a reply.
-    for try await reply in replies where reply.status != 503 { out.append(reply) }
-    return out
+/// Sends a request and gathers the replies: until `expecting` have come, or every reply
+/// within `window` when none is expected.
+func gather(
+    _ nats: NATSClient, _ subject: String, expecting: Int? = nil, window: Duration = .milliseconds(300)
+) async throws -> [NATSMessage] {
+    try await nats.requestMany(
+        [], to: subject, timeout: expecting == nil ? window : .seconds(10), maxReplies: expecting)
 }
 
 @Suite("Services API (ADR-32) against a live server")
@@ -100,9 +93,9 @@ struct ServiceTests {
             let a = try Self.echoService(nats, name: "alpha")
             let b = try Self.echoService(nats, name: "beta")
             try await nats.flush()
-            #expect(try await gather(nats, "$SRV.PING").count == 2)
-            #expect(try await gather(nats, "$SRV.INFO.alpha").count == 1)
-            #expect(try await gather(nats, "$SRV.STATS.beta.\(b.id)").count == 1)
+            #expect(try await gather(nats, "$SRV.PING", expecting: 2).count == 2)
+            #expect(try await gather(nats, "$SRV.INFO.alpha", expecting: 1).count == 1)
+            #expect(try await gather(nats, "$SRV.STATS.beta.\(b.id)", expecting: 1).count == 1)
             #expect(try await gather(nats, "$SRV.PING.beta.\(a.id)").isEmpty)
             await a.stop()
             await b.stop()

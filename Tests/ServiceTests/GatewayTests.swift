@@ -366,14 +366,10 @@ extension GatewayTests {
                 #expect(try await stack.send("GET", "/products/1", token: token).status == 200)
             }
             let client = try await NATSClient.connect(url: stack.nats.url)
-            let inbox = "_INBOX.stats.\(NUID.generate())"
-            let replies = try client.subscribe(to: inbox)
-            try client.publish([UInt8](), to: "$SRV.STATS.products", replyTo: inbox)
-            try await client.flush()
+            let stats = try await client.requestMany(
+                [], to: "$SRV.STATS.products", timeout: .seconds(10), maxReplies: 2)
             var counts: [Int] = []
-            for reply in try await collect(
-                replies, count: 2, timeout: .seconds(10), where: { $0.status == nil })
-            {
+            for reply in stats {
                 let object = try JSONSerialization.jsonObject(with: Data(reply.payload)) as? [String: Any]
                 let endpoints = object?["endpoints"] as? [[String: Any]] ?? []
                 let get = endpoints.first { $0["name"] as? String == "findOneProduct" }

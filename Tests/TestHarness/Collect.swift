@@ -1,15 +1,15 @@
 import NATSWire
 
-/// Takes `count` messages from `subscription` (those `include` accepts), failing after
-/// `timeout`: tests wait for the messages they expect, not for a span of time.
-public func collect(
-    _ subscription: NATSSubscription, count: Int, timeout: Duration = .seconds(5),
-    where include: @escaping @Sendable (NATSMessage) -> Bool = { _ in true }
-) async throws -> [NATSMessage] {
+/// Takes `count` messages from `subscription`, failing after `timeout`: tests wait for the
+/// messages they expect, not for a span of time.
+public func collect(_ subscription: NATSSubscription, count: Int, timeout: Duration = .seconds(5))
+    async throws
+    -> [NATSMessage]
+{
     try await withThrowingTaskGroup(of: [NATSMessage]?.self) { group in
         group.addTask {
             var out: [NATSMessage] = []
-            for try await message in subscription where include(message) {
+            for try await message in subscription {
                 out.append(message)
                 if out.count == count { break }
             }

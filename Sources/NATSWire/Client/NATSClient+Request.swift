@@ -56,3 +56,38 @@ extension NATSClient {
         try await request(Array(text.utf8), to: subject, headers: headers, timeout: timeout)
     }
 }
+
+extension NATSClient {
+    /// Sends one request and gathers the replies that arrive within `timeout`, or until
+    /// `maxReplies` have come: scatter–gather, for subjects any number of responders may
+    /// answer (service discovery, `$SRV.PING`). The server's "no responders" status is not a
+    /// reply; none at all is an empty array, not an error.
+    public func requestMany(
+        _ payload: [UInt8], to subject: String, headers: NATSHeaders? = nil, timeout: Duration = .seconds(1),
+        maxReplies: Int? = nil
+    ) async throws -> [NATSMessage] {
+        try Subject.validatePublish(subject)
+        if let maxReplies, maxReplies < 1 {
+            throw NATSError(.invalidArgument, "maxReplies must be at least 1")
+        }
+        let replies = try subscribe(to: "\(options.inboxPrefix).\(NUID.generate())")
+        defer { try? replies.unsubscribe() }
+        // The subscription goes to the server before the request, on the same connection.
+        try publish(payload, to: subject, replyTo: replies.subject, headers: headers)
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            // At the deadline the subscription ends, and with it the loop below, after the
+            // replies already received.
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                try? replies.unsubscribe()
+            }
+            var gathered: [NATSMessage] = []
+            for try await reply in replies where reply.status != 503 {
+                gathered.append(reply)
+                if let maxReplies, gathered.count == maxReplies { break }
+            }
+            group.cancelAll()
+            return gathered
+        }
+    }
+}
