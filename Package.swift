@@ -130,7 +130,7 @@ let package = Package(
         .testTarget(
             name: "NATSWireTests",
             dependencies: ["NATSWire", "TestHarness"],
-            exclude: ["FuzzSeeds", "FuzzRegressions"]
+            exclude: ["FuzzSeeds", "FuzzRegressions", "FuzzCorpus"]
         ),
         .testTarget(
             name: "ServiceTests",
