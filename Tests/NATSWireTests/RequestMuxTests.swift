@@ -1,0 +1,139 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import NATSWire
+
+/// The request multiplexer alone: tokens, routing of replies, deadlines, failures. No server.
+@Suite struct RequestMuxTests {
+    /// Registers a request and returns its outcome once something resumes it.
+    private func waiting(
+        _ mux: RequestMux, deadline: Deadline = .after(.seconds(60)),
+        registered: @escaping @Sendable (UInt64, String, Bool) -> Void
+    ) -> Task<Result<NATSMessage, any Error>, Never> {
+        Task {
+            let (token, replyTo) = mux.reserveToken()
+            do {
+                return .success(
+                    try await withCheckedThrowingContinuation { continuation in
+                        let wake = mux.register(token, deadline: deadline, continuation: continuation)
+                        registered(token, replyTo, wake)
+                    })
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// Waits until `count` requests are registered (they register from their own tasks).
+    private func untilPending(_ mux: RequestMux, _ count: Int) async {
+        while mux.pendingCount < count { await Task.yield() }
+    }
+
+    @Test func tokensAreUniqueAndReplySubjectsShareThePrefix() {
+        let mux = RequestMux(inboxPrefix: "_INBOX")
+        let reserved = (0..<1000).map { _ in mux.reserveToken() }
+        #expect(Set(reserved.map(\.token)).count == 1000)
+        #expect(reserved.allSatisfy { $0.replyTo.hasPrefix(mux.replyPrefix) })
+        #expect(mux.subscriptionSubject == mux.replyPrefix + "*")
+    }
+
+    @Test func repliesGoToTheRequestThatAskedAndLateOnesAreDropped() async throws {
+        let mux = RequestMux(inboxPrefix: "_INBOX")
+        let subjects = Mutex<[String]>([])
+        let first = waiting(mux) { _, replyTo, _ in subjects.withLock { $0.append(replyTo) } }
+        await untilPending(mux, 1)
+        let second = waiting(mux) { _, replyTo, _ in subjects.withLock { $0.append(replyTo) } }
+        await untilPending(mux, 2)
+        let (firstSubject, secondSubject) = subjects.withLock { ($0[0], $0[1]) }
+        mux.deliver(NATSMessage(subject: secondSubject, payload: Array("two".utf8)))
+        #expect(try await second.value.get().string == "two")
+        #expect(mux.pendingCount == 1)
+        mux.deliver(NATSMessage(subject: firstSubject, payload: Array("one".utf8)))
+        #expect(try await first.value.get().string == "one")
+        // A second reply to an answered request, and replies to unknown subjects, go nowhere.
+        mux.deliver(NATSMessage(subject: firstSubject, payload: []))
+        mux.deliver(NATSMessage(subject: mux.replyPrefix + "not-a-token!", payload: []))
+        mux.deliver(NATSMessage(subject: "elsewhere.1", payload: []))
+        #expect(mux.pendingCount == 0)
+    }
+
+    @Test func noRespondersStatusFailsTheRequest() async {
+        let mux = RequestMux(inboxPrefix: "_INBOX")
+        let subject = Mutex("")
+        let request = waiting(mux) { _, replyTo, _ in subject.withLock { $0 = replyTo } }
+        await untilPending(mux, 1)
+        mux.deliver(
+            NATSMessage(subject: subject.withLock { $0 }, headers: NATSHeaders(status: 503), payload: []))
+        guard case .failure(let error) = await request.value else {
+            Issue.record("a 503 status was delivered as a reply")
+            return
+        }
+        #expect((error as? NATSError)?.kind == .noResponders)
+    }
+
+    @Test func deadlinesExpireInOrderAndTheNextOneIsReported() async {
+        let mux = RequestMux(inboxPrefix: "_INBOX")
+        let now = Deadline.now
+        let soon = Deadline(nanoseconds: now.nanoseconds + 1_000_000)
+        let later = Deadline(nanoseconds: now.nanoseconds + 60_000_000_000)
+        let wakes = Mutex<[Bool]>([])
+        let late = waiting(mux, deadline: later) { _, _, wake in wakes.withLock { $0.append(wake) } }
+        await untilPending(mux, 1)
+        let early = waiting(mux, deadline: soon) { _, _, wake in wakes.withLock { $0.append(wake) } }
+        await untilPending(mux, 2)
+        // Each deadline earlier than the I/O thread's planned wake-up asks it to come sooner.
+        #expect(wakes.withLock { $0 } == [true, true])
+        // Nothing is due yet at `now`; at `soon` the early one times out, the late one stays.
+        #expect(mux.expire(now: now) == soon)
+        #expect(mux.expire(now: soon) == later)
+        guard case .failure(let error) = await early.value else {
+            Issue.record("an expired request was answered")
+            return
+        }
+        #expect((error as? NATSError)?.kind == .timeout)
+        #expect(mux.pendingCount == 1)
+        // A later deadline than the planned wake-up needs no wake.
+        let third = waiting(mux, deadline: Deadline(nanoseconds: later.nanoseconds + 1)) { _, _, wake in
+            wakes.withLock { $0.append(wake) }
+        }
+        await untilPending(mux, 2)
+        #expect(wakes.withLock { $0.last } == false)
+        mux.failAll(NATSError(.connectionClosed, "closed"), permanently: false)
+        for request in [late, third] {
+            guard case .failure(let error) = await request.value else {
+                Issue.record("failAll left a request waiting")
+                continue
+            }
+            #expect((error as? NATSError)?.kind == .connectionClosed)
+        }
+    }
+
+    @Test func afterAPermanentFailureNewRequestsFailAtOnce() async {
+        let mux = RequestMux(inboxPrefix: "_INBOX")
+        mux.failAll(NATSError(.closed, "client closed"), permanently: true)
+        let request = waiting(mux) { _, _, _ in }
+        guard case .failure(let error) = await request.value else {
+            Issue.record("a request was accepted after a permanent failure")
+            return
+        }
+        #expect((error as? NATSError)?.kind == .closed)
+        #expect(mux.pendingCount == 0)
+    }
+
+    @Test func deadlineHeapReturnsTheEarliestFirst() {
+        var heap = DeadlineHeap()
+        var generator = SystemRandomNumberGenerator()
+        let values = (0..<500).map { _ in UInt64.random(in: 0..<1_000_000, using: &generator) }
+        for (token, value) in values.enumerated() { heap.insert(Deadline(nanoseconds: value), UInt64(token)) }
+        var out: [UInt64] = []
+        while let min = heap.min {
+            out.append(min.deadline.nanoseconds)
+            heap.removeMin()
+        }
+        #expect(out == values.sorted())
+        for token in 0..<10 { heap.insert(Deadline(nanoseconds: UInt64(token)), UInt64(token)) }
+        heap.removeAll { $0 % 2 == 0 }
+        #expect(heap.count == 5 && heap.min?.token == 1)
+    }
+}
