@@ -162,9 +162,20 @@ public final class NATSService: Sendable {
             let body =
                 failure.replyBody
                 ?? ServiceDiscovery.encode(ErrorBody(code: failure.code, message: failure.message))
-            try? client.publish(body, to: replyTo, headers: headers)
+            Self.sendReply(body, to: replyTo, headers: headers, client: client)
         } else if reply.isSent {
-            try? client.publish(reply.payload, to: replyTo, headers: reply.headers)
+            Self.sendReply(reply.payload, to: replyTo, headers: reply.headers, client: client)
+        }
+    }
+
+    /// Written from the handler's thread when the I/O thread is idle, as a request is: a
+    /// reply then costs no wake-up of the I/O thread. Under load the I/O thread is busy and
+    /// replies coalesce in its buffer as before.
+    private static func sendReply(
+        _ payload: [UInt8], to replyTo: String, headers: NATSHeaders?, client: NATSClient
+    ) {
+        payload.withUnsafeBytes { raw in
+            try? client.publish(bytes: raw, to: replyTo, replyTo: nil, headers: headers, writeNow: true)
         }
     }
 
