@@ -18,15 +18,15 @@ struct TokenIssuer: Sendable {
 
     static func make(settings: AuthSettings, keyStore: MongoCollection) async throws -> TokenIssuer {
         let keys = JWTKeyCollection()
-        switch settings.algorithm {
+        switch settings.tokens.algorithm {
         case .hs256:
             let kid = "hs256"
             await keys.add(
-                hmac: HMACKey(from: settings.secretKey ?? ""), digestAlgorithm: .sha256,
+                hmac: HMACKey(from: settings.tokens.secretKey ?? ""), digestAlgorithm: .sha256,
                 kid: JWKIdentifier(string: kid))
             return TokenIssuer(
-                keys: keys, kid: kid, jwks: Array(#"{"keys":[]}"#.utf8), issuer: settings.issuer,
-                audience: settings.audience, ttl: settings.accessTokenTTL)
+                keys: keys, kid: kid, jwks: Array(#"{"keys":[]}"#.utf8), issuer: settings.tokens.issuer,
+                audience: settings.tokens.audience, ttl: settings.accessTokenTTL)
         case .eddsa:
             let candidate = try EdDSA.PrivateKey(curve: .ed25519)
             let candidateKid = "ed25519-" + String(ObjectID.generate().suffix(12))
@@ -50,7 +50,8 @@ struct TokenIssuer: Sendable {
             ]
             let jwks = try JSONSerialization.data(withJSONObject: ["keys": [jwk]], options: [.sortedKeys])
             return TokenIssuer(
-                keys: keys, kid: kid, jwks: Array(jwks), issuer: settings.issuer, audience: settings.audience,
+                keys: keys, kid: kid, jwks: Array(jwks), issuer: settings.tokens.issuer,
+                audience: settings.tokens.audience,
                 ttl: settings.accessTokenTTL)
         }
     }

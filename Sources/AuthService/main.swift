@@ -11,7 +11,7 @@ import StoreSupport
 /// handlers (here) → domain (`AuthDomain`) → repositories (`Repositories.swift`).
 let summary = "users, login and tokens over NATS (subjects auth.*), stored in MongoDB"
 ProcessSetup.answerHelp(service: "AuthService", summary: summary, variables: AuthSettings.variables)
-let settings = ProcessSetup.settings(service: "AuthService") { try AuthSettings($0) }
+let settings = ProcessSetup.settings(service: "AuthService") { AuthSettings($0) }
 let logger = ProcessSetup.logger(label: "auth-service", json: settings.logJSON, level: settings.logLevel)
 
 do {

@@ -25,10 +25,10 @@ final class TokenVerifier: Sendable {
 
     init(nats: NATSClient, settings: GatewaySettings) async {
         self.nats = nats
-        issuer = settings.issuer
-        audience = settings.audience
-        usesJWKS = settings.algorithm == "EdDSA"
-        if !usesJWKS, let secret = settings.secretKey {
+        issuer = settings.tokens.issuer
+        audience = settings.tokens.audience
+        usesJWKS = settings.tokens.algorithm == .eddsa
+        if !usesJWKS, let secret = settings.tokens.secretKey {
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         }
     }
