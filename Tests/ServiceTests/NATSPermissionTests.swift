@@ -37,10 +37,11 @@ struct NATSPermissionTests {
         return try await NATSClient.connect(options)
     }
 
-    /// The permission errors the server reported to `client` while `body` ran.
-    static func violations(of client: NATSClient, during body: () async throws -> Void) async throws
-        -> [String]
-    {
+    /// The permission errors the server reported to `client` while `body` ran, once
+    /// `expecting` of them have arrived (or 10 s passed).
+    static func violations(
+        of client: NATSClient, expecting: Int, during body: () async throws -> Void
+    ) async throws -> [String] {
         let seen = Mutex<[String]>([])
         let stream = client.events()
         let watcher = Task {
@@ -52,7 +53,7 @@ struct NATSPermissionTests {
         }
         try await body()
         try await client.flush()
-        try await Task.sleep(for: .milliseconds(100))
+        _ = await eventually(timeout: .seconds(10)) { seen.withLock { $0.count } >= expecting }
         watcher.cancel()
         return seen.withLock { $0 }
     }
@@ -86,13 +87,13 @@ struct NATSPermissionTests {
             await #expect {
                 for try await _ in gatewaySubscription {}
             } throws: { ($0 as? NATSError)?.kind == .permissionsViolation }
-            let gatewayDenied = try await Self.violations(of: gateway) {
+            let gatewayDenied = try await Self.violations(of: gateway, expecting: 1) {
                 try gateway.publish("x", to: "orders.secret")
             }
             #expect(gatewayDenied.contains { $0.contains("orders.secret") })
 
             // Refused: a service publishing to another service, or subscribing to its subjects.
-            let productsDenied = try await Self.violations(of: products) {
+            let productsDenied = try await Self.violations(of: products, expecting: 2) {
                 try products.publish("{}", to: "auth.loginUser")
                 try products.publish("{}", to: "customers.deleteCustomer")
             }
