@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Memory footprint of the running system (start it with scripts/up.sh; started here if it is
+# not running): a short load (GET /products/{id}, then the original scenario, logged in),
+# then for every process its peak resident memory (VmHWM), current resident memory (VmRSS),
+# thread count and binary size. Products created by the load are deleted afterwards.
+#   HTTP_PORT (8080)  DURATION (5s)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+[ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
+export STATE=${STATE_DIR:-$ROOT/.state}
+PORT=${HTTP_PORT:-8080}
+PG_PORT=${PG_PORT:-5433}
+DURATION=${DURATION:-5s}
+URL="http://127.0.0.1:$PORT"
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
+curl -sf "$URL/ready" >/dev/null || scripts/up.sh >&2
+BIN=${BIN:-$(swift build -c release --show-bin-path)}
+
+EMAIL="footprint$RANDOM$RANDOM@example.com"
+curl -s -XPOST "$URL/auth/register" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"footprint\",\"email\":\"$EMAIL\",\"password\":\"secret123\"}" >/dev/null
+TOKEN=$(curl -s -XPOST "$URL/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"email\":\"$EMAIL\",\"password\":\"secret123\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+export TOKEN EMAIL
+wrk -t2 -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL" >/dev/null
+STEADY=1 wrk -t2 -c200 -d"$DURATION" --timeout 10s -s scripts/wrk/original-scenario.lua "$URL" >/dev/null
+
+# status FIELD PID: a field of /proc/PID/status (kB for the memory ones).
+status() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+printf '%-18s %10s %10s %8s %12s\n' process "peak MiB" "now MiB" threads "binary MiB"
+for name in Gateway AuthService CustomersService ProductsService; do
+    pid=$(cat "$STATE/$name.pid")
+    size=$(stat -c %s "$BIN/$name")
+    printf '%-18s %10s %10s %8s %12s\n' "$name" "$(mib "$(status VmHWM "$pid")")" \
+        "$(mib "$(status VmRSS "$pid")")" "$(status Threads "$pid")" "$(mib $((size / 1024)))"
+done
+
+if [ "$(id -u)" -eq 0 ]; then
+    runuser -u postgres -- psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -d northwind -qAt \
+        -c "DELETE FROM products WHERE product_name = 'wrk load test'" \
+        -c "SELECT setval('products_product_id_seq', (SELECT max(product_id) FROM products))" >/dev/null || true
+fi
