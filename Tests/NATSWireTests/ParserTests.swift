@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import NATSWire
@@ -276,5 +277,20 @@ struct EncodingTests {
             heap.removeMin()
         }
         #expect(out == [10, 20, 30, 40, 50, 60])
+    }
+}
+
+/// Formats NATSWire writes without Foundation's formatters (it uses FoundationEssentials only).
+@Suite struct WireFormatTests {
+    @Test func discoveryTimestampsAreRFC3339InUTCWithMilliseconds() {
+        #expect(ServiceDiscovery.timestamp(Date(timeIntervalSince1970: 1.5)) == "1970-01-01T00:00:01.500Z")
+        #expect(
+            ServiceDiscovery.timestamp(Date(timeIntervalSince1970: 1_764_605_470.25))
+                == "2025-12-01T16:11:10.250Z")
+    }
+
+    @Test func base64URLHasTheURLAlphabetAndNoPadding() {
+        #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8")
+        #expect(Base64URL.encode(Array("any carnal pleas".utf8)) == "YW55IGNhcm5hbCBwbGVhcw")
     }
 }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A `.creds` file as `nsc` writes it: the user JWT and the user's NKey seed, each between
 /// `-----BEGIN …-----` and `------END …------` lines.
@@ -26,7 +30,7 @@ public struct NATSCredentials: Sendable {
             text = try String(contentsOfFile: path, encoding: .utf8)
         } catch {
             throw NATSError(
-                .invalidArgument, "cannot read credentials file \(path): \(error.localizedDescription)")
+                .invalidArgument, "cannot read credentials file \(path): \(error)")
         }
         try self.init(text: text)
     }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// An NKey: an Ed25519 key pair in NATS's text form (base32 with a type prefix and a
 /// CRC-16 checksum). A seed (`SU…`, `SA…`, `SO…`) holds the private key; the public key
@@ -77,9 +81,14 @@ public struct NKeyPair: Sendable {
 /// Base64 with the URL alphabet and no padding (JWT, NKey signatures).
 public enum Base64URL {
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        String(
+            Data(bytes).base64EncodedString().compactMap { character -> Character? in
+                switch character {
+                case "+": "-"
+                case "/": "_"
+                case "=": nil
+                default: character
+                }
+            })
     }
 }

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The connect handshake on a fresh transport: INFO in, CONNECT + PING out, then wait for
 /// PONG. An `-ERR` instead of PONG fails the connect with the server's text.

@@ -25,7 +25,7 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
     public init(parsing url: String) throws(NATSError) {
         var rest = Substring(url.trimmingWhitespace())
         wantsTLS = false
-        if let schemeEnd = rest.range(of: "://") {
+        if let schemeEnd = rest.firstRange(of: "://") {
             let scheme = rest[..<schemeEnd.lowerBound].lowercased()
             switch scheme {
             case "nats": wantsTLS = false

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The server's `INFO` block. Only the fields a client acts on are decoded; unknown fields
 /// are ignored so newer servers keep working.

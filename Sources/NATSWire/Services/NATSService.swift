@@ -1,5 +1,10 @@
-import Foundation
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A service on the NATS services API (ADR-32, micro v1): named, versioned endpoints that
 /// share requests across instances through a queue group, and answer `$SRV.PING`,

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The JSON documents of `$SRV.PING`, `$SRV.INFO` and `$SRV.STATS` (micro v1).
 enum ServiceDiscovery {
@@ -67,9 +71,6 @@ enum ServiceDiscovery {
 
     /// RFC 3339 in UTC with fractional seconds, e.g. `2026-11-25T14:31:10.123Z`.
     static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        return formatter.string(from: date)
+        date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))
     }
 }
