@@ -57,7 +57,7 @@ let package = Package(
         // MARK: Stores over C libraries
         .systemLibrary(
             name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
-        .target(name: "StoreSupport"),
+        .target(name: "StoreSupport", dependencies: ["CNATSWire"]),
         .target(name: "MongoStore", dependencies: ["CMongoc", "StoreSupport"]),
         .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .target(name: "PostgresStore", dependencies: ["CPostgres", "StoreSupport"]),

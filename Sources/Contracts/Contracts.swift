@@ -1,4 +1,12 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Message contracts on the NATS command bus, shared by the gateway and the services.
 /// Field names are snake_case as on the wire; subjects keep the original system's names.

@@ -1,5 +1,14 @@
-import Foundation
 import ServiceRuntime
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Where a data service's PostgreSQL is: `DATABASE_URL`, or the original system's
 /// `DATABASE_HOST/PORT/USER/PASSWORD/NAME`.
@@ -47,7 +56,7 @@ public struct DatabaseSettings: Sendable {
 
     /// libpq keyword/value quoting.
     static func quote(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+        "'" + value.replacing("\\", with: "\\\\").replacing("'", with: "\\'")
             + "'"
     }
 }

@@ -1,8 +1,17 @@
 import Contracts
-import Foundation
 import NATSWire
 import PostgresStore
 import ServiceRuntime
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A column as the service exposes it: the wire field's rules (`Contracts`), mapped to the
 /// column of the same name. Values travel to PostgreSQL as text parameters, never in SQL.
@@ -123,8 +132,8 @@ public enum JSONBody {
 /// `%` and `_` in a search term match themselves.
 public func likePattern(_ term: String) -> String {
     "%"
-        + term.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
-        .replacingOccurrences(of: "_", with: "\\_") + "%"
+        + term.replacing("\\", with: "\\\\").replacing("%", with: "\\%")
+        .replacing("_", with: "\\_") + "%"
 }
 
 /// `ORDER BY` of a list: the requested field (checked against the record's sortable fields

@@ -1,4 +1,12 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// State behind a pthread mutex of the adaptive kind, which spins briefly before sleeping.
 /// The connection's lock is held only around a libpq call; contended, Swift's `Mutex`

@@ -1,6 +1,15 @@
 import CPostgres
-import Foundation
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One libpq connection in pipeline mode, non-blocking: any task sends a statement on it
 /// (under its lock) and waits; the poller reads results in order and resumes each waiter.

@@ -1,6 +1,16 @@
 import CPostgres
-import Foundation
+import StoreSupport
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// One thread waiting in `epoll` on every connection's socket: when results arrive it reads
 /// them and resumes the requests that wait for them. Statements are sent by the requesting
@@ -31,9 +41,9 @@ final class PostgresPoller: TaskExecutor, Sendable {
             var event = epoll_event(events: EPOLLIN.rawValue, data: epoll_data_t(fd: fd))
             epoll_ctl(epoll, EPOLL_CTL_ADD, fd, &event)
         }
-        let thread = Thread { [self] in run() }
-        thread.name = name
-        thread.start()
+        guard NativeThread.start(name: name, { [self] in run() }) else {
+            throw PostgresError(kind: .failed, message: "cannot start the poller thread")
+        }
     }
 
     /// Ends the thread (connections are closed by the pool).

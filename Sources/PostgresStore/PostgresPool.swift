@@ -1,6 +1,15 @@
-import Foundation
 import StoreSupport
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A few pipelined libpq connections shared by every request. A statement is sent by the
 /// requesting task and its result read by one poller thread: no thread hop per query, and

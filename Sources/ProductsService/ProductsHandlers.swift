@@ -1,9 +1,18 @@
 import Contracts
 import DataServices
-import Foundation
 import NATSWire
 import PostgresStore
 import ServiceRuntime
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Request handling for products, categories and suppliers.
 struct ProductsHandlers: Sendable {

@@ -126,7 +126,7 @@ struct ProductsRepository: Sendable {
         for (bit, entry) in given.enumerated() {
             guard let value = entry.value else { continue }
             parameters.append(value)
-            conditions.append(entry.condition.replacingOccurrences(of: "$%", with: "$\(parameters.count)"))
+            conditions.append(entry.condition.replacing("$%", with: "$\(parameters.count)"))
             combination |= 1 << bit
         }
         let filterSQL = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")

@@ -1,10 +1,19 @@
 import Contracts
 import DataServices
-import Foundation
 import Logging
 import NATSWire
 import PostgresStore
 import ServiceRuntime
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// ProductsService: Northwind products, categories and suppliers over NATS (products.*).
 /// handlers (`ProductsHandlers`) → repository (`ProductsRepository`) → libpq pool.

@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A setting a service reads from its environment, for `--help` and validation.
 public struct ConfigVariable: Sendable {
@@ -36,12 +40,12 @@ public final class ConfigReader {
     static func parseDotEnv(_ text: String) -> [String: String] {
         var out: [String: String] = [:]
         for rawLine in text.split(whereSeparator: \.isNewline) {
-            var line = rawLine.trimmingCharacters(in: .whitespaces)
+            var line = String(rawLine.trimmedSpaces)
             if line.hasPrefix("#") || line.isEmpty { continue }
             if line.hasPrefix("export ") { line = String(line.dropFirst(7)) }
             guard let equals = line.firstIndex(of: "=") else { continue }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let key = String(line[..<equals].trimmedSpaces)
+            var value = String(line[line.index(after: equals)...].trimmedSpaces)
             if value.count >= 2, let first = value.first, first == "\"" || first == "'", value.last == first {
                 value = String(value.dropFirst().dropLast())
             }
@@ -114,9 +118,22 @@ public func helpText(service: String, summary: String, variables: [ConfigVariabl
     ]
     let width = (variables.map(\.name.count).max() ?? 0) + 2
     for variable in variables {
-        var line = "  " + variable.name.padding(toLength: width, withPad: " ", startingAt: 0) + variable.help
+        let padding = String(repeating: " ", count: max(0, width - variable.name.count))
+        var line = "  " + variable.name + padding + variable.help
         if let value = variable.defaultValue { line += " (default: \(variable.isSecret ? "<set>" : value))" }
         lines.append(line)
     }
     return lines.joined(separator: "\n")
+}
+
+extension StringProtocol {
+    /// Without the spaces and tabs at either end (a line has no newlines left to trim).
+    var trimmedSpaces: SubSequence {
+        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) })
+        else {
+            return self[endIndex...]
+        }
+        return self[first...last]
+    }
 }

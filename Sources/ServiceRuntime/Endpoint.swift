@@ -1,7 +1,12 @@
 import Contracts
-import Foundation
 import Logging
 import NATSWire
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What a handler knows about the request besides its input.
 public struct HandlerContext: Sendable {

@@ -1,5 +1,15 @@
-import Foundation
+import Contracts
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Log output as one JSON object per line, for log shippers.
 public struct JSONLogHandler: LogHandler {
@@ -16,17 +26,18 @@ public struct JSONLogHandler: LogHandler {
 
     public func log(event: LogEvent) {
         var object: [String: String] = [
-            "ts": ISO8601DateFormatter().string(from: Date()), "level": event.level.rawValue, "logger": label,
+            "ts": Date().formatted(.iso8601), "level": event.level.rawValue, "logger": label,
             "msg": event.message.description,
         ]
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
             object[key] = value.description
         }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else {
-            return
+        let members = object.sorted { $0.key < $1.key }.map {
+            (key: $0.key, value: JSONValue.string($0.value))
         }
-        data.append(UInt8(ascii: "\n"))
-        FileHandle.standardError.write(data)
+        var line = JSONValue.object(members).json
+        line.append(UInt8(ascii: "\n"))
+        StandardError.write(line)
     }
 }
 
@@ -51,7 +62,7 @@ public struct TextLogHandler: LogHandler {
         let fields = merged.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
         let line =
             "\(Self.timestamp()) \(event.level) \(label):\(fields) [\(event.source)] \(event.message)\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        StandardError.write(Array(line.utf8))
     }
 
     private static func timestamp() -> String {
@@ -71,4 +82,20 @@ public func bootstrapLogging(json: Bool, level: Logger.Level) {
         handler.logLevel = level
         return handler
     }
+}
+
+/// Writes to the process's standard error, unbuffered, as whole lines.
+public enum StandardError {
+    public static func write(_ bytes: [UInt8]) {
+        bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Glibc.write(2, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+
+    public static func write(_ text: String) { write(Array(text.utf8)) }
 }

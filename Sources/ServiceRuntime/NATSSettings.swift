@@ -1,5 +1,10 @@
-import Foundation
 import NATSWire
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// How a process reaches NATS: the servers, its own identity, TLS. Shared by every service
 /// and the gateway so that they all read the same variables.
@@ -28,7 +33,7 @@ public struct NATSSettings: Sendable {
 
     public init(_ reader: ConfigReader) {
         let urls = reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? ""
-        servers = urls.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
+        servers = urls.split(separator: ",").map { String($0.trimmedSpaces) }.filter {
             !$0.isEmpty
         }
         for url in servers where (try? ServerAddress(parsing: url)) == nil {

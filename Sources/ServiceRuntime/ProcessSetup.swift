@@ -1,5 +1,14 @@
-import Foundation
 import Logging
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The start of every service executable: `--help`, settings (every problem at once, exit
 /// 2), logging.
@@ -20,7 +29,7 @@ public enum ProcessSetup {
             try reader.validate()
             return value
         } catch {
-            FileHandle.standardError.write(Data("\(service): \(error)\n".utf8))
+            StandardError.write("\(service): \(error)\n")
             exit(2)
         }
     }

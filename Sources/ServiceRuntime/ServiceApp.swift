@@ -1,7 +1,16 @@
 import Dispatch
-import Foundation
 import Logging
 import NATSWire
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Runs one service process: connect to NATS, register the endpoints on the services API
 /// (with NestJS envelope support), serve until SIGTERM or SIGINT, then drain and exit 0.

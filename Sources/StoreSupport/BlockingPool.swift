@@ -1,18 +1,27 @@
-import Foundation
+import Dispatch
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A few dedicated OS threads for blocking work (a C database call, bcrypt), so it never
 /// occupies Swift's cooperative thread pool. Jobs run in submission order.
 public final class BlockingPool: Sendable {
-    private final class Queue: @unchecked Sendable {
-        // @unchecked Sendable: `jobs` and `stopped` are only touched while `condition` is
-        // locked; NSCondition is thread-safe.
-        let condition = NSCondition()
+    private struct Queue {
         var jobs: [@Sendable () -> Void] = []
         var head = 0
         var stopped = false
     }
 
-    private let queue = Queue()
+    /// What the pool and its threads share.
+    private final class Shared: Sendable {
+        let queue = Mutex(Queue())
+        /// One signal per job, and one per thread at shutdown.
+        let ready = DispatchSemaphore(value: 0)
+    }
+
+    private let shared = Shared()
     public let threadCount: Int
 
     /// Starts `threads` worker threads named `name`. A positive `niceness` lowers their
@@ -20,13 +29,11 @@ public final class BlockingPool: Sendable {
     public init(threads: Int, name: String, niceness: Int32 = 0) {
         threadCount = max(1, threads)
         for index in 0..<threadCount {
-            let thread = Thread { [queue] in
+            NativeThread.start(name: "\(name)-\(index)") { [shared] in
                 // Linux keeps a nice value per thread: `who` 0 is the calling thread.
                 if niceness != 0 { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, niceness) }
-                Self.work(queue)
+                Self.work(shared)
             }
-            thread.name = "\(name)-\(index)"
-            thread.start()
         }
     }
 
@@ -44,36 +51,38 @@ public final class BlockingPool: Sendable {
 
     /// Lets queued jobs finish, then ends the threads; later `run` calls fail.
     public func shutdown() {
-        queue.condition.lock()
-        queue.stopped = true
-        queue.condition.broadcast()
-        queue.condition.unlock()
+        let first = shared.queue.withLock { queue -> Bool in
+            defer { queue.stopped = true }
+            return !queue.stopped
+        }
+        guard first else { return }
+        for _ in 0..<threadCount { shared.ready.signal() }
     }
 
     private func enqueue(_ job: @escaping @Sendable () -> Void) -> Bool {
-        queue.condition.lock()
-        defer { queue.condition.unlock() }
-        guard !queue.stopped else { return false }
-        queue.jobs.append(job)
-        queue.condition.signal()
-        return true
+        let accepted = shared.queue.withLock { queue -> Bool in
+            guard !queue.stopped else { return false }
+            queue.jobs.append(job)
+            return true
+        }
+        if accepted { shared.ready.signal() }
+        return accepted
     }
 
-    private static func work(_ queue: Queue) {
+    private static func work(_ shared: Shared) {
         while true {
-            queue.condition.lock()
-            while queue.head == queue.jobs.count && !queue.stopped { queue.condition.wait() }
-            if queue.head == queue.jobs.count {
-                queue.condition.unlock()
-                return
+            shared.ready.wait()
+            let job = shared.queue.withLock { queue -> (@Sendable () -> Void)? in
+                guard queue.head < queue.jobs.count else { return nil }  // stopped, nothing left
+                let job = queue.jobs[queue.head]
+                queue.head += 1
+                if queue.head == queue.jobs.count {
+                    queue.jobs.removeAll(keepingCapacity: true)
+                    queue.head = 0
+                }
+                return job
             }
-            let job = queue.jobs[queue.head]
-            queue.head += 1
-            if queue.head == queue.jobs.count {
-                queue.jobs.removeAll(keepingCapacity: true)
-                queue.head = 0
-            }
-            queue.condition.unlock()
+            guard let job else { return }
             job()
         }
     }
