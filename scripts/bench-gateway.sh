@@ -21,17 +21,13 @@ THREADS=${THREADS:-2}
 URL="http://127.0.0.1:$PORT"
 source scripts/lib/stack.sh
 source scripts/lib/cpu.sh
+source scripts/lib/load.sh
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 curl -sf "$URL/ready" >/dev/null || { echo "the system is not ready at $URL (run scripts/up.sh)" >&2; exit 1; }
 BIN=${BIN:-$(swift build -c release --show-bin-path)}
 [ -x "$BIN/HTTPLimit" ] || swift build -c release --product HTTPLimit >&2
 
-EMAIL="wrk$RANDOM$RANDOM@example.com"
-curl -s -XPOST "$URL/auth/register" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"wrk\",\"email\":\"$EMAIL\",\"password\":\"secret123\"}" >/dev/null
-TOKEN=$(curl -s -XPOST "$URL/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$EMAIL\",\"password\":\"secret123\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
-export TOKEN EMAIL
+login_load_user wrk
 BODY_BYTES=$(curl -s "$URL/products/1" -H "Authorization: Bearer $TOKEN" | wc -c)
 
 # The limit app, for this run only.
@@ -73,9 +69,4 @@ done
 STEADY=1 run "original scenario, 200 connections, $DURATION, logged in beforehand" \
     -t"$THREADS" -c200 -d"$DURATION" --timeout 10s -s scripts/wrk/original-scenario.lua "$URL" >/dev/null
 
-# Remove what the scenario created, and give its ids back (product_id is a smallint).
-if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -d northwind -qAt \
-        -c "DELETE FROM products WHERE product_name = 'wrk load test'" \
-        -c "SELECT setval('products_product_id_seq', (SELECT max(product_id) FROM products))" >/dev/null || true
-fi
+remove_load_products

@@ -16,13 +16,9 @@ URL="http://127.0.0.1:$PORT"
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 curl -sf "$URL/ready" >/dev/null || scripts/up.sh >&2
 BIN=${BIN:-$(swift build -c release --show-bin-path)}
+source scripts/lib/load.sh
 
-EMAIL="footprint$RANDOM$RANDOM@example.com"
-curl -s -XPOST "$URL/auth/register" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"footprint\",\"email\":\"$EMAIL\",\"password\":\"secret123\"}" >/dev/null
-TOKEN=$(curl -s -XPOST "$URL/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$EMAIL\",\"password\":\"secret123\"}" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
-export TOKEN EMAIL
+login_load_user footprint
 wrk -t2 -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL" >/dev/null
 STEADY=1 wrk -t2 -c200 -d"$DURATION" --timeout 10s -s scripts/wrk/original-scenario.lua "$URL" >/dev/null
 
@@ -38,8 +34,4 @@ for name in Gateway AuthService CustomersService ProductsService; do
         "$(mib "$(status VmRSS "$pid")")" "$(status Threads "$pid")" "$(mib $((size / 1024)))"
 done
 
-if [ "$(id -u)" -eq 0 ]; then
-    runuser -u postgres -- psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -d northwind -qAt \
-        -c "DELETE FROM products WHERE product_name = 'wrk load test'" \
-        -c "SELECT setval('products_product_id_seq', (SELECT max(product_id) FROM products))" >/dev/null || true
-fi
+remove_load_products

@@ -11,13 +11,26 @@ import Logging
     import Glibc
 #endif
 
-/// Log output as one JSON object per line, for log shippers.
-public struct JSONLogHandler: LogHandler {
+/// Log lines to stderr, one per event: plain text as swift-log's `StreamLogHandler` writes
+/// it (`time level label: key=value [source] message`), or one JSON object per line for log
+/// shippers. Metadata is formatted when a line is written: `StreamLogHandler` formats all of
+/// it whenever one key is set, and Hummingbird sets a request id on a logger for every
+/// request (1–2 % of the gateway's CPU went there).
+public struct LineLogHandler: LogHandler {
+    public enum Format: Sendable {
+        case text
+        case json
+    }
+
     public var metadata: Logger.Metadata = [:]
     public var logLevel: Logger.Level = .info
     private let label: String
+    private let format: Format
 
-    public init(label: String) { self.label = label }
+    public init(label: String, format: Format) {
+        self.label = label
+        self.format = format
+    }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -25,47 +38,30 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: String] = [
-            "ts": Date().formatted(.iso8601), "level": event.level.rawValue, "logger": label,
-            "msg": event.message.description,
-        ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { _, new in new }) {
-            object[key] = value.description
+        let fields = metadata.merging(event.metadata ?? [:]) { _, new in new }.sorted { $0.key < $1.key }
+        switch format {
+        case .text:
+            let pairs = fields.map { " \($0.key)=\($0.value)" }.joined()
+            let line =
+                "\(Self.localTimestamp()) \(event.level) \(label):\(pairs) [\(event.source)] \(event.message)\n"
+            StandardError.write(line)
+        case .json:
+            var members: [(key: String, value: JSONValue)] = [
+                ("level", .string(event.level.rawValue)), ("logger", .string(label)),
+                ("msg", .string(event.message.description)), ("ts", .string(Date().formatted(.iso8601))),
+            ]
+            for (key, value) in fields {
+                members.removeAll { $0.key == key }
+                members.append((key, .string(value.description)))
+            }
+            members.sort { $0.key < $1.key }
+            var line = JSONValue.object(members).json
+            line.append(UInt8(ascii: "\n"))
+            StandardError.write(line)
         }
-        let members = object.sorted { $0.key < $1.key }.map {
-            (key: $0.key, value: JSONValue.string($0.value))
-        }
-        var line = JSONValue.object(members).json
-        line.append(UInt8(ascii: "\n"))
-        StandardError.write(line)
-    }
-}
-
-/// Plain text lines to stderr, as swift-log's `StreamLogHandler` writes them
-/// (`time level label: key=value [source] message`), with the metadata formatted when a line
-/// is written. `StreamLogHandler` formats all of it whenever metadata is set, and Hummingbird
-/// sets a request id on a logger for every request: 1–2 % of the gateway's CPU went there.
-public struct TextLogHandler: LogHandler {
-    public var metadata: Logger.Metadata = [:]
-    public var logLevel: Logger.Level = .info
-    private let label: String
-
-    public init(label: String) { self.label = label }
-
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        let fields = merged.sorted { $0.key < $1.key }.map { " \($0.key)=\($0.value)" }.joined()
-        let line =
-            "\(Self.timestamp()) \(event.level) \(label):\(fields) [\(event.source)] \(event.message)\n"
-        StandardError.write(Array(line.utf8))
-    }
-
-    private static func timestamp() -> String {
+    private static func localTimestamp() -> String {
         var now = time(nil)
         var parts = tm()
         localtime_r(&now, &parts)
@@ -78,7 +74,7 @@ public struct TextLogHandler: LogHandler {
 /// Sets up swift-log once: plain text to stderr, or JSON lines with `json`.
 public func bootstrapLogging(json: Bool, level: Logger.Level) {
     LoggingSystem.bootstrap { label in
-        var handler: any LogHandler = json ? JSONLogHandler(label: label) : TextLogHandler(label: label)
+        var handler = LineLogHandler(label: label, format: json ? .json : .text)
         handler.logLevel = level
         return handler
     }
