@@ -56,11 +56,17 @@ struct TokenIssuer: Sendable {
         }
     }
 
-    func accessToken(for user: StoredUser) async throws -> String {
+    /// What a token's `sub` names: our user id, or the email as the original system's tokens
+    /// do (those go to its gateway).
+    enum Subject {
+        case userID, email
+    }
+
+    func accessToken(for user: StoredUser, subject: Subject = .userID) async throws -> String {
         // Whole seconds: NumericDate may be fractional, but many verifiers expect integers.
         let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
         let claims = AccessTokenClaims(
-            sub: SubjectClaim(value: user.id),
+            sub: SubjectClaim(value: subject == .email ? user.email : user.id),
             exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(ttl))),
             iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]),
             iat: IssuedAtClaim(value: now), jti: IDClaim(value: UUID().uuidString), email: user.email,

@@ -42,8 +42,10 @@ do {
     try await app.run([
         .json("registerUser", subject: AuthSubject.register) { _, request in
             try await domain.register(request)
-        },
-        .json("loginUser", subject: AuthSubject.login) { _, request in try await domain.login(request) },
+        }
+        .answeringOriginal { _, data in try await domain.originalRegister(data) },
+        .json("loginUser", subject: AuthSubject.login) { _, request in try await domain.login(request) }
+            .answeringOriginal { _, data in try await domain.originalLogin(data) },
         .json("refreshToken", subject: AuthSubject.refresh) { _, request in try await domain.refresh(request)
         },
         .json("logoutUser", subject: AuthSubject.logout) { _, request in try await domain.logout(request) },

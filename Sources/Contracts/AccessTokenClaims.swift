@@ -2,13 +2,14 @@
     import JWTKit
 
     /// The claims of an access token: what the auth service signs and the gateway verifies.
-    /// Only `sub`, `exp`, `iss` and `aud` are required, so that tokens of the original system's
-    /// auth service (which signs fewer claims) verify too.
+    /// Only `sub` and `exp` are required, so that tokens of the original system's auth service
+    /// (`sub` and `exp` only) decode too; whether a token without `iss` and `aud` is accepted
+    /// is the verifier's decision.
     public struct AccessTokenClaims: JWTPayload, Equatable {
         public var sub: SubjectClaim
         public var exp: ExpirationClaim
-        public var iss: IssuerClaim
-        public var aud: AudienceClaim
+        public var iss: IssuerClaim?
+        public var aud: AudienceClaim?
         public var nbf: NotBeforeClaim?
         public var iat: IssuedAtClaim?
         public var jti: IDClaim?
@@ -17,7 +18,7 @@
         public var roles: [String]?
 
         public init(
-            sub: SubjectClaim, exp: ExpirationClaim, iss: IssuerClaim, aud: AudienceClaim,
+            sub: SubjectClaim, exp: ExpirationClaim, iss: IssuerClaim?, aud: AudienceClaim?,
             nbf: NotBeforeClaim? = nil, iat: IssuedAtClaim? = nil, jti: IDClaim? = nil, email: String? = nil,
             username: String? = nil, roles: [String]? = nil
         ) {

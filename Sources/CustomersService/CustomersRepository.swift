@@ -38,6 +38,14 @@ struct CustomersRepository: Sendable {
         )
     }
 
+    /// Every customer, in key order (the original system's list has no paging).
+    func all() async throws -> RowWriter {
+        Self.schema.rowWriter(
+            for: try await database.run(
+                "SELECT \(Self.columnList) FROM customers ORDER BY customer_id", [], prepared: "customers_all"
+            ))
+    }
+
     func find(_ id: String) async throws -> RowWriter {
         Self.schema.rowWriter(
             for: try await database.run(

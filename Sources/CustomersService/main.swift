@@ -40,14 +40,19 @@ do {
         nats: nats,
         logger: logger)
     try await app.run([
-        .raw("findCustomers", subject: CustomersSubject.list) { _, body in try await handlers.list(body) },
-        .raw("findCustomer", subject: CustomersSubject.get) { _, body in try await handlers.get(body) },
+        .raw("findCustomers", subject: CustomersSubject.list) { _, body in try await handlers.list(body) }
+            .answeringOriginal { _, data in try await handlers.originalList(data) },
+        .raw("findCustomer", subject: CustomersSubject.get) { _, body in try await handlers.get(body) }
+            .answeringOriginal { _, data in try await handlers.originalGet(data) },
         .raw("createCustomer", subject: CustomersSubject.create) { _, body in try await handlers.create(body)
-        },
+        }
+        .answeringOriginal { _, data in try await handlers.originalCreate(data) },
         .raw("updateCustomer", subject: CustomersSubject.update) { _, body in try await handlers.update(body)
-        },
+        }
+        .answeringOriginal { _, data in try await handlers.originalUpdate(data) },
         .raw("deleteCustomer", subject: CustomersSubject.delete) { _, body in try await handlers.delete(body)
-        },
+        }
+        .answeringOriginal { _, data in try await handlers.originalDelete(data) },
     ])
     exit(0)
 } catch {

@@ -64,6 +64,9 @@ struct Operation: Sendable {
     /// The success body's schema and content type, for the document.
     var result: JSONValue = .object([("type", .string("object"))])
     var contentType = "application/json"
+    /// How the operation calls the original NestJS/Go service when its upstream is `nest`;
+    /// `nil`: the original has no such operation (501 then).
+    var original: OriginalCall? = nil
 
     /// The router's form of the path: `/products/:id`.
     var routerPath: String { path.replacingOccurrences(of: "{id}", with: ":id") }
@@ -123,24 +126,27 @@ enum API {
     private static let listCustomers = Operation(
         method: .get, path: "/customers", summary: "List customers", access: .bearer,
         target: .forward(subject: CustomersSubject.list, input: .query(customersQuery), status: .ok),
-        result: page)
+        result: page, original: .listCustomers)
     private static let createCustomer = Operation(
         method: .post, path: "/customers", summary: "Create a customer", access: .bearer,
-        target: .forward(subject: CustomersSubject.create, input: .body(customerCreate), status: .created))
+        target: .forward(subject: CustomersSubject.create, input: .body(customerCreate), status: .created),
+        original: .createCustomer)
     private static let updateCustomer = Operation(
         method: .patch, path: "/customers/{id}", summary: "Update a customer", access: .bearer,
         target: .forward(
-            subject: CustomersSubject.update, input: .bodyAndKey(customerUpdate, customerKey), status: .ok))
+            subject: CustomersSubject.update, input: .bodyAndKey(customerUpdate, customerKey), status: .ok),
+        original: .updateCustomer)
     private static let deleteCustomer = Operation(
         method: .delete, path: "/customers/{id}", summary: "Delete a customer", access: .bearer,
         target: .forward(subject: CustomersSubject.delete, input: .key(customerKey), status: .ok))
     private static let listProducts = Operation(
         method: .get, path: "/products", summary: "List products", access: .bearer,
         target: .forward(subject: ProductsSubject.list, input: .query(productsQuery), status: .ok),
-        result: page)
+        result: page, original: .listProducts)
     private static let createProduct = Operation(
         method: .post, path: "/products", summary: "Create a product", access: .bearer,
-        target: .forward(subject: ProductsSubject.create, input: .body(productCreate), status: .created))
+        target: .forward(subject: ProductsSubject.create, input: .body(productCreate), status: .created),
+        original: .createProduct)
 
     /// A collection only read: list it, get one by its numeric id.
     private static func readOnly(
@@ -161,11 +167,13 @@ enum API {
         [
             Operation(
                 method: .post, path: "/auth/register", summary: "Register a user", access: .open,
-                target: .forward(subject: AuthSubject.register, input: .body(register), status: .created)),
+                target: .forward(subject: AuthSubject.register, input: .body(register), status: .created),
+                original: .register),
             Operation(
                 method: .post, path: "/auth/login", summary: "Log in", access: .open,
-                target: .forward(subject: AuthSubject.login, input: .body(login), status: .ok), result: tokens
-            ),
+                target: .forward(subject: AuthSubject.login, input: .body(login), status: .ok),
+                result: tokens,
+                original: .login),
             Operation(
                 method: .post, path: "/auth/refresh", summary: "Rotate a refresh token", access: .open,
                 target: .forward(subject: AuthSubject.refresh, input: .body(refreshToken), status: .ok),
@@ -181,7 +189,8 @@ enum API {
             createCustomer, createCustomer.original("/customers/create"),
             Operation(
                 method: .get, path: "/customers/{id}", summary: "Get a customer", access: .bearer,
-                target: .forward(subject: CustomersSubject.get, input: .key(customerKey), status: .ok)),
+                target: .forward(subject: CustomersSubject.get, input: .key(customerKey), status: .ok),
+                original: .getCustomer),
             updateCustomer, updateCustomer.original("/customers/update/{id}"),
             deleteCustomer, deleteCustomer.original("/customers/delete/{id}"),
 
@@ -191,13 +200,14 @@ enum API {
                 method: .get, path: "/products/{id}",
                 summary: "Get a product with its category and supplier names",
                 access: .bearer,
-                target: .forward(subject: ProductsSubject.get, input: .key(productKey), status: .ok)
-            ),
+                target: .forward(subject: ProductsSubject.get, input: .key(productKey), status: .ok),
+                original: .getProduct),
             Operation(
                 method: .patch, path: "/products/{id}", summary: "Update a product", access: .bearer,
                 target: .forward(
                     subject: ProductsSubject.update, input: .bodyAndKey(productUpdate, productKey),
-                    status: .ok)),
+                    status: .ok),
+                original: .updateProduct),
             Operation(
                 method: .delete, path: "/products/{id}", summary: "Delete a product", access: .bearer,
                 target: .forward(subject: ProductsSubject.delete, input: .key(productKey), status: .ok)),

@@ -41,7 +41,7 @@ struct Gateway: Sendable {
     }
 
     /// The NATS payload of an operation's input.
-    private func payload(_ input: Operation.Input, _ request: Request, _ context: GatewayContext)
+    func payload(_ input: Operation.Input, _ request: Request, _ context: GatewayContext)
         async throws(Problem) -> [UInt8]
     {
         switch input {
@@ -65,12 +65,38 @@ struct Gateway: Sendable {
     }
 
     private func forward(_ call: Call, requestID: String) async throws(Problem) -> Response {
+        let reply = try await send(call.payload, to: call.subject, requestID: requestID)
+        if let serviceError = ServiceError(reply: reply) {
+            let status = Self.status(for: serviceError.code)
+            var errors: [String: String] = [:]
+            if case .object(let fields)? = (try? JSONValue.parse(reply.payload))?["errors"] {
+                for field in fields { if let message = field.value.string { errors[field.key] = message } }
+            }
+            var problem = Problem(status: status, detail: serviceError.message, errors: errors)
+            // A service that sheds load (a login burst) or waits for its database: worth a retry.
+            if status == .serviceUnavailable { problem.headers[.retryAfter] = "1" }
+            throw problem
+        }
+        return Self.json(reply.payload, status: call.successStatus, requestID: requestID)
+    }
+
+    /// A JSON response.
+    static func json(_ body: [UInt8], status: HTTPResponse.Status, requestID: String) -> Response {
+        var fields = HTTPFields()
+        fields[.contentType] = "application/json"
+        fields[Self.requestIDHeader] = requestID
+        return Response(
+            status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// One NATS request with the request id; what goes wrong on the way is a problem.
+    func send(_ payload: [UInt8], to subject: String, requestID: String) async throws(Problem) -> NATSMessage
+    {
         var headers = NATSHeaders()
         headers.append(requestID, for: HandlerContext.requestIDHeader)
-        let reply: NATSMessage
         do {
-            reply = try await nats.request(
-                call.payload, to: call.subject, headers: headers, timeout: settings.requestTimeout)
+            return try await nats.request(
+                payload, to: subject, headers: headers, timeout: settings.requestTimeout)
         } catch let error as NATSError {
             metrics.recordNATSError(error.kind.rawValue)
             switch error.kind {
@@ -85,23 +111,6 @@ struct Gateway: Sendable {
         } catch {
             throw Problem(status: .gatewayTimeout, detail: "the request was cancelled")
         }
-        if let serviceError = ServiceError(reply: reply) {
-            let status = Self.status(for: serviceError.code)
-            var errors: [String: String] = [:]
-            if case .object(let fields)? = (try? JSONValue.parse(reply.payload))?["errors"] {
-                for field in fields { if let message = field.value.string { errors[field.key] = message } }
-            }
-            var problem = Problem(status: status, detail: serviceError.message, errors: errors)
-            // A service that sheds load (a login burst) or waits for its database: worth a retry.
-            if status == .serviceUnavailable { problem.headers[.retryAfter] = "1" }
-            throw problem
-        }
-        var fields = HTTPFields()
-        fields[.contentType] = "application/json"
-        fields[Self.requestIDHeader] = requestID
-        return Response(
-            status: call.successStatus, headers: fields,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: reply.payload)))
     }
 
     /// The HTTP status of a service error code (they are HTTP-like by design).

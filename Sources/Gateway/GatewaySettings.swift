@@ -10,6 +10,7 @@ struct GatewaySettings {
     var maxBodyBytes: Int
     var idleTimeoutSeconds: Int
     var tokens: TokenSettings
+    var upstreams: Upstreams
     var logJSON: Bool
     var logLevel: String
 
@@ -25,7 +26,7 @@ struct GatewaySettings {
                 help: "seconds a client connection may send nothing before it is closed",
                 default: "30"),
         ] + TokenSettings.variables(algorithmHelp: "EdDSA (keys from auth.jwks) or HS256 (SECRET_KEY)")
-        + ProcessSetup.loggingVariables
+        + Upstreams.variables + ProcessSetup.loggingVariables
 
     init(_ reader: ConfigReader) {
         host = reader.string("HTTP_HOST", default: "127.0.0.1") ?? "127.0.0.1"
@@ -35,6 +36,12 @@ struct GatewaySettings {
         maxBodyBytes = reader.int("MAX_BODY_BYTES", default: 65536, range: 256...(16 << 20))
         idleTimeoutSeconds = reader.int("HTTP_IDLE_TIMEOUT_S", default: 30, range: 1...3600)
         tokens = TokenSettings(reader)
+        upstreams = Upstreams(reader)
+        if upstreams.auth == .nest && tokens.algorithm != .hs256 {
+            reader.problem(
+                "UPSTREAM_AUTH=nest needs JWT_ALGORITHM=HS256 and the original's secret as SECRET_KEY"
+                    + " (the original auth service signs with HS256)")
+        }
         (logJSON, logLevel) = ProcessSetup.logging(reader)
     }
 }

@@ -10,7 +10,7 @@ extension Gateway {
     func routes(_ router: Router<GatewayContext>) {
         let secured = router.group().add(middleware: BearerAuthentication(verifier: verifier))
         for operation in API.operations {
-            let responder = self.responder(operation.target)
+            let responder = self.responder(operation)
             switch operation.access {
             case .open: router.on(RouterPath(operation.routerPath), method: operation.method, use: responder)
             case .bearer:
@@ -19,10 +19,17 @@ extension Gateway {
         }
     }
 
-    private func responder(_ target: Operation.Target)
+    private func responder(_ operation: Operation)
         -> @Sendable (Request, GatewayContext) async -> Response
     {
-        switch target {
+        switch operation.target {
+        case .forward(let subject, _, let status) where settings.upstreams.of(subject: subject) == .nest:
+            guard let call = operation.original else {
+                return Self.notOffered(String(subject.prefix { $0 != "." }))
+            }
+            return { request, context in
+                await handleOriginal(request, context, call: call, subject: subject, status: status)
+            }
         case .forward(let subject, let input, let status):
             return { request, context in
                 await handle(request, context, subject: subject, input: input, status: status)
@@ -49,15 +56,21 @@ extension Gateway {
         }
     }
 
-    /// Ready when NATS is connected and every service answers a services-API ping.
+    /// Ready when NATS is connected and every service answers: ours a services-API ping, an
+    /// original service (which has no services API) a NestJS request.
     func readiness() async -> Response {
         var missing: [String] = []
         if nats.status != .connected { missing.append("nats") }
-        for service in ["auth", "customers", "products"] where nats.status == .connected {
-            do {
-                _ = try await nats.request([UInt8](), to: "$SRV.PING.\(service)", timeout: .seconds(1))
-            } catch {
-                missing.append(service)
+        for service in Upstreams.services where nats.status == .connected {
+            switch settings.upstreams.of(service: service) {
+            case .natswire:
+                do {
+                    _ = try await nats.request([UInt8](), to: "$SRV.PING.\(service)", timeout: .seconds(1))
+                } catch {
+                    missing.append(service)
+                }
+            case .nest:
+                if await !originalAnswers(Self.probeSubjects[service] ?? "") { missing.append(service) }
             }
         }
         let body =
@@ -67,4 +80,9 @@ extension Gateway {
             status: missing.isEmpty ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
+
+    /// A subject of each original service to probe for readiness.
+    static let probeSubjects = [
+        "auth": AuthSubject.login, "customers": CustomersSubject.get, "products": ProductsSubject.get,
+    ]
 }

@@ -19,6 +19,7 @@ final class TokenVerifier: Sendable {
     private let issuer: String
     private let audience: String
     private let usesJWKS: Bool
+    private let acceptsOriginalTokens: Bool
     private let lastFetch = Mutex<Date?>(nil)
     private let cache = Mutex<[String: Identity]>([:])
     private static let cacheLimit = 10_000
@@ -28,6 +29,7 @@ final class TokenVerifier: Sendable {
         issuer = settings.tokens.issuer
         audience = settings.tokens.audience
         usesJWKS = settings.tokens.algorithm == .eddsa
+        acceptsOriginalTokens = settings.upstreams.auth == .nest
         if !usesJWKS, let secret = settings.tokens.secretKey {
             await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
         }
@@ -48,8 +50,18 @@ final class TokenVerifier: Sendable {
         } catch {
             throw .invalid("the token is not valid")
         }
-        guard claims.iss.value == issuer else { throw .invalid("wrong issuer") }
-        guard claims.aud.value.contains(audience) else { throw .invalid("wrong audience") }
+        // The original auth service's tokens carry neither: accepted only while it is the
+        // upstream (UPSTREAM_AUTH=nest), and then only signed with the shared HS256 secret.
+        if let iss = claims.iss {
+            guard iss.value == issuer else { throw .invalid("wrong issuer") }
+        } else if !acceptsOriginalTokens {
+            throw .invalid("the token has no issuer")
+        }
+        if let aud = claims.aud {
+            guard aud.value.contains(audience) else { throw .invalid("wrong audience") }
+        } else if !acceptsOriginalTokens {
+            throw .invalid("the token has no audience")
+        }
         let identity = Identity(userID: claims.sub.value, expires: claims.exp.value)
         cache.withLock { cache in
             if cache.count >= Self.cacheLimit {

@@ -53,10 +53,13 @@ do {
         nats: nats,
         logger: logger)
     try await app.run([
-        .raw("findAllProducts", subject: ProductsSubject.list) { _, body in try await handlers.list(body) },
-        .raw("findOneProduct", subject: ProductsSubject.get) { _, body in try await handlers.get(body) },
+        .raw("findAllProducts", subject: ProductsSubject.list) { _, body in try await handlers.list(body) }
+            .answeringOriginal { _, data in try await handlers.originalList(data) },
+        .raw("findOneProduct", subject: ProductsSubject.get) { _, body in try await handlers.get(body) }
+            .answeringOriginal { _, data in try await handlers.originalGet(data) },
         .raw("createProduct", subject: ProductsSubject.create) { _, body in try await handlers.create(body) },
-        .raw("updateProduct", subject: ProductsSubject.update) { _, body in try await handlers.update(body) },
+        .raw("updateProduct", subject: ProductsSubject.update) { _, body in try await handlers.update(body) }
+            .answeringOriginal { _, data in try await handlers.originalUpdate(data) },
         .raw("deleteProduct", subject: ProductsSubject.delete) { _, body in try await handlers.delete(body) },
         .raw("findAllCategories", subject: ProductsSubject.listCategories) { _, body in
             try await handlers.listCategories(body)

@@ -47,6 +47,38 @@ public struct EndpointDefinition: Sendable {
     public let name: String
     public let subject: String
     let handle: @Sendable (HandlerContext, [UInt8]) async throws -> [UInt8]
+    /// How a NestJS envelope from the original gateway is answered, where the original's
+    /// payloads differ from ours (``OriginalPayloads``); `nil`: `data` goes to ``handle``.
+    private(set) var original: (@Sendable (HandlerContext, JSONValue) async throws -> [UInt8])?
+
+    init(
+        name: String, subject: String,
+        handle: @escaping @Sendable (HandlerContext, [UInt8]) async throws -> [UInt8]
+    ) {
+        self.name = name
+        self.subject = subject
+        self.handle = handle
+    }
+
+    /// The endpoint, answering the original NestJS gateway with `body`: it gets the
+    /// envelope's `data` and returns the `response` the original gateway reads. What it
+    /// throws becomes the envelope's `err`.
+    public func answeringOriginal(
+        _ body: @escaping @Sendable (HandlerContext, JSONValue) async throws -> [UInt8]
+    ) -> EndpointDefinition {
+        var endpoint = self
+        endpoint.original = body
+        return endpoint
+    }
+
+    /// Serves the `data` of an envelope: the original's form where the endpoint has one.
+    func handleEnvelope(_ context: HandlerContext, _ data: [UInt8]) async throws -> [UInt8] {
+        guard let original else { return try await handle(context, data) }
+        guard let value = try? JSONValue.parse(data) else {
+            throw ServiceError(code: 400, message: "data: is not valid JSON")
+        }
+        return try await original(context, value)
+    }
 
     /// An endpoint that takes and returns raw bytes.
     public static func raw(

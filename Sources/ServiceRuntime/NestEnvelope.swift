@@ -89,3 +89,48 @@ public struct NestEnvelope: Sendable, Equatable {
         if !opening { out.append(contentsOf: #","isDisposed":true"#.utf8) }
     }
 }
+
+/// The calling side of the NestJS NATS transport: what a NestJS client sends and how its
+/// answer reads. The gateway uses it to call the original system's services.
+public enum NestCall {
+    /// `{"pattern": P, "data": D, "id": ID}` with `data` as JSON text.
+    public static func request(pattern: String, data: [UInt8], id: String) -> [UInt8] {
+        var out = Array(#"{"pattern":"#.utf8)
+        out.reserveCapacity(data.count + pattern.utf8.count + id.utf8.count + 40)
+        JSONOutput.string(pattern, into: &out)
+        out.append(contentsOf: #","data":"#.utf8)
+        out.append(contentsOf: data.isEmpty ? JSONOutput.null : data)
+        out.append(contentsOf: #","id":"#.utf8)
+        JSONOutput.string(id, into: &out)
+        out.append(UInt8(ascii: "}"))
+        return out
+    }
+
+    /// A NestJS reply: `response`, or `err` when the handler failed.
+    public enum Answer: Sendable, Equatable {
+        case response(JSONValue)
+        case failure(JSONValue)
+
+        /// Reads a reply; `nil` when it is not a NestJS reply object.
+        public init?(_ payload: [UInt8]) {
+            guard case .object(let members)? = try? JSONValue.parse(payload) else { return nil }
+            if let err = members.first(where: { $0.key == "err" })?.value, !err.isNull {
+                self = .failure(err)
+            } else if let response = members.first(where: { $0.key == "response" })?.value {
+                self = .response(response)
+            } else if members.contains(where: { $0.key == "isDisposed" || $0.key == "id" }) {
+                // A reply with neither (`response: undefined` is left out by JSON.stringify).
+                self = .response(.null)
+            } else {
+                return nil
+            }
+        }
+    }
+
+    /// The words of an `err`: its `message` when it has one, else its text.
+    public static func message(of err: JSONValue) -> String {
+        if let message = err["message"]?.string { return message }
+        if let text = err.string { return text }
+        return String(decoding: err.json, as: UTF8.self)
+    }
+}

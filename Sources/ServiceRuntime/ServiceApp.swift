@@ -77,14 +77,18 @@ public struct ServiceApp: Sendable {
             }
         }
         do {
-            let response = try await endpoint.handle(context, envelope.data)
+            let response = try await endpoint.handleEnvelope(context, envelope.data)
             return envelope.isEvent
                 ? .none : ServiceReply(envelope.reply(response: response), headers: replyHeaders)
         } catch {
             let serviceError =
                 Self.serviceError(for: error) ?? ServiceError(code: 500, message: "internal error")
             if serviceError.code >= 500 { context.logger.error("request failed: \(error)") }
-            guard !envelope.isEvent else { throw serviceError }
+            guard !envelope.isEvent else {
+                // An event is never answered, also when it fails: NestJS does not wait for one.
+                context.logger.warning("event failed: \(serviceError.message)")
+                return .none
+            }
             throw ServiceError(
                 code: serviceError.code, message: serviceError.message,
                 replyBody: envelope.errorReply(message: serviceError.message), sendsErrorHeaders: false)
@@ -110,7 +114,7 @@ public struct ServiceApp: Sendable {
 
     /// The error reply for what a handler threw: a ``ServiceError`` as it is, an error that
     /// knows its service error (a database's 503) mapped, `nil` for anything else (a 500).
-    static func serviceError(for error: any Error) -> ServiceError? {
+    public static func serviceError(for error: any Error) -> ServiceError? {
         error as? ServiceError ?? (error as? any ServiceErrorConvertible)?.serviceError
     }
 

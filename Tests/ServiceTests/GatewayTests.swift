@@ -109,34 +109,14 @@ final class FullStack: Sendable {
         nats.stop()
     }
 
-    struct Reply {
-        let status: Int
-        let json: Any?
-        let headers: [String: String]
-        var object: [String: Any] { json as? [String: Any] ?? [:] }
-    }
+    typealias Reply = HTTPReply
 
     func send(
         _ method: String, _ path: String, json: Any? = nil, raw: String? = nil, token: String? = nil,
         headers: [String: String] = [:]
     ) async throws -> Reply {
-        guard let url = URL(string: baseString + path) else { throw HarnessError("bad path \(path)") }
-        var request = URLRequest(url: url)
-        request.httpMethod = method
-        if let json {
-            request.httpBody = try JSONSerialization.data(withJSONObject: json)
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        }
-        if let raw { request.httpBody = Data(raw.utf8) }
-        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        for (key, value) in headers { request.setValue(value, forHTTPHeaderField: key) }
-        let (data, response) = try await URLSession.shared.data(for: request)
-        let http = response as? HTTPURLResponse
-        var fields: [String: String] = [:]
-        for (key, value) in http?.allHeaderFields ?? [:] { fields["\(key)".lowercased()] = "\(value)" }
-        return Reply(
-            status: http?.statusCode ?? 0, json: try? JSONSerialization.jsonObject(with: data),
-            headers: fields)
+        try await sendHTTP(
+            baseString, method, path, json: json, raw: raw, token: token, headers: headers)
     }
 
     func sendText(_ path: String) async throws -> String {
@@ -155,6 +135,37 @@ final class FullStack: Sendable {
         #expect(login.status == 200)
         return login.object
     }
+}
+
+/// An HTTP response as the tests read it.
+struct HTTPReply {
+    let status: Int
+    let json: Any?
+    let headers: [String: String]
+    var object: [String: Any] { json as? [String: Any] ?? [:] }
+}
+
+/// One HTTP request to the gateway at `base`, through URLSession.
+func sendHTTP(
+    _ base: String, _ method: String, _ path: String, json: Any? = nil, raw: String? = nil,
+    token: String? = nil, headers: [String: String] = [:]
+) async throws -> HTTPReply {
+    guard let url = URL(string: base + path) else { throw HarnessError("bad path \(path)") }
+    var request = URLRequest(url: url)
+    request.httpMethod = method
+    if let json {
+        request.httpBody = try JSONSerialization.data(withJSONObject: json)
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+    }
+    if let raw { request.httpBody = Data(raw.utf8) }
+    if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+    for (key, value) in headers { request.setValue(value, forHTTPHeaderField: key) }
+    let (data, response) = try await URLSession.shared.data(for: request)
+    let http = response as? HTTPURLResponse
+    var fields: [String: String] = [:]
+    for (key, value) in http?.allHeaderFields ?? [:] { fields["\(key)".lowercased()] = "\(value)" }
+    return HTTPReply(
+        status: http?.statusCode ?? 0, json: try? JSONSerialization.jsonObject(with: data), headers: fields)
 }
 
 func withFullStack(
