@@ -29,24 +29,25 @@ start_service CustomersService NATS_URL="nats://127.0.0.1:$NATS_PORT" \
 start_service ProductsService NATS_URL="nats://127.0.0.1:$NATS_PORT" \
     DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind"
 
-# run LABEL SUBJECT DATA [PAR]: requests/s and p50/p99 over NATS, natively and in the NestJS
-# envelope the original gateway sends ({"pattern","data","id"}).
+# run LABEL SUBJECT DATA ORIGINAL_DATA [PAR]: requests/s and p50/p99 over NATS, natively with
+# DATA and in the NestJS envelope the original gateway sends ({"pattern","data","id"}) with the
+# data it sends for that subject (a bare id, "" for the whole customer list).
 run() {
-    local label=$1 subject=$2 data=$3 par=${4:-$PAR} mode=reqpar line envelope
+    local label=$1 subject=$2 data=$3 original=$4 par=${5:-$PAR} mode=reqpar line envelope
     [ "$par" = 1 ] && mode=req
-    envelope="{\"pattern\":\"$subject\",\"data\":$data,\"id\":\"b1\"}"
+    envelope="{\"pattern\":\"$subject\",\"data\":$original,\"id\":\"b1\"}"
     line=$("$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode $mode --par "$par" --msgs "$MSGS" \
         --size 0 --subject "$subject" --data "$data" | tail -1)
     echo "$label, native, $par outstanding: $line"
     line=$("$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode $mode --par "$par" --msgs "$MSGS" \
         --size 0 --subject "$subject" --data "$envelope" | tail -1)
-    echo "$label, NestJS envelope, $par outstanding: $line"
+    echo "$label, NestJS envelope ($original), $par outstanding: $line"
 }
 "$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode reqpar --par "$PAR" --msgs 2000 --size 0 \
     --subject products.findOneProduct --data '{"product_id":1}' >/dev/null  # warm-up
-run "products get-by-id" products.findOneProduct '{"product_id":1}'
-run "products list (page 1, limit 20)" products.findAllProducts '{"page":1,"limit":20}'
-run "customers get-by-id" customers.findCustomer '{"customer_id":"ALFKI"}'
-MSGS=$((MSGS / 4)) run "customers get-by-id" customers.findCustomer '{"customer_id":"ALFKI"}' 1
-run "customers list (page 1, limit 20)" customers.findCustomers '{"page":1,"limit":20}'
-run "customers list (all 91, limit 100)" customers.findCustomers '{"page":1,"limit":100}'
+run "products get-by-id" products.findOneProduct '{"product_id":1}' 1
+run "products list (page 1, limit 20)" products.findAllProducts '{"page":1,"limit":20}' '{"page":1,"limit":20}'
+run "customers get-by-id" customers.findCustomer '{"customer_id":"ALFKI"}' '"ALFKI"'
+MSGS=$((MSGS / 4)) run "customers get-by-id" customers.findCustomer '{"customer_id":"ALFKI"}' '"ALFKI"' 1
+run "customers list (page 1, limit 20)" customers.findCustomers '{"page":1,"limit":20}' '{"page":1,"limit":20}'
+run "customers list (all 91; the original's list is all)" customers.findCustomers '{"page":1,"limit":100}' '""'

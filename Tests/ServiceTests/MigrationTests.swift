@@ -97,7 +97,8 @@ struct OriginalGatewayToOurServicesTests {
             let gateway = OriginalGatewayCalls(client: stack.client)
             let inbox = "_INBOX.events.\(UUID().uuidString)"
             let replies = try stack.client.subscribe(to: inbox)
-            // One event that fails (no password), one that works.
+            // Events that fail (a handler that throws; a refusal), then one that works.
+            try gateway.emit(AuthSubject.logout, ["refresh_token": "not-a-token"], replyTo: inbox)
             try gateway.emit(
                 AuthSubject.register, ["username": "ivan", "email": "ivan@example.com"], replyTo: inbox)
             try gateway.emit(

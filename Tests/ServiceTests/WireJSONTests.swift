@@ -93,6 +93,67 @@ import Testing
         #expect(NestEnvelope.detect(Array(#"{"pattern":"s","id":"1""#.utf8), subject: "s") == nil)
     }
 
+    @Test func nestCallRequestAndAnswers() throws {
+        let request = NestCall.request(
+            pattern: "customers.findCustomer", data: Array(#""ALFKI""#.utf8), id: "r\"1")
+        #expect(
+            String(decoding: request, as: UTF8.self)
+                == #"{"pattern":"customers.findCustomer","data":"ALFKI","id":"r\"1"}"#)
+        #expect(
+            String(decoding: NestCall.request(pattern: "p", data: [], id: "1"), as: UTF8.self).contains(
+                #""data":null"#))
+        // A Go service's reply (`err: null`), a NestJS one, a failure, and what is no reply.
+        #expect(
+            NestCall.Answer(Array(#"{"id":"1","response":{"a":1},"err":null,"isDisposed":true}"#.utf8))
+                == .response(.object([("a", .number("1"))])))
+        #expect(
+            NestCall.Answer(Array(#"{"id":"1","response":null,"isDisposed":true}"#.utf8)) == .response(.null))
+        #expect(NestCall.Answer(Array(#"{"id":"1","isDisposed":true}"#.utf8)) == .response(.null))
+        let failed = try #require(
+            NestCall.Answer(Array(#"{"id":"1","err":"no handler","isDisposed":true}"#.utf8)))
+        guard case .failure(let err) = failed else {
+            Issue.record("an err reply read as a response")
+            return
+        }
+        #expect(NestCall.message(of: err) == "no handler")
+        #expect(
+            NestCall.message(of: .object([("message", .string("boom")), ("status", .string("error"))]))
+                == "boom")
+        #expect(NestCall.Answer(Array(#"{"customer_id":"ALFKI"}"#.utf8)) == nil)
+        #expect(NestCall.Answer(Array("[1]".utf8)) == nil)
+    }
+
+    @Test func originalPayloadsBothWays() throws {
+        let update = OriginalPayloads.CustomerUpdate(
+            id: "ALFKI", customer: .object([("city", .string("Oslo"))]))
+        #expect(OriginalPayloads.CustomerUpdate(try JSONValue.parse(update.json)) == update)
+        #expect(OriginalPayloads.CustomerUpdate(.object([("id", .string("ALFKI"))])) == nil)
+        let product = OriginalPayloads.ProductUpdate(
+            id: 7, changes: .object([("unit_price", .number("2.5"))]))
+        #expect(
+            String(decoding: product.json, as: UTF8.self)
+                == #"{"id":7,"updateProductDto":{"unit_price":2.5}}"#)
+        #expect(
+            OriginalPayloads.ProductUpdate(
+                try JSONValue.parse(Array(#"{"id":"7","updateProductDto":{"unit_price":2.5}}"#.utf8)))
+                == product)
+        #expect(OriginalPayloads.ProductUpdate(.object([("id", .number("7"))])) == nil)
+        let result = OriginalPayloads.UpdateResult(affected: 0)
+        #expect(OriginalPayloads.UpdateResult(try JSONValue.parse(result.json)) == result)
+        let answer = OriginalPayloads.AuthAnswer(message: "a \"token\"", context: true)
+        #expect(OriginalPayloads.AuthAnswer(try JSONValue.parse(answer.json)) == answer)
+        #expect(OriginalPayloads.AuthAnswer(.object([("message", .string("x"))])) == nil)
+        #expect(
+            OriginalPayloads.errorMessage(try JSONValue.parse(OriginalPayloads.errorAnswer("gone"))) == "gone"
+        )
+        // A record that has an `error` field among others is a record.
+        #expect(
+            OriginalPayloads.errorMessage(.object([("error", .string("x")), ("id", .number("1"))])) == nil)
+        #expect(OriginalPayloads.key(.string("ALFKI")) == "ALFKI")
+        #expect(OriginalPayloads.key(.number("12")) == "12" && OriginalPayloads.key(.number("1.5")) == nil)
+        #expect(OriginalPayloads.key(.string("")) == nil && OriginalPayloads.key(.null) == nil)
+    }
+
     @Test func numbersAreWrittenAsJSON() {
         #expect(JSONOutput.number(18) == "18")
         #expect(JSONOutput.number(-0.5) == "-0.5")
