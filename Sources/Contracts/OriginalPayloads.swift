@@ -107,10 +107,13 @@ public enum OriginalPayloads {
         JSONValue.object([("error", .string(message))]).json
     }
 
-    /// The text of an ``errorAnswer(_:)``; `nil` for any other response.
-    public static func errorMessage(_ value: JSONValue) -> String? {
-        guard case .object(let members) = value, members.count == 1 else { return nil }
-        return value["error"]?.string
+    /// The text of an ``errorAnswer(_:)``; `nil` for any other response. Reads the JSON's
+    /// members without decoding a record's values.
+    public static func errorMessage(_ json: [UInt8]) -> String? {
+        guard let members = try? JSONObjectScanner.members(json), members.count == 1,
+            members[0].key == "error"
+        else { return nil }
+        return (try? JSONValue.parse(json[members[0].value]))?.string
     }
 
     /// A key sent bare, as the original gateway sends path parameters: `"ALFKI"`, `1` or

@@ -39,7 +39,9 @@ extension Gateway {
             case .listCustomers:
                 let query = try Self.query(request, API.customersQuery)
                 let page = try Self.listRequest(query, ListOptions.customers)
-                guard case .array(let customers) = try await callOriginal(subject, Self.emptyData, requestID)
+                guard
+                    case .array(let customers)? = try? JSONValue.parse(
+                        try await callOriginal(subject, Self.emptyData, requestID))
                 else { throw Problem.originalAnswer("an array of customers") }
                 return Self.json(
                     Self.customersPage(customers, page), status: status, requestID: requestID)
@@ -77,16 +79,19 @@ extension Gateway {
                 let data = JSONValue.object([
                     ("page", .number(String(page.page))), ("limit", .number(String(page.limit))),
                 ])
+                // Passed on as it came (the reply was checked as JSON when it was read).
                 let list = try await callOriginal(subject, data.json, requestID)
-                guard case .object = list else { throw Problem.originalAnswer("a page of products") }
-                return Self.json(list.json, status: status, requestID: requestID)
+                guard list.first == UInt8(ascii: "{") else {
+                    throw Problem.originalAnswer("a page of products")
+                }
+                return Self.json(list, status: status, requestID: requestID)
             case .updateProduct:
                 let id = try Self.key(API.productKey, context)
                 let body = try await jsonBody(request, schema: API.productUpdate)
                 let data = OriginalPayloads.ProductUpdate(id: id.integer ?? 0, changes: .object(body.members))
                 guard
-                    let result = OriginalPayloads.UpdateResult(
-                        try await callOriginal(subject, data.json, requestID))
+                    let result = (try? JSONValue.parse(try await callOriginal(subject, data.json, requestID)))
+                        .flatMap(OriginalPayloads.UpdateResult.init)
                 else { throw Problem.originalAnswer("an update result") }
                 let missing = Self.describe(API.productKey, id)
                 guard result.affected > 0 else {
@@ -112,10 +117,10 @@ extension Gateway {
         }
     }
 
-    /// One NestJS request: the envelope around `data`, its `response` back; its `err` is a
-    /// problem.
+    /// One NestJS request: the envelope around `data`, the JSON of its `response` back; its
+    /// `err` is a problem.
     func callOriginal(_ subject: String, _ data: [UInt8], _ requestID: String) async throws(Problem)
-        -> JSONValue
+        -> [UInt8]
     {
         let reply = try await send(
             NestCall.request(pattern: subject, data: data, id: requestID), to: subject, requestID: requestID)
@@ -135,25 +140,25 @@ extension Gateway {
     private func authAnswer(_ data: [UInt8], _ subject: String, _ requestID: String) async throws(Problem)
         -> OriginalPayloads.AuthAnswer
     {
-        guard let answer = OriginalPayloads.AuthAnswer(try await callOriginal(subject, data, requestID))
-        else {
-            throw Problem.originalAnswer(#"{"message", "context"}"#)
-        }
+        guard
+            let answer = (try? JSONValue.parse(try await callOriginal(subject, data, requestID)))
+                .flatMap(OriginalPayloads.AuthAnswer.init)
+        else { throw Problem.originalAnswer(#"{"message", "context"}"#) }
         return answer
     }
 
     /// `data` of a call that takes none: the original gateway sends an empty string.
     static let emptyData = Array(#""""#.utf8)
 
-    /// A record, or 404 for `null` (naming `missing`); the original's `{"error": text}` is a
-    /// problem.
+    /// A record, passed on as it came; 404 for `null` (naming `missing`); the original's
+    /// `{"error": text}` is a problem.
     private static func record(
-        _ value: JSONValue, missing: String?, status: HTTPResponse.Status, requestID: String
+        _ response: [UInt8], missing: String?, status: HTTPResponse.Status, requestID: String
     ) throws(Problem) -> Response {
-        if let message = OriginalPayloads.errorMessage(value) { throw Problem.original(message) }
-        switch value {
-        case .object: return json(value.json, status: status, requestID: requestID)
-        case .null:
+        if let message = OriginalPayloads.errorMessage(response) { throw Problem.original(message) }
+        switch response.first {
+        case UInt8(ascii: "{"): return json(response, status: status, requestID: requestID)
+        case UInt8(ascii: "n"):
             guard let missing else { throw Problem.originalAnswer("a record") }
             throw Problem(status: .notFound, detail: "\(missing) not found")
         default: throw Problem.originalAnswer("a record")

@@ -106,21 +106,24 @@ public enum NestCall {
         return out
     }
 
-    /// A NestJS reply: `response`, or `err` when the handler failed.
+    /// A NestJS reply: `response` as the JSON bytes that came (so a record or a page is passed
+    /// on without being decoded), or `err` when the handler failed.
     public enum Answer: Sendable, Equatable {
-        case response(JSONValue)
+        case response([UInt8])
         case failure(JSONValue)
 
         /// Reads a reply; `nil` when it is not a NestJS reply object.
         public init?(_ payload: [UInt8]) {
-            guard case .object(let members)? = try? JSONValue.parse(payload) else { return nil }
-            if let err = members.first(where: { $0.key == "err" })?.value, !err.isNull {
-                self = .failure(err)
-            } else if let response = members.first(where: { $0.key == "response" })?.value {
-                self = .response(response)
+            guard let members = try? JSONObjectScanner.members(payload) else { return nil }
+            if let err = members.first(where: { $0.key == "err" }),
+                let value = try? JSONValue.parse(payload[err.value]), !value.isNull
+            {
+                self = .failure(value)
+            } else if let response = members.first(where: { $0.key == "response" }) {
+                self = .response(Array(payload[response.value]))
             } else if members.contains(where: { $0.key == "isDisposed" || $0.key == "id" }) {
                 // A reply with neither (`response: undefined` is left out by JSON.stringify).
-                self = .response(.null)
+                self = .response(JSONOutput.null)
             } else {
                 return nil
             }

@@ -442,3 +442,55 @@ struct OurGatewayToOriginalServicesTests {
         }
     }
 }
+
+@Suite("Migration, both directions at once: our gateway speaking the original's payloads to our services")
+struct BothDirectionsTests {
+    /// The two halves agree on one description of the original: our gateway in `nest` mode in
+    /// front of our services, which answer the original gateway's payloads.
+    @Test func ourGatewayInNestModeInFrontOfOurServices() async throws {
+        let secret = String(repeating: "b", count: 40)
+        let tokens = ["JWT_ALGORITHM": "HS256", "SECRET_KEY": secret]
+        let upstreams = ["UPSTREAM_AUTH": "nest", "UPSTREAM_CUSTOMERS": "nest", "UPSTREAM_PRODUCTS": "nest"]
+        try await withFullStack(
+            gatewayEnvironment: tokens.merging(upstreams) { $1 }, authEnvironment: tokens
+        ) { stack in
+            #expect(try await stack.send("GET", "/ready").status == 200)
+            let email = "both\(UInt32.random(in: 0...UInt32.max))@example.com"
+            let registered = try await stack.send(
+                "POST", "/auth/register", json: ["username": "both", "email": email, "password": "password1"])
+            #expect(registered.status == 201)
+            let login = try await stack.send(
+                "POST", "/auth/login", json: ["email": email, "password": "password1"])
+            let token = try #require(login.object["access_token"] as? String)
+            #expect(login.status == 200 && (login.object["expires_in"] as? Int ?? 0) > 0)
+
+            let chai = try await stack.send("GET", "/products/1", token: token)
+            #expect(chai.status == 200 && chai.object["product_name"] as? String == "Chai")
+            #expect(try await stack.send("GET", "/products/32000", token: token).status == 404)
+            let stock = try #require(chai.object["units_in_stock"] as? Int)
+            let patched = try await stack.send(
+                "PATCH", "/products/1", json: ["units_in_stock": stock], token: token)
+            #expect(patched.status == 200 && patched.object["units_in_stock"] as? Int == stock)
+            let products = try await stack.send("GET", "/products?page=2&limit=3", token: token)
+            #expect(products.status == 200 && (products.object["data"] as? [Any])?.count == 3)
+
+            let customers = try await stack.send("GET", "/customers?limit=5&sort=country", token: token)
+            #expect(customers.status == 200 && (customers.object["total"] as? Int ?? 0) >= 91)
+            #expect((customers.object["data"] as? [Any])?.count == 5)
+            let id = uniqueCustomerID()
+            let created = try await stack.send(
+                "POST", "/customers",
+                json: ["customer_id": id, "company_name": "Both Ways", "city": "Turku"],
+                token: token)
+            #expect(created.status == 201 && created.object["company_name"] as? String == "Both Ways")
+            let duplicate = try await stack.send(
+                "POST", "/customers", json: ["customer_id": id, "company_name": "Again"], token: token)
+            #expect(duplicate.status == 409)
+            let updated = try await stack.send(
+                "PATCH", "/customers/\(id)", json: ["city": "Espoo"], token: token)
+            #expect(updated.status == 200 && updated.object["city"] as? String == "Espoo")
+            #expect(try await stack.send("GET", "/customers/ZZZZ9", token: token).status == 404)
+            #expect(try await stack.send("DELETE", "/customers/\(id)", token: token).status == 501)
+        }
+    }
+}

@@ -105,10 +105,11 @@ import Testing
         // A Go service's reply (`err: null`), a NestJS one, a failure, and what is no reply.
         #expect(
             NestCall.Answer(Array(#"{"id":"1","response":{"a":1},"err":null,"isDisposed":true}"#.utf8))
-                == .response(.object([("a", .number("1"))])))
+                == .response(Array(#"{"a":1}"#.utf8)))
         #expect(
-            NestCall.Answer(Array(#"{"id":"1","response":null,"isDisposed":true}"#.utf8)) == .response(.null))
-        #expect(NestCall.Answer(Array(#"{"id":"1","isDisposed":true}"#.utf8)) == .response(.null))
+            NestCall.Answer(Array(#"{"id":"1","response":null,"isDisposed":true}"#.utf8))
+                == .response(JSONOutput.null))
+        #expect(NestCall.Answer(Array(#"{"id":"1","isDisposed":true}"#.utf8)) == .response(JSONOutput.null))
         let failed = try #require(
             NestCall.Answer(Array(#"{"id":"1","err":"no handler","isDisposed":true}"#.utf8)))
         guard case .failure(let err) = failed else {
@@ -144,11 +145,11 @@ import Testing
         #expect(OriginalPayloads.AuthAnswer(try JSONValue.parse(answer.json)) == answer)
         #expect(OriginalPayloads.AuthAnswer(.object([("message", .string("x"))])) == nil)
         #expect(
-            OriginalPayloads.errorMessage(try JSONValue.parse(OriginalPayloads.errorAnswer("gone"))) == "gone"
+            OriginalPayloads.errorMessage(OriginalPayloads.errorAnswer("gone")) == "gone"
         )
         // A record that has an `error` field among others is a record.
         #expect(
-            OriginalPayloads.errorMessage(.object([("error", .string("x")), ("id", .number("1"))])) == nil)
+            OriginalPayloads.errorMessage(Array(#"{"error":"x","id":1}"#.utf8)) == nil)
         #expect(OriginalPayloads.key(.string("ALFKI")) == "ALFKI")
         #expect(OriginalPayloads.key(.number("12")) == "12" && OriginalPayloads.key(.number("1.5")) == nil)
         #expect(OriginalPayloads.key(.string("")) == nil && OriginalPayloads.key(.null) == nil)
