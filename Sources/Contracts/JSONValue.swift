@@ -114,32 +114,68 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
 /// Members of a JSON object found without decoding their values: each key and the byte
 /// range of its value. The NestJS envelope uses it to hand `data` on as it came.
 public enum JSONObjectScanner {
-    public static func members(_ bytes: [UInt8]) throws(JSONParseError) -> [(key: String, value: Range<Int>)]
-    {
+    public typealias Members = [(key: String, value: Range<Int>)]
+
+    public static func members(_ bytes: [UInt8]) throws(JSONParseError) -> Members {
         try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
             var reader = JSONReader(buffer)
             reader.skipWhitespace()
-            guard reader.take(UInt8(ascii: "{")) else { throw reader.error("expected an object") }
-            var members: [(key: String, value: Range<Int>)] = []
-            reader.skipWhitespace()
-            if !reader.take(UInt8(ascii: "}")) {
-                repeat {
-                    reader.skipWhitespace()
-                    let key = try reader.readString()
-                    reader.skipWhitespace()
-                    guard reader.take(UInt8(ascii: ":")) else { throw reader.error("expected ':'") }
-                    reader.skipWhitespace()
-                    let start = reader.offset
-                    try reader.skipValue(depth: 1)
-                    members.append((key, start..<reader.offset))
-                    reader.skipWhitespace()
-                } while reader.take(UInt8(ascii: ","))
-                guard reader.take(UInt8(ascii: "}")) else { throw reader.error("expected ',' or '}'") }
-            }
+            let members = try reader.readMembers()
             reader.skipWhitespace()
             guard reader.isAtEnd else { throw reader.error("unexpected data after the JSON value") }
             return members
         }
+    }
+
+    /// The objects of a JSON array of objects, each its byte range and its members, found
+    /// without decoding values: a list can be filtered, sorted and cut by a few fields and
+    /// its rows passed on as the bytes that came.
+    public static func objects(inArray bytes: [UInt8]) throws(JSONParseError) -> [(
+        range: Range<Int>, members: Members
+    )] {
+        try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
+            var reader = JSONReader(buffer)
+            reader.skipWhitespace()
+            guard reader.take(UInt8(ascii: "[")) else { throw reader.error("expected an array") }
+            var objects: [(range: Range<Int>, members: Members)] = []
+            reader.skipWhitespace()
+            if !reader.take(UInt8(ascii: "]")) {
+                repeat {
+                    reader.skipWhitespace()
+                    let start = reader.offset
+                    let members = try reader.readMembers()
+                    objects.append((start..<reader.offset, members))
+                    reader.skipWhitespace()
+                } while reader.take(UInt8(ascii: ","))
+                guard reader.take(UInt8(ascii: "]")) else { throw reader.error("expected ',' or ']'") }
+            }
+            reader.skipWhitespace()
+            guard reader.isAtEnd else { throw reader.error("unexpected data after the JSON value") }
+            return objects
+        }
+    }
+}
+
+extension JSONReader {
+    /// An object at the current offset: each key and the byte range of its value.
+    mutating func readMembers() throws(JSONParseError) -> JSONObjectScanner.Members {
+        guard take(UInt8(ascii: "{")) else { throw error("expected an object") }
+        var members: JSONObjectScanner.Members = []
+        skipWhitespace()
+        if take(UInt8(ascii: "}")) { return members }
+        repeat {
+            skipWhitespace()
+            let key = try readString()
+            skipWhitespace()
+            guard take(UInt8(ascii: ":")) else { throw error("expected ':'") }
+            skipWhitespace()
+            let start = offset
+            try skipValue(depth: 1)
+            members.append((key, start..<offset))
+            skipWhitespace()
+        } while take(UInt8(ascii: ","))
+        guard take(UInt8(ascii: "}")) else { throw error("expected ',' or '}'") }
+        return members
     }
 }
 

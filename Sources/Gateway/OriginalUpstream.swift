@@ -39,12 +39,11 @@ extension Gateway {
             case .listCustomers:
                 let query = try Self.query(request, API.customersQuery)
                 let page = try Self.listRequest(query, ListOptions.customers)
-                guard
-                    case .array(let customers)? = try? JSONValue.parse(
-                        try await callOriginal(subject, Self.emptyData, requestID))
-                else { throw Problem.originalAnswer("an array of customers") }
-                return Self.json(
-                    Self.customersPage(customers, page), status: status, requestID: requestID)
+                let customers = try await callOriginal(subject, Self.emptyData, requestID)
+                guard let page = Self.customersPage(customers, page) else {
+                    throw Problem.originalAnswer("an array of customers")
+                }
+                return Self.json(page, status: status, requestID: requestID)
             case .getCustomer, .getProduct:
                 let key = call == .getCustomer ? API.customerKey : API.productKey
                 let id = try Self.key(key, context)
@@ -209,35 +208,47 @@ extension Gateway {
 
     /// Our page of customers from the original's whole list: the same search (company or
     /// contact name, case-insensitive), order (nulls last, then by id) and paging as the
-    /// CustomersService's.
-    static func customersPage(_ customers: [JSONValue], _ request: ListRequest) -> [UInt8] {
-        var rows = customers
+    /// CustomersService's. Only the fields compared are decoded; the rows of the page are the
+    /// bytes the original sent. `nil` when the list is not an array of objects.
+    static func customersPage(_ list: [UInt8], _ request: ListRequest) -> [UInt8]? {
+        guard let objects = try? JSONObjectScanner.objects(inArray: list) else { return nil }
+        func text(_ members: JSONObjectScanner.Members, _ key: String) -> String? {
+            guard let range = members.first(where: { $0.key == key })?.value else { return nil }
+            return (try? JSONValue.parse(list[range]))?.string
+        }
+        let field = request.sort ?? "customer_id"
+        var rows = objects.map {
+            (range: $0.range, id: text($0.members, "customer_id") ?? "", members: $0.members)
+        }
         if let term = request.search?.lowercased() {
             rows = rows.filter { row in
                 ["company_name", "contact_name"].contains {
-                    row[$0]?.string?.lowercased().contains(term) == true
+                    text(row.members, $0)?.lowercased().contains(term) == true
                 }
             }
         }
-        let field = request.sort ?? "customer_id"
-        rows.sort { left, right in
-            let a = left[field]?.string
-            let b = right[field]?.string
-            if a != b {
-                guard let a else { return false }
-                guard let b else { return true }
+        let keyed = rows.map { (row: $0, key: field == "customer_id" ? $0.id : text($0.members, field)) }
+        let sorted = keyed.sorted { left, right in
+            if left.key != right.key {
+                guard let a = left.key else { return false }
+                guard let b = right.key else { return true }
                 return request.descending ? a > b : a < b
             }
-            return (left["customer_id"]?.string ?? "") < (right["customer_id"]?.string ?? "")
+            return left.row.id < right.row.id
         }
-        let total = rows.count
-        let page = Array(rows.dropFirst(min(request.offset, total)).prefix(request.limit))
+        let total = sorted.count
         let pages = total == 0 ? 0 : (total + request.limit - 1) / request.limit
-        return JSONValue.object([
-            ("data", .array(page)), ("limit", .number(String(request.limit))),
-            ("page", .number(String(request.page))), ("pages", .number(String(pages))),
-            ("total", .number(String(total))),
-        ]).json
+        var out = Array(#"{"data":["#.utf8)
+        for (index, entry) in sorted.dropFirst(min(request.offset, total)).prefix(request.limit).enumerated()
+        {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: list[entry.row.range])
+        }
+        out.append(
+            contentsOf:
+                #"],"limit":\#(request.limit),"page":\#(request.page),"pages":\#(pages),"total":\#(total)}"#
+                .utf8)
+        return out
     }
 
     /// Ready when the original service behind `subject` answers anything: a NestJS request

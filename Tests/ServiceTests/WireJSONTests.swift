@@ -124,6 +124,23 @@ import Testing
         #expect(NestCall.Answer(Array("[1]".utf8)) == nil)
     }
 
+    @Test func objectsOfAnArrayAreFoundWithoutDecoding() throws {
+        let list = Array(#" [ {"a": "x", "b": [1, {"c": "]"}]}, {} ,{"a":null} ] "#.utf8)
+        let objects = try JSONObjectScanner.objects(inArray: list)
+        #expect(objects.count == 3)
+        #expect(
+            String(decoding: list[objects[0].range], as: UTF8.self) == #"{"a": "x", "b": [1, {"c": "]"}]}"#)
+        #expect(objects[0].members.map(\.key) == ["a", "b"])
+        #expect(String(decoding: list[objects[0].members[1].value], as: UTF8.self) == #"[1, {"c": "]"}]"#)
+        #expect(objects[1].members.isEmpty && String(decoding: list[objects[1].range], as: UTF8.self) == "{}")
+        #expect(try JSONObjectScanner.objects(inArray: Array("[]".utf8)).isEmpty)
+        for broken in [#"[{"a":1},]"#, #"[1]"#, #"{"a":1}"#, #"[{"a":1}"#, #"[{"a":1}] x"#] {
+            #expect(throws: JSONParseError.self) {
+                try JSONObjectScanner.objects(inArray: Array(broken.utf8))
+            }
+        }
+    }
+
     @Test func originalPayloadsBothWays() throws {
         let update = OriginalPayloads.CustomerUpdate(
             id: "ALFKI", customer: .object([("city", .string("Oslo"))]))
