@@ -8,17 +8,33 @@
     /// flags, same last line, so `run-all.sh` can put NATSWire in the same table.
     struct Bench: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Measure publish, pub/sub and request–reply throughput and latency.")
+            abstract:
+                "Measure publish, pub/sub, fan-out, queue-group and request–reply throughput and latency.")
 
         enum Mode: String, ExpressibleByArgument, CaseIterable {
             case pub, pubsub, req, reqpar
+            /// One publisher, `--subs` subscribers that each get every message.
+            case fanout
+            /// One publisher, `--subs` subscribers in one queue group: each message to one.
+            case queue
+        }
+
+        /// Where the fan-out and queue subscribers live.
+        enum SubscriberConnections: String, ExpressibleByArgument, CaseIterable {
+            /// One connection each (as separate processes would be).
+            case each
+            /// All on one connection (the server sends each message once per subscription).
+            case shared
         }
 
         @Option(name: .long, help: "Server URL.") var url = "nats://127.0.0.1:4222"
-        @Option(name: .long, help: "pub, pubsub, req or reqpar.") var mode: Mode
+        @Option(name: .long, help: "pub, pubsub, req, reqpar, fanout or queue.") var mode: Mode
         @Option(name: .long, help: "Messages (or requests) in total.") var msgs: Int
         @Option(name: .long, help: "Payload bytes.") var size: Int
         @Option(name: .long, help: "Requests outstanding at once (reqpar).") var par = 64
+        @Option(name: .long, help: "Subscribers (fanout, queue).") var subs = 4
+        @Option(name: .long, help: "fanout/queue subscribers: each on its own connection, or one shared.")
+        var subConnections = SubscriberConnections.each
         @Option(name: .long, help: "Seconds allowed for a flush, a request or the pub/sub wait.")
         var timeout: Double = 60
         @Option(
@@ -32,6 +48,7 @@
             guard msgs > 0 else { throw ValidationError("--msgs must be positive") }
             guard size >= 0 else { throw ValidationError("--size must not be negative") }
             guard par > 0 else { throw ValidationError("--par must be positive") }
+            guard (1...1000).contains(subs) else { throw ValidationError("--subs must be from 1 to 1000") }
         }
 
         var limit: Duration { .milliseconds(Int(timeout * 1000)) }
@@ -45,10 +62,18 @@
             case .pubsub: seconds = try await benchPubSub(payload)
             case .req: (seconds, latencies) = try await benchRequests(payload, parallel: 1)
             case .reqpar: (seconds, latencies) = try await benchRequests(payload, parallel: par)
+            case .fanout: seconds = try await benchSubscribers(payload, queue: nil)
+            case .queue: seconds = try await benchSubscribers(payload, queue: "bench-queue")
             }
             var line =
                 "mode=\(mode.rawValue) msgs=\(msgs) size=\(size) seconds=\(String(format: "%.6f", seconds))"
             line += " msgs_per_sec=\(Int((Double(msgs) / seconds).rounded()))"
+            if mode == .fanout || mode == .queue {
+                // Every subscriber's messages together (what `nats bench` sums over subscribers).
+                let delivered = mode == .fanout ? msgs * subs : msgs
+                line += " subs=\(subs) sub_connections=\(subConnections.rawValue)"
+                line += " delivered_per_sec=\(Int((Double(delivered) / seconds).rounded()))"
+            }
             if !latencies.isEmpty {
                 latencies.sort()
                 line += " p50_us=\(Self.percentile(latencies, 50)) p99_us=\(Self.percentile(latencies, 99))"
@@ -97,6 +122,46 @@
             let elapsed = done.finishedAt.map { $0 - start } ?? (clock.now - start)
             await publisher.close()
             await subscriber.close()
+            return elapsed.seconds
+        }
+
+        /// fanout: each of `subs` subscribers gets all `msgs`; queue: the group shares them.
+        /// Timed from the first publish until the last delivery.
+        private func benchSubscribers(_ payload: [UInt8], queue: String?) async throws -> Double {
+            let connections: [NATSClient]
+            switch subConnections {
+            case .shared: connections = [try await connect("bench subs")]
+            case .each:
+                var opened: [NATSClient] = []
+                for index in 0..<subs { opened.append(try await connect("bench sub \(index)")) }
+                connections = opened
+            }
+            let publisher = try await connect("bench pub")
+            let total = queue == nil ? msgs * subs : msgs
+            let done = Countdown(total)
+            for index in 0..<subs {
+                try connections[index % connections.count].subscribe(to: "bench", queue: queue) { _ in
+                    done.tick()
+                }
+            }
+            for connection in connections { try await connection.flush(timeout: limit) }
+            let clock = ContinuousClock()
+            let start = clock.now
+            for _ in 0..<msgs { try publisher.publish(payload, to: "bench") }
+            try await publisher.flush(timeout: limit)
+            guard await done.wait(timeout: limit) else {
+                throw ValidationError(
+                    "subscribers saw \(done.count) of \(total) messages within \(timeout) s")
+            }
+            let elapsed = done.finishedAt.map { $0 - start } ?? (clock.now - start)
+            // After a round trip on each subscriber connection everything sent has arrived: a
+            // queue group that delivered a message twice shows here.
+            for connection in connections { try await connection.flush(timeout: limit) }
+            guard done.count == total else {
+                throw ValidationError("subscribers saw \(done.count) messages, expected \(total)")
+            }
+            await publisher.close()
+            for connection in connections { await connection.close() }
             return elapsed.seconds
         }
 

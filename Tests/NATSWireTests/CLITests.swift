@@ -118,6 +118,29 @@ struct CLITests {
         }
     }
 
+    @Test(arguments: [("fanout", "each"), ("fanout", "shared"), ("queue", "each")])
+    func benchFanOutAndQueueGroups(mode: String, connections: String) async throws {
+        try await withNATSServer { server in
+            let (status, output) = try natswire([
+                "bench", "--url", server.url, "--mode", mode, "--msgs", "400", "--size", "16", "--subs", "3",
+                "--sub-connections", connections,
+            ])
+            #expect(status == 0, "\(output)")
+            let last = output.split(separator: "\n").last.map(String.init) ?? ""
+            var fields: [String: String] = [:]
+            for pair in last.split(separator: " ") {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                if parts.count == 2 { fields[String(parts[0])] = String(parts[1]) }
+            }
+            #expect(fields["mode"] == mode && fields["msgs"] == "400" && fields["subs"] == "3")
+            #expect(fields["sub_connections"] == connections)
+            // The exit status says every subscriber saw all 400 (fan-out), or the group saw each
+            // exactly once (queue).
+            #expect(
+                Int(fields["msgs_per_sec"] ?? "") ?? 0 > 0 && Int(fields["delivered_per_sec"] ?? "") ?? 0 > 0)
+        }
+    }
+
     @Test func microCommandsSeeAService() async throws {
         try await withNATSServer { server in
             let nats = try await NATSClient.connect(url: server.url)
