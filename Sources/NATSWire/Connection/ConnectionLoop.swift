@@ -99,8 +99,12 @@ final class ConnectionLoop {
             pollfd(fd: components.notifier.fileDescriptor, events: Int16(POLLIN), revents: 0),
         ]
         var nextPing = Deadline.now.adding(pingInterval)
+        // Publishes are streaming in: the buffer refilled while it was being written, or the
+        // last linger found more. Cleared when a linger finds nothing.
+        var streaming = false
         while true {
-            try writePending()
+            let takes = try writePending()
+            if takes >= 2 { streaming = true }
             let stopping = components.stopRequested.load(ordering: .acquiring)
             let hasOutgoing = outgoingOffset < outgoing.count
             if stopping && !hasOutgoing && components.writeBuffer.isEmpty { return .stopped }
@@ -116,6 +120,10 @@ final class ConnectionLoop {
 
             var asleep = false
             if !hasOutgoing && !stopping {
+                if streaming {
+                    streaming = lingerForMore(socket: &fds[0])
+                    if streaming { continue }
+                }
                 asleep = components.writeBuffer.prepareToSleep()
                 if !asleep { continue }  // something was appended meanwhile
             }
@@ -138,18 +146,45 @@ final class ConnectionLoop {
 
     // MARK: - Writing
 
-    /// Writes buffered operations until done or the socket is full.
-    private func writePending() throws(NATSError) {
+    /// Writes buffered operations until done or the socket is full; returns how many
+    /// buffers it took from the publishers.
+    @discardableResult
+    private func writePending() throws(NATSError) -> Int {
+        var takes = 0
         while true {
             if outgoingOffset == outgoing.count {
-                guard components.writeBuffer.take(into: &outgoing) else { return }
+                guard components.writeBuffer.take(into: &outgoing) else { return takes }
                 outgoingOffset = 0
+                takes += 1
             }
             let start = outgoingOffset
             let written = try transport.write(UnsafeRawBufferPointer(rebasing: outgoing.bytes[start...]))
-            if written == 0 { return }
+            if written == 0 { return takes }
             outgoingOffset += written
         }
+    }
+
+    /// How long the I/O thread waits for a stream to fill a larger write before sleeping.
+    static let linger = Duration.microseconds(50)
+    /// Enough to write at once.
+    static let lingerTarget = 16 * 1024
+
+    /// While publishes stream in, waits briefly (yielding the CPU, at most ``linger``) for
+    /// them to fill the next write instead of sleeping at once. The stream then goes out in
+    /// fewer, larger writes, and the publishers need not wake this thread (an `eventfd`
+    /// write and two context switches) every few kilobytes: for 16-byte publishes that took
+    /// the client's CPU from 0.73 to 0.40 s per 5 M messages. Input that arrives ends the
+    /// wait. `true` if there is something to write.
+    private func lingerForMore(socket: inout pollfd) -> Bool {
+        let buffer = components.writeBuffer
+        let end = Deadline.now.adding(Self.linger)
+        while buffer.pendingBytes.load(ordering: .relaxed) < Self.lingerTarget && Deadline.now < end {
+            sched_yield()
+            socket.events = Int16(POLLIN)
+            socket.revents = 0
+            if transport.hasBufferedInput || poll(&socket, 1, 0) > 0 { break }
+        }
+        return buffer.pendingBytes.load(ordering: .relaxed) > 0
     }
 
     private func sendKeepalive() throws(NATSError) {

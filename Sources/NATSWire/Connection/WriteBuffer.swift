@@ -42,6 +42,9 @@ final class WriteBuffer: Sendable {
     /// The I/O thread never waits for room: only it makes room. A handler running on it
     /// may publish past the limit.
     let ioThread = Atomic<UInt>(0)
+    /// `pending.count` as of the last change, readable without the lock: the I/O thread
+    /// watches it while it lingers for a stream of publishes to fill a larger write.
+    let pendingBytes = Atomic<Int>(0)
 
     init(limit: Int, waitTimeout: Duration, reconnectLimit: Int = 8 << 20, notifier: EventNotifier) {
         self.limit = limit
@@ -83,6 +86,7 @@ final class WriteBuffer: Sendable {
             s.pingsPending += pings
             s.outMessages &+= UInt64(messages)
             s.outBytes &+= UInt64(payloadBytes)
+            pendingBytes.store(s.pending.count, ordering: .relaxed)
             guard s.wakeNeeded else { return .nothing }
             if writeNow, !s.writerBusy, let transport = s.directTransport {
                 s.writerBusy = true
@@ -90,6 +94,7 @@ final class WriteBuffer: Sendable {
                 s.pending = s.spare ?? ByteBuffer(capacity: 4096)
                 s.spare = nil
                 s.pingsPending = 0  // taken for writing, like the I/O thread's take
+                pendingBytes.store(0, ordering: .relaxed)
                 return .write(bytes, transport)
             }
             s.wakeNeeded = false
@@ -110,6 +115,7 @@ final class WriteBuffer: Sendable {
             s.writerBusy = false
             if written < bytes.count {
                 s.pending.prepend(UnsafeRawBufferPointer(rebasing: bytes.bytes[written...]))
+                pendingBytes.store(s.pending.count, ordering: .relaxed)
             }
             bytes.clear()
             s.spare = bytes
@@ -129,6 +135,7 @@ final class WriteBuffer: Sendable {
             drained.clear()
             swap(&drained, &s.pending)
             s.pingsPending = 0
+            pendingBytes.store(0, ordering: .relaxed)
             if drained.count >= limit { state.broadcast() }
             return true
         }
@@ -183,6 +190,7 @@ final class WriteBuffer: Sendable {
         state.withLock { s in
             if !prefix.isEmpty { s.pending.prepend(prefix.bytes) }
             s.disconnected = false
+            pendingBytes.store(s.pending.count, ordering: .relaxed)
         }
     }
 
@@ -191,6 +199,7 @@ final class WriteBuffer: Sendable {
         state.withLock { s in
             if s.failure == nil { s.failure = error }
             s.pending.clear(shrinkAbove: 0)
+            pendingBytes.store(0, ordering: .relaxed)
             s.directTransport = nil
             state.broadcast()
         }
