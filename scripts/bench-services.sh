@@ -3,7 +3,7 @@
 # requests (and 1, for latency), for get-by-id and lists, natively and in the NestJS
 # envelope, against a private stack in a temporary state folder (its own ports; stopped
 # afterwards). Needs a release build (scripts/up.sh makes one).
-#   MSGS (20000)  PAR (64)
+#   MSGS (20000)  PAR (64)  BIN (the release build)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -17,11 +17,15 @@ export NATS_AUTH=0  # the services alone; the system's NATS permissions are test
 MSGS=${MSGS:-20000}
 PAR=${PAR:-64}
 source scripts/lib/stack.sh
+source scripts/lib/cpu.sh
 trap 'stop_all; rm -rf "$STATE"' EXIT
 
-swift build -c release >&2
+# BIN=DIR runs the binaries in DIR instead (an A/B of two builds).
+if [ -z "${BIN:-}" ]; then
+    swift build -c release >&2
+    BIN=$(swift build -c release --show-bin-path)
+fi
 export BIN
-BIN=$(swift build -c release --show-bin-path)
 start_nats
 start_postgres
 start_service CustomersService NATS_URL="nats://127.0.0.1:$NATS_PORT" \
@@ -36,12 +40,19 @@ run() {
     local label=$1 subject=$2 data=$3 original=$4 par=${5:-$PAR} mode=reqpar line envelope
     [ "$par" = 1 ] && mode=req
     envelope="{\"pattern\":\"$subject\",\"data\":$original,\"id\":\"b1\"}"
+    bench_line "$label, native, $par outstanding" "$data"
+    bench_line "$label, NestJS envelope ($original), $par outstanding" "$envelope"
+}
+
+# bench_line LABEL PAYLOAD: one natswire bench run and the CPU per request of each process.
+bench_line() {
+    local before after line
+    before=$(cpu_snapshot)
     line=$("$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode $mode --par "$par" --msgs "$MSGS" \
-        --size 0 --subject "$subject" --data "$data" | tail -1)
-    echo "$label, native, $par outstanding: $line"
-    line=$("$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode $mode --par "$par" --msgs "$MSGS" \
-        --size 0 --subject "$subject" --data "$envelope" | tail -1)
-    echo "$label, NestJS envelope ($original), $par outstanding: $line"
+        --size 0 --subject "$subject" --data "$2" | tail -1)
+    after=$(cpu_snapshot)
+    echo "$1: $line"
+    echo "  $(cpu_per_request "$before" "$after" "$(echo "$line" | sed -n 's/.* msgs=\([0-9]*\) .*/\1/p')")"
 }
 "$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode reqpar --par "$PAR" --msgs 2000 --size 0 \
     --subject products.findOneProduct --data '{"product_id":1}' >/dev/null  # warm-up
