@@ -1,6 +1,10 @@
 #if Server
     import ArgumentParser
-    import Foundation
+    #if canImport(FoundationEssentials)
+        import FoundationEssentials
+    #else
+        import Foundation
+    #endif
     import NATSWire
     import Synchronization
 
@@ -66,7 +70,7 @@
             case .queue: seconds = try await benchSubscribers(payload, queue: "bench-queue")
             }
             var line =
-                "mode=\(mode.rawValue) msgs=\(msgs) size=\(size) seconds=\(String(format: "%.6f", seconds))"
+                "mode=\(mode.rawValue) msgs=\(msgs) size=\(size) seconds=\(TextOutput.fixed(seconds, places: 6))"
             line += " msgs_per_sec=\(Int((Double(msgs) / seconds).rounded()))"
             if mode == .fanout || mode == .queue {
                 // Every subscriber's messages together (what `nats bench` sums over subscribers).
@@ -84,7 +88,7 @@
         /// Nearest rank, in microseconds with one decimal.
         static func percentile(_ sorted: [UInt64], _ p: Double) -> String {
             let rank = max(1, Int((p / 100 * Double(sorted.count)).rounded(.up)))
-            return String(format: "%.1f", Double(sorted[rank - 1]) / 1000)
+            return TextOutput.fixed(Double(sorted[rank - 1]) / 1000, places: 1)
         }
 
         private func connect(_ name: String) async throws -> NATSClient {

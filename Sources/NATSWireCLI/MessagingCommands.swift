@@ -1,6 +1,10 @@
 #if Server
     import ArgumentParser
-    import Foundation
+    #if canImport(FoundationEssentials)
+        import FoundationEssentials
+    #else
+        import Foundation
+    #endif
     import NATSWire
 
     struct Publish: AsyncParsableCommand {
@@ -35,10 +39,10 @@
             let subscription = try nats.subscribe(to: subject, queue: queue)
             if let count { try subscription.unsubscribe(after: count) }
             try await nats.flush()
-            FileHandle.standardError.write(Data("listening on \(subject)\n".utf8))
+            TextOutput.error("listening on \(subject)")
             for try await message in subscription {
                 print(describe(message))
-                fflush(nil)  // stdout, without touching the global
+                TextOutput.flush()
             }
             await nats.close()
         }
@@ -82,7 +86,7 @@
             let subscription = try nats.subscribe(to: subject, queue: queue)
             if let count { try subscription.unsubscribe(after: count) }
             try await nats.flush()
-            FileHandle.standardError.write(Data("answering on \(subject)\n".utf8))
+            TextOutput.error("answering on \(subject)")
             for try await message in subscription {
                 print(describe(message))
                 if message.replyTo != nil { try nats.reply(to: message, with: Array(data.utf8)) }

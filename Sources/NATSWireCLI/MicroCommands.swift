@@ -1,6 +1,10 @@
 #if Server
     import ArgumentParser
-    import Foundation
+    #if canImport(FoundationEssentials)
+        import FoundationEssentials
+    #else
+        import Foundation
+    #endif
     import NATSWire
 
     /// `natswire micro ...`: discover and inspect services on the NATS services API.
@@ -23,18 +27,12 @@
             }
         }
 
-        static func object(_ message: NATSMessage) -> [String: Any] {
-            (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any] ?? [:]
+        static func object(_ message: NATSMessage) -> AnyJSON {
+            AnyJSON.decode(message.payload) ?? .object([:])
         }
 
         static func printJSON(_ messages: [NATSMessage]) {
-            for message in messages {
-                let object = (try? JSONSerialization.jsonObject(with: Data(message.payload))) ?? [:]
-                let data =
-                    (try? JSONSerialization.data(
-                        withJSONObject: object, options: [.prettyPrinted, .sortedKeys])) ?? Data()
-                print(String(decoding: data, as: UTF8.self))
-            }
+            for message in messages { print(object(message).pretty) }
         }
 
         struct List: AsyncParsableCommand {
@@ -44,17 +42,13 @@
 
             func run() async throws {
                 let replies = try await lookup.gather("$SRV.INFO").map(Micro.object)
-                    .sorted { ($0["name"] as? String ?? "") < ($1["name"] as? String ?? "") }
-                print(
-                    "NAME".padding(toLength: 20, withPad: " ", startingAt: 0)
-                        + "VERSION   ID                      DESCRIPTION")
+                    .sorted { ($0["name"] ?? "") < ($1["name"] ?? "") }
+                print(TextOutput.column("NAME", 20) + "VERSION   ID                      DESCRIPTION")
                 for info in replies {
-                    let name = (info["name"] as? String ?? "?").padding(
-                        toLength: 20, withPad: " ", startingAt: 0)
-                    let version = (info["version"] as? String ?? "?").padding(
-                        toLength: 10, withPad: " ", startingAt: 0)
-                    let id = (info["id"] as? String ?? "?").padding(toLength: 24, withPad: " ", startingAt: 0)
-                    print(name + version + id + (info["description"] as? String ?? ""))
+                    print(
+                        TextOutput.column(info["name"] ?? "?", 20)
+                            + TextOutput.column(info["version"] ?? "?", 10)
+                            + TextOutput.column(info["id"] ?? "?", 24) + (info["description"] ?? ""))
                 }
                 if replies.isEmpty { print("(no services answered)") }
             }
@@ -97,7 +91,7 @@
                 let replies = try await lookup.gather(name.map { "$SRV.PING.\($0)" } ?? "$SRV.PING")
                 for reply in replies.map(Micro.object) {
                     print(
-                        "\(reply["name"] as? String ?? "?") \(reply["version"] as? String ?? "?") \(reply["id"] as? String ?? "?")"
+                        "\(reply["name"] ?? "?") \(reply["version"] ?? "?") \(reply["id"] ?? "?")"
                     )
                 }
                 print("\(replies.count) answered within \(ContinuousClock.now - start)")

@@ -1,6 +1,10 @@
 #if Server
     import ArgumentParser
-    import Foundation
+    #if canImport(FoundationEssentials)
+        import FoundationEssentials
+    #else
+        import Foundation
+    #endif
     import NATSWire
 
     @main
@@ -92,7 +96,7 @@
             guard let colon = item.firstIndex(of: ":"), colon != item.startIndex else {
                 throw ValidationError("header \(item.debugDescription) is not KEY:VALUE")
             }
-            let value = item[item.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            let value = TextOutput.trimmed(item[item.index(after: colon)...])
             headers.append(value, for: String(item[..<colon]))
         }
         return headers

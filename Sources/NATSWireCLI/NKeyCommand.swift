@@ -1,6 +1,10 @@
 #if Server
     import ArgumentParser
-    import Foundation
+    #if canImport(FoundationEssentials)
+        import FoundationEssentials
+    #else
+        import Foundation
+    #endif
     import NATSWire
 
     /// `natswire nkey gen|pub`: NKeys for server configs (the seed stays with the client).
