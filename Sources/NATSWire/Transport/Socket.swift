@@ -16,6 +16,14 @@ final class TCPSocket: Transport, @unchecked Sendable {
 
     deinit { close() }
 
+    /// Takes over a stream socket connected elsewhere (one end of a `socketpair`: the loop's
+    /// tests drive a connection that way, with no server), made non-blocking.
+    static func adopting(connected fileDescriptor: Int32) -> TCPSocket {
+        let flags = fcntl(fileDescriptor, F_GETFL)
+        _ = fcntl(fileDescriptor, F_SETFL, flags | O_NONBLOCK)
+        return TCPSocket(fileDescriptor: fileDescriptor)
+    }
+
     /// Resolves `host` (a name, an IPv4 or an IPv6 address) and connects to the first
     /// address that answers before `deadline`.
     static func connect(host: String, port: Int, deadline: Deadline) throws(NATSError) -> TCPSocket {
