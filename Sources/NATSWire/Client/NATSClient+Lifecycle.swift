@@ -2,16 +2,9 @@
     import Glibc
 #endif
 
-/// The I/O thread's life: connect, run the protocol loop, and when it ends for a reason
-/// other than `close()`, reconnect under the ``ReconnectPolicy`` with the ``ServerPool``.
-extension NATSClient {
-    /// One established connection.
-    struct Session {
-        let transport: any Transport
-        let parser: ProtocolParser
-        let address: ServerAddress
-    }
-
+/// The I/O thread's life: connect (the ``Connector``), run the protocol loop
+/// (``ConnectionLoop``), and when it ends for a reason other than `close()`, reconnect.
+extension NATSClient: ConnectorHost {
     func start() async throws(NATSError) {
         let result: Result<Void, NATSError> = await withCheckedContinuation { continuation in
             do throws(NATSError) {
@@ -29,7 +22,7 @@ extension NATSClient {
         components.writeBuffer.ioThread.store(IOThread.current, ordering: .relaxed)
         var session: Session
         do {
-            session = try connectFirst()
+            session = try connector.connectFirst(self)
         } catch {
             finish(reason: error)
             onFirstConnect.resume(returning: .failure(error))
@@ -69,8 +62,10 @@ extension NATSClient {
             let stillBuffered = components.writeBuffer.suspend()
             components.pongs.connectionLost(keepingNewest: stillBuffered, reason)
             emit(.disconnected(reason: reason))
-            switch reconnect(avoiding: avoid, after: reason) {
+            switch connector.reconnect(self, avoiding: avoid, after: reason) {
             case .success(let next):
+                reconnectCount.add(1, ordering: .relaxed)
+                emit(.reconnected(server: next.address.description))
                 session = next
             case .failure(let final):
                 finish(reason: final.kind == .closed ? nil : final)
@@ -95,26 +90,10 @@ extension NATSClient {
         return exit
     }
 
-    // MARK: - Connecting
-
-    /// The first connect: one pass over the pool, no waiting. A refused credential ends it
-    /// at once, since every server of a deployment would refuse it alike.
-    private func connectFirst() throws(NATSError) -> Session {
-        pool.withLock { $0.startPass() }
-        var lastError = NATSError(.connectionFailed, "no server")
-        while let address = pool.withLock({ $0.nextInPass() }) {
-            do {
-                return try open(address)
-            } catch {
-                if error.kind == .authorizationViolation { throw error }
-                lastError = error
-            }
-        }
-        throw lastError
-    }
+    // MARK: - What the connector needs
 
     /// TCP connect, then the handshake, within ``NATSOptions/connectTimeout``.
-    private func open(_ address: ServerAddress) throws(NATSError) -> Session {
+    func dial(_ address: ServerAddress) throws(NATSError) -> Session {
         let deadline = Deadline.after(options.connectTimeout)
         let socket = try TCPSocket.connect(host: address.host, port: address.port, deadline: deadline)
         let parser = ProtocolParser()
@@ -125,55 +104,13 @@ extension NATSClient {
         return Session(transport: transport, parser: parser, address: address)
     }
 
-    /// Tries the pool pass after pass, waiting between passes as the policy says, until a
-    /// server takes the connection, the pool is used up or the owner closes the client.
-    /// Meanwhile requests still time out at their deadlines.
-    private func reconnect(avoiding avoid: ServerAddress?, after reason: NATSError) -> Result<
-        Session, NATSError
-    > {
-        var lastError = reason
-        var pass = 0
-        while true {
-            let wait = options.reconnect.wait(beforePass: pass, random: Double.random(in: 0...1))
-            if !sleepWhileDisconnected(wait) {
-                return .failure(NATSError(.closed, "closed while reconnecting"))
-            }
-            pool.withLock { $0.startPass(avoiding: pass == 0 ? avoid : nil) }
-            while let address = pool.withLock({ $0.nextInPass() }) {
-                if components.stopRequested.load(ordering: .acquiring) {
-                    return .failure(NATSError(.closed, "closed while reconnecting"))
-                }
-                do {
-                    let session = try open(address)
-                    pool.withLock { $0.succeeded(address) }
-                    guard resumeSession() else {
-                        session.transport.close()
-                        return .failure(NATSError(.closed, "closed while reconnecting"))
-                    }
-                    reconnectCount.add(1, ordering: .relaxed)
-                    emit(.reconnected(server: address.description))
-                    return .success(session)
-                } catch {
-                    lastError = error
-                    pool.withLock {
-                        _ = $0.failed(address, authorization: error.kind == .authorizationViolation)
-                    }
-                }
-                _ = components.mux.expire(now: .now)
-            }
-            if pool.withLock({ $0.isEmpty }) {
-                let kind: NATSError.Kind =
-                    lastError.kind == .authorizationViolation ? .authorizationViolation : .connectionClosed
-                return .failure(
-                    NATSError(kind, "reconnecting failed on every server; last error: \(lastError.message)"))
-            }
-            pass += 1
-        }
-    }
+    var isClosing: Bool { components.stopRequested.load(ordering: .acquiring) }
+
+    func attemptFailed() { _ = components.mux.expire(now: .now) }
 
     /// Restores the subscriptions in front of what was buffered while disconnected and
     /// marks the connection up. `false` if the owner closed the client meanwhile.
-    private func resumeSession() -> Bool {
+    func resume(_ session: Session) -> Bool {
         guard state.withLock({ $0.connected() }) else { return false }
         let resubscribe = ByteBuffer(capacity: 4096)
         components.registry.encodeResubscribe(into: resubscribe)
@@ -183,7 +120,7 @@ extension NATSClient {
 
     /// Sleeps `duration` on the wake-up notifier, expiring requests on time. `false` when
     /// the owner closed the client.
-    private func sleepWhileDisconnected(_ duration: Duration) -> Bool {
+    func waitWhileDisconnected(_ duration: Duration) -> Bool {
         let end = Deadline.now.adding(duration)
         var fd = pollfd(fd: components.notifier.fileDescriptor, events: Int16(POLLIN), revents: 0)
         while true {
@@ -210,13 +147,13 @@ extension NATSClient {
         if !newInfo.connectURLs.isEmpty && !options.ignoreDiscoveredServers,
             let current = currentAddress.withLock({ $0 })
         {
-            let added = pool.withLock { $0.discover(newInfo.connectURLs, current: current) }
+            let added = connector.pool.withLock { $0.discover(newInfo.connectURLs, current: current) }
             if !added.isEmpty { emit(.discoveredServers(added.map(\.description))) }
         }
         if newInfo.lameDuckMode && previous?.lameDuckMode != true {
             emit(.lameDuckMode)
             // Move before the server goes, if there is anywhere to go.
-            if options.reconnect.enabled && pool.withLock({ $0.count > 1 }) {
+            if options.reconnect.enabled && connector.pool.withLock({ $0.count > 1 }) {
                 components.migrateRequested.store(true, ordering: .releasing)
                 components.notifier.signal()
             }

@@ -24,8 +24,8 @@ public final class NATSClient: Sendable {
     let terminationWaiters = Mutex<TerminationWaiters>(TerminationWaiters())
     private let eventListeners = Mutex<[UInt64: AsyncStream<NATSEvent>.Continuation]>([:])
     private let nextListenerID = Atomic<UInt64>(0)
-    /// The servers to (re)connect to; configured URLs plus discovered ones.
-    let pool: Mutex<ServerPool>
+    /// Finds a server to (re)connect to; holds the pool of known servers.
+    let connector: Connector
     /// The server of the live connection.
     let currentAddress = Mutex<ServerAddress?>(nil)
     let reconnectCount = Atomic<UInt64>(0)
@@ -47,10 +47,11 @@ public final class NATSClient: Sendable {
         self.options = options
         var addresses: [ServerAddress] = []
         for url in options.servers { addresses.append(try ServerAddress(parsing: url)) }
-        pool = Mutex(
-            ServerPool(
+        connector = Connector(
+            pool: ServerPool(
                 addresses: addresses, randomize: options.randomizeServers,
-                maxAttemptsPerServer: options.reconnect.maxAttemptsPerServer))
+                maxAttemptsPerServer: options.reconnect.maxAttemptsPerServer),
+            policy: options.reconnect)
         let notifier = try EventNotifier()
         components = ConnectionComponents(
             writeBuffer: WriteBuffer(
@@ -85,7 +86,7 @@ public final class NATSClient: Sendable {
 
     /// The servers this client may reconnect to: the configured ones still in the pool and
     /// those the cluster announced.
-    public var knownServers: [String] { pool.withLock { $0.addresses.map(\.description) } }
+    public var knownServers: [String] { connector.pool.withLock { $0.addresses.map(\.description) } }
 
     /// The INFO of the server this client is connected to.
     public var serverInfo: ServerInfo? { info.withLock { $0 } }
