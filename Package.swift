@@ -20,7 +20,8 @@ let package = Package(
         .executable(name: "HTTPLimit", targets: ["HTTPLimit"]),
     ],
     traits: [
-        .trait(name: "Server", description: "The CLI, the services and the gateway, with their dependencies."),
+        .trait(
+            name: "Server", description: "The CLI, the services and the gateway, with their dependencies."),
         .default(enabledTraits: ["Server"]),
     ],
     dependencies: [
@@ -34,12 +35,14 @@ let package = Package(
     ],
     targets: [
         // MARK: The client
-        .target(name: "CNATSWire"),
+        .target(name: "CNATSWire", path: "Sources/Client/CNATSWire"),
         // OpenSSL (Debian libssl-dev) for TLS and the Ed25519 signatures of NKey auth.
-        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(
+            name: "COpenSSL", path: "Sources/Client/COpenSSL", pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]),
         .target(
             name: "NATSWire",
-            dependencies: ["CNATSWire", "COpenSSL"],
+            dependencies: ["CNATSWire", "COpenSSL"], path: "Sources/Client/NATSWire",
             swiftSettings: [.enableUpcomingFeature("ExistentialAny")]
         ),
         .executableTarget(
@@ -47,61 +50,71 @@ let package = Package(
             dependencies: [
                 "NATSWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser", condition: server),
-            ]
+            ], path: "Sources/Client/NATSWireCLI"
         ),
 
         // The parser's fuzz target: scripts/fuzz.sh builds it with -sanitize=fuzzer; a normal
         // build makes a replayer of inputs.
-        .executableTarget(name: "NATSWireFuzz", dependencies: ["NATSWire"]),
+        .executableTarget(
+            name: "NATSWireFuzz", dependencies: ["NATSWire"], path: "Sources/Client/NATSWireFuzz"),
 
         // MARK: Stores over C libraries
         .systemLibrary(
-            name: "CMongoc", pkgConfig: "libmongoc-1.0", providers: [.apt(["libmongoc-dev"])]),
-        .target(name: "StoreSupport", dependencies: ["CNATSWire"]),
-        .target(name: "MongoStore", dependencies: ["CMongoc", "StoreSupport"]),
-        .systemLibrary(name: "CPostgres", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
-        .target(name: "PostgresStore", dependencies: ["CPostgres", "StoreSupport"]),
+            name: "CMongoc", path: "Sources/Stores/CMongoc", pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev"])]),
+        .target(
+            name: "BlockingCalls", dependencies: ["CNATSWire"], path: "Sources/Stores/BlockingCalls"),
+        .target(
+            name: "MongoStore", dependencies: ["CMongoc", "BlockingCalls"], path: "Sources/Stores/MongoStore"),
+        .systemLibrary(
+            name: "CPostgres", path: "Sources/Stores/CPostgres", pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]),
+        .target(
+            name: "PostgresStore", dependencies: ["CPostgres", "BlockingCalls"],
+            path: "Sources/Stores/PostgresStore"),
 
         // MARK: The service runtime and the services
         .target(
             name: "Contracts",
-            dependencies: [.product(name: "JWTKit", package: "jwt-kit", condition: server)]
+            dependencies: [.product(name: "JWTKit", package: "jwt-kit", condition: server)],
+            path: "Sources/Runtime/Contracts"
         ),
         .target(
             name: "ServiceRuntime",
             dependencies: [
                 "NATSWire", "Contracts",
                 .product(name: "Logging", package: "swift-log", condition: server),
-            ]
+            ], path: "Sources/Runtime/ServiceRuntime"
         ),
         .executableTarget(
             name: "AuthService",
             dependencies: [
-                "ServiceRuntime", "Contracts", "MongoStore", "StoreSupport",
+                "ServiceRuntime", "Contracts", "MongoStore", "BlockingCalls",
                 .product(name: "JWTKit", package: "jwt-kit", condition: server),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth", condition: server),
                 .product(name: "Crypto", package: "swift-crypto", condition: server),
                 .product(name: "Logging", package: "swift-log", condition: server),
-            ]
+            ], path: "Sources/Services/AuthService"
         ),
 
         .target(
-            name: "DataServices",
-            dependencies: ["ServiceRuntime", "PostgresStore", "NATSWire"]
+            name: "PostgresTables",
+            dependencies: ["ServiceRuntime", "PostgresStore", "NATSWire"],
+            path: "Sources/Services/PostgresTables"
         ),
         .executableTarget(
             name: "CustomersService",
             dependencies: [
-                "DataServices", "ServiceRuntime", "Contracts", "PostgresStore", "NATSWire",
+                "PostgresTables", "ServiceRuntime", "Contracts", "PostgresStore", "NATSWire",
                 .product(name: "Logging", package: "swift-log", condition: server),
-            ]
+            ], path: "Sources/Services/CustomersService"
         ),
         .executableTarget(
             name: "ProductsService",
             dependencies: [
-                "DataServices", "ServiceRuntime", "Contracts", "PostgresStore", "NATSWire",
+                "PostgresTables", "ServiceRuntime", "Contracts", "PostgresStore", "NATSWire",
                 .product(name: "Logging", package: "swift-log", condition: server),
-            ]
+            ], path: "Sources/Services/ProductsService"
         ),
 
         .executableTarget(
@@ -112,13 +125,14 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types", condition: server),
                 .product(name: "JWTKit", package: "jwt-kit", condition: server),
                 .product(name: "Logging", package: "swift-log", condition: server),
-            ]
+            ], path: "Sources/Services/Gateway"
         ),
 
         // The HTTP hop alone, for the gateway benchmark's ratio.
         .executableTarget(
             name: "HTTPLimit",
-            dependencies: [.product(name: "Hummingbird", package: "hummingbird", condition: server)]
+            dependencies: [.product(name: "Hummingbird", package: "hummingbird", condition: server)],
+            path: "Sources/Tools/HTTPLimit"
         ),
 
         // MARK: Tests
@@ -135,8 +149,9 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "NATSWire", "TestHarness", "ServiceRuntime", "Contracts", "MongoStore", "StoreSupport", "PostgresStore",
-                "DataServices",
+                "NATSWire", "TestHarness", "ServiceRuntime", "Contracts", "MongoStore", "BlockingCalls",
+                "PostgresStore",
+                "PostgresTables",
                 .product(name: "JWTKit", package: "jwt-kit", condition: server),
             ]
         ),

@@ -1,6 +1,6 @@
 import Testing
 
-@testable import DataServices
+@testable import PostgresTables
 
 /// How PostgreSQL's text output of a column becomes JSON in a reply.
 @Suite struct RowOutputTests {

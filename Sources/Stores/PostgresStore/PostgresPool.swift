@@ -1,4 +1,4 @@
-import StoreSupport
+import BlockingCalls
 import Synchronization
 
 #if canImport(FoundationEssentials)

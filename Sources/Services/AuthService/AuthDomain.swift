@@ -4,7 +4,7 @@ import Foundation
 import HummingbirdBcrypt
 import NATSWire
 import ServiceRuntime
-import StoreSupport
+import BlockingCalls
 
 /// The auth operations, between the NATS handlers and the repositories.
 struct AuthDomain: Sendable {

@@ -1,6 +1,6 @@
 import Foundation
 import NATSWire
-import StoreSupport
+import BlockingCalls
 import Synchronization
 
 /// bcrypt with admission control. A hash takes tens of milliseconds of a core, so a burst of

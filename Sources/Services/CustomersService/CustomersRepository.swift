@@ -1,5 +1,5 @@
 import Contracts
-import DataServices
+import PostgresTables
 import PostgresStore
 import ServiceRuntime
 

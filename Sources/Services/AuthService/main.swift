@@ -5,7 +5,7 @@ import Logging
 import MongoStore
 import NATSWire
 import ServiceRuntime
-import StoreSupport
+import BlockingCalls
 
 /// AuthService: users and identity in MongoDB, served over NATS.
 /// handlers (here) → domain (`AuthDomain`) → repositories (`Repositories.swift`).

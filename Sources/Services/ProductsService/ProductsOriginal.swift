@@ -1,5 +1,5 @@
 import Contracts
-import DataServices
+import PostgresTables
 import NATSWire
 import ServiceRuntime
 

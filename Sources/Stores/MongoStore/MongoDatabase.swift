@@ -1,6 +1,6 @@
 import CMongoc
 import Foundation
-import StoreSupport
+import BlockingCalls
 
 /// A failed MongoDB operation.
 public struct MongoError: Error, Sendable, CustomStringConvertible {

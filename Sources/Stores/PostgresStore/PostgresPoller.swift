@@ -1,5 +1,5 @@
 import CPostgres
-import StoreSupport
+import BlockingCalls
 import Synchronization
 
 #if canImport(FoundationEssentials)
