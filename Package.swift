@@ -32,6 +32,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        // Settings from the command line, the environment and `.env` (JSON files not needed:
+        // its default trait would bring full Foundation into the Foundation-free services).
+        .package(
+            url: "https://github.com/apple/swift-configuration.git", from: "1.0.0",
+            traits: ["CommandLineArguments"]),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         // MARK: The client
@@ -84,6 +90,8 @@ let package = Package(
             dependencies: [
                 "NATSWire", "Contracts",
                 .product(name: "Logging", package: "swift-log", condition: server),
+                .product(name: "Configuration", package: "swift-configuration", condition: server),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
             ], path: "Sources/Runtime/ServiceRuntime"
         ),
         .executableTarget(

@@ -1,3 +1,5 @@
+import Configuration
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -19,22 +21,56 @@ public struct ConfigVariable: Sendable {
     }
 }
 
-/// Reads settings from the process environment and an optional `.env` file (the
-/// environment wins), collecting every problem so a misconfigured service says all of them
-/// at once instead of one per restart.
-public final class ConfigReader {
-    public let values: [String: String]
+/// Reads a process's settings through apple/swift-configuration: the command line
+/// (`--http-port 8080` or `--http-port=8080`), then the environment (`HTTP_PORT`), then an
+/// optional `.env` file; the first that has a value wins. Typed reads check each value against
+/// its rule and collect every problem, unknown command-line options included, so a
+/// misconfigured process says all of them at once instead of one per restart.
+public final class SettingsReader {
+    private let config: ConfigReader
     public private(set) var problems: [String] = []
 
-    /// `dotEnv` is read when it exists; lines are `NAME=value`, `#` comments, optional quotes.
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, dotEnv: String? = ".env")
-    {
-        var merged: [String: String] = [:]
+    /// `dotEnv` is read when it exists; lines are `NAME=value`, `#` comments, optional quotes
+    /// and `export`. `known` are the variables the process reads: any other `--option` on the
+    /// command line is a problem.
+    public init(
+        arguments: [String] = CommandLine.arguments,
+        environment: [String: String] = ProcessInfo.processInfo.environment, dotEnv: String? = ".env",
+        known: [ConfigVariable] = []
+    ) {
+        var fileValues: [String: String] = [:]
         if let dotEnv, let text = try? String(contentsOfFile: dotEnv, encoding: .utf8) {
-            merged = Self.parseDotEnv(text)
+            fileValues = Self.parseDotEnv(text)
         }
-        for (key, value) in environment { merged[key] = value }
-        values = merged
+        config = ConfigReader(providers: [
+            CommandLineArgumentsProvider(arguments: arguments),
+            EnvironmentVariablesProvider(environmentVariables: environment),
+            EnvironmentVariablesProvider(environmentVariables: fileValues),
+        ])
+        if !known.isEmpty {
+            let options = Set(known.map { Self.option($0.name) } + ["--help", "-h"])
+            for argument in arguments.dropFirst() where argument.hasPrefix("-") {
+                let option = String(argument.prefix { $0 != "=" })
+                if !options.contains(option) { problems.append("unknown option \(option)") }
+            }
+        }
+    }
+
+    /// The configuration key of a variable: `HTTP_PORT` is `http.port`, which the environment
+    /// knows as `HTTP_PORT` and the command line as `--http-port`.
+    static func key(_ name: String) -> ConfigKey {
+        ConfigKey(name.lowercased().split(separator: "_").map(String.init))
+    }
+
+    /// `--http-port` for `HTTP_PORT`.
+    public static func option(_ name: String) -> String {
+        "--" + name.lowercased().replacing("_", with: "-")
+    }
+
+    /// The raw text of a variable; `nil` when absent or empty.
+    public func value(_ name: String) -> String? {
+        guard let text = config.string(forKey: Self.key(name)), !text.isEmpty else { return nil }
+        return text
     }
 
     static func parseDotEnv(_ text: String) -> [String: String] {
@@ -57,14 +93,14 @@ public final class ConfigReader {
     /// A string; `nil` (and a problem, when `required`) if missing.
     public func string(_ name: String, default defaultValue: String? = nil, required: Bool = false) -> String?
     {
-        if let value = values[name], !value.isEmpty { return value }
+        if let value = value(name) { return value }
         if let defaultValue { return defaultValue }
         if required { problems.append("\(name) is required") }
         return nil
     }
 
     public func int(_ name: String, default defaultValue: Int, range: ClosedRange<Int>) -> Int {
-        guard let text = values[name], !text.isEmpty else { return defaultValue }
+        guard let text = value(name) else { return defaultValue }
         guard let value = Int(text), range.contains(value) else {
             problems.append(
                 "\(name) must be a whole number in \(range.lowerBound)...\(range.upperBound), got \(text.debugDescription)"
@@ -75,7 +111,7 @@ public final class ConfigReader {
     }
 
     public func bool(_ name: String, default defaultValue: Bool) -> Bool {
-        guard let text = values[name]?.lowercased(), !text.isEmpty else { return defaultValue }
+        guard let text = value(name)?.lowercased() else { return defaultValue }
         switch text {
         case "1", "true", "yes", "on": return true
         case "0", "false", "no", "off": return false
@@ -86,7 +122,7 @@ public final class ConfigReader {
     }
 
     public func oneOf(_ name: String, _ choices: [String], default defaultValue: String) -> String {
-        guard let text = values[name], !text.isEmpty else { return defaultValue }
+        guard let text = value(name) else { return defaultValue }
         guard choices.contains(text) else {
             problems.append(
                 "\(name) must be one of \(choices.joined(separator: ", ")), got \(text.debugDescription)")
@@ -113,8 +149,11 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 
 /// The `--help` text of a service: what it is and every variable it reads.
 public func helpText(service: String, summary: String, variables: [ConfigVariable]) -> String {
+    let example = variables.first?.name ?? "NATS_URL"
     var lines = [
-        "\(service): \(summary)", "", "Configuration (environment variables, or a .env file beside it):",
+        "\(service): \(summary)", "",
+        "Configuration: each variable from the command line (\(SettingsReader.option(example)) VALUE for",
+        "\(example)), the environment, or a .env file beside the process, in that order:",
     ]
     let width = (variables.map(\.name.count).max() ?? 0) + 2
     for variable in variables {

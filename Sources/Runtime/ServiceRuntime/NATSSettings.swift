@@ -31,7 +31,7 @@ public struct NATSSettings: Sendable {
         ConfigVariable("NATS_INBOX_PREFIX", help: "prefix of reply subjects", default: "_INBOX"),
     ]
 
-    public init(_ reader: ConfigReader) {
+    public init(_ reader: SettingsReader) {
         let urls = reader.string("NATS_URL", default: "nats://127.0.0.1:4222") ?? ""
         servers = urls.split(separator: ",").map { String($0.trimmedSpaces) }.filter {
             !$0.isEmpty

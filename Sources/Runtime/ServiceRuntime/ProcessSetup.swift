@@ -10,20 +10,20 @@ import Logging
     import Glibc
 #endif
 
-/// The start of every service executable: `--help`, settings (every problem at once, exit
-/// 2), logging.
+/// The start of every process: `--help`, settings (every problem at once, exit 2), logging.
 public enum ProcessSetup {
-    /// Prints the help text and exits when `--help` or `-h` is given.
-    public static func answerHelp(service: String, summary: String, variables: [ConfigVariable]) {
+    /// The settings of a process: `--help` (or `-h`) prints every variable and exits 0;
+    /// otherwise `load` reads them, and any problem (a bad value, a missing one, an unknown
+    /// option) is printed, all at once, with exit status 2.
+    public static func settings<T>(
+        service: String, summary: String, variables: [ConfigVariable], _ load: (SettingsReader) throws -> T
+    ) -> T {
         let arguments = CommandLine.arguments.dropFirst()
-        guard arguments.contains("--help") || arguments.contains("-h") else { return }
-        print(helpText(service: service, summary: summary, variables: variables))
-        exit(0)
-    }
-
-    /// Runs `load`; on a configuration error prints it and exits with status 2.
-    public static func settings<T>(service: String, _ load: (ConfigReader) throws -> T) -> T {
-        let reader = ConfigReader()
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(helpText(service: service, summary: summary, variables: variables))
+            exit(0)
+        }
+        let reader = SettingsReader(known: variables)
         do {
             let value = try load(reader)
             try reader.validate()
@@ -48,7 +48,7 @@ public enum ProcessSetup {
     ]
 
     /// Reads `LOG_FORMAT` and `LOG_LEVEL`.
-    public static func logging(_ reader: ConfigReader) -> (json: Bool, level: String) {
+    public static func logging(_ reader: SettingsReader) -> (json: Bool, level: String) {
         let json = reader.oneOf("LOG_FORMAT", ["text", "json"], default: "text") == "json"
         let level = reader.oneOf(
             "LOG_LEVEL", ["trace", "debug", "info", "notice", "warning", "error", "critical"], default: "info"

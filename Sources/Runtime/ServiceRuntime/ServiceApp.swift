@@ -1,6 +1,6 @@
-import Dispatch
 import Logging
 import NATSWire
+import ServiceLifecycle
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -25,35 +25,53 @@ public struct ServiceApp: Sendable {
         self.logger = logger
     }
 
-    /// Serves `endpoints` until a termination signal; returns after draining.
-    public func run(_ endpoints: [EndpointDefinition], onShutdown: @Sendable () async -> Void = {})
+    /// Serves `endpoints` until SIGTERM or SIGINT; returns after draining. Runs as a
+    /// swift-service-lifecycle `ServiceGroup`, as the gateway does.
+    public func run(_ endpoints: [EndpointDefinition], onShutdown: @escaping @Sendable () async -> Void = {})
         async throws
     {
-        let options = try self.nats.options(name: "\(config.name) \(config.version)")
-        let nats = try await NATSClient.connect(options)
-        let events = Task { [logger] in
-            for await event in nats.events() { Self.log(event, logger) }
-        }
-        defer { events.cancel() }
-        let service = try nats.addService(config)
-        for endpoint in endpoints {
-            try service.addEndpoint(endpoint.name, subject: endpoint.subject) { [logger] request in
-                try await Self.serve(request, endpoint: endpoint, logger: logger)
+        let service = EndpointsService(app: self, endpoints: endpoints, onShutdown: onShutdown)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// The NATS side of a service process: connect, register the endpoints on the services
+    /// API, serve until the group's graceful shutdown, then drain and close.
+    struct EndpointsService: Service {
+        let app: ServiceApp
+        let endpoints: [EndpointDefinition]
+        let onShutdown: @Sendable () async -> Void
+
+        func run() async throws {
+            let config = app.config
+            let logger = app.logger
+            let options = try app.nats.options(name: "\(config.name) \(config.version)")
+            let nats = try await NATSClient.connect(options)
+            let events = Task { for await event in nats.events() { ServiceApp.log(event, logger) } }
+            defer { events.cancel() }
+            let service = try nats.addService(config)
+            for endpoint in endpoints {
+                try service.addEndpoint(endpoint.name, subject: endpoint.subject) { request in
+                    try await ServiceApp.serve(request, endpoint: endpoint, logger: logger)
+                }
             }
+            try await nats.flush()
+            logger.info(
+                "service ready",
+                metadata: [
+                    "service": "\(config.name)", "id": "\(service.id)", "nats": "\(app.nats.description)",
+                    "endpoints": "\(endpoints.map(\.subject).joined(separator: ","))",
+                ])
+            // Until SIGTERM or SIGINT (or the group's cancellation).
+            try? await gracefulShutdown()
+            logger.info("stopping: draining in-flight requests")
+            await service.stop()
+            await onShutdown()
+            await nats.close()
+            logger.info("stopped")
         }
-        try await nats.flush()
-        logger.info(
-            "service ready",
-            metadata: [
-                "service": "\(config.name)", "id": "\(service.id)", "nats": "\(self.nats.description)",
-                "endpoints": "\(endpoints.map(\.subject).joined(separator: ","))",
-            ])
-        let signal = await Self.waitForTerminationSignal()
-        logger.info("stopping: draining in-flight requests", metadata: ["signal": "\(signal)"])
-        await service.stop()
-        await onShutdown()
-        await nats.close()
-        logger.info("stopped")
     }
 
     /// One request: native or NestJS envelope, with the request id passed on.
@@ -93,23 +111,6 @@ public struct ServiceApp: Sendable {
                 code: serviceError.code, message: serviceError.message,
                 replyBody: envelope.errorReply(message: serviceError.message), sendsErrorHeaders: false)
         }
-    }
-
-    /// Suspends until SIGTERM or SIGINT arrives; returns its name.
-    static func waitForTerminationSignal() async -> String {
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
-        let (stream, continuation) = AsyncStream<String>.makeStream()
-        let sources = [(SIGTERM, "SIGTERM"), (SIGINT, "SIGINT")].map { number, name in
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { continuation.yield(name) }
-            source.resume()
-            return source
-        }
-        var iterator = stream.makeAsyncIterator()
-        let name = await iterator.next() ?? "end"
-        for source in sources { source.cancel() }
-        return name
     }
 
     /// The error reply for what a handler threw: a ``ServiceError`` as it is, an error that

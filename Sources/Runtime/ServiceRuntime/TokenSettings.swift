@@ -25,7 +25,7 @@ public struct TokenSettings: Sendable {
         ]
     }
 
-    public init(_ reader: ConfigReader) {
+    public init(_ reader: SettingsReader) {
         algorithm =
             Algorithm(rawValue: reader.oneOf("JWT_ALGORITHM", ["EdDSA", "HS256"], default: "EdDSA")) ?? .eddsa
         let secret = reader.string("SECRET_KEY")

@@ -1,10 +1,10 @@
+import BlockingCalls
 import Contracts
 import Crypto
 import Foundation
 import HummingbirdBcrypt
 import NATSWire
 import ServiceRuntime
-import BlockingCalls
 
 /// The auth operations, between the NATS handlers and the repositories.
 struct AuthDomain: Sendable {

@@ -37,7 +37,7 @@ struct AuthSettings {
             algorithmHelp: "EdDSA (key pair kept in MongoDB) or HS256 (shared SECRET_KEY)")
         + ProcessSetup.loggingVariables
 
-    init(_ reader: ConfigReader) {
+    init(_ reader: SettingsReader) {
         nats = NATSSettings(reader)
         mongoURL = reader.string("MONGO_URL", default: "mongodb://127.0.0.1:27017/auth") ?? ""
         if !mongoURL.hasPrefix("mongodb://") && !mongoURL.hasPrefix("mongodb+srv://") {

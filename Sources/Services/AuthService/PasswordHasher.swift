@@ -1,6 +1,6 @@
+import BlockingCalls
 import Foundation
 import NATSWire
-import BlockingCalls
 import Synchronization
 
 /// bcrypt with admission control. A hash takes tens of milliseconds of a core, so a burst of

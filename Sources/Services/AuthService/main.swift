@@ -1,3 +1,4 @@
+import BlockingCalls
 import Contracts
 import Foundation
 import HummingbirdBcrypt
@@ -5,13 +6,13 @@ import Logging
 import MongoStore
 import NATSWire
 import ServiceRuntime
-import BlockingCalls
 
 /// AuthService: users and identity in MongoDB, served over NATS.
 /// handlers (here) → domain (`AuthDomain`) → repositories (`Repositories.swift`).
 let summary = "users, login and tokens over NATS (subjects auth.*), stored in MongoDB"
-ProcessSetup.answerHelp(service: "AuthService", summary: summary, variables: AuthSettings.variables)
-let settings = ProcessSetup.settings(service: "AuthService") { AuthSettings($0) }
+let settings = ProcessSetup.settings(
+    service: "AuthService", summary: summary, variables: AuthSettings.variables
+) { AuthSettings($0) }
 let logger = ProcessSetup.logger(label: "auth-service", json: settings.logJSON, level: settings.logLevel)
 
 do {

@@ -1,7 +1,7 @@
 import Contracts
-import PostgresTables
 import NATSWire
 import PostgresStore
+import PostgresTables
 import ServiceRuntime
 
 #if canImport(FoundationEssentials)

@@ -1,6 +1,6 @@
 import Contracts
-import PostgresTables
 import NATSWire
+import PostgresTables
 import ServiceRuntime
 
 /// The answers the original NestJS gateway reads (``OriginalPayloads``), built on the native

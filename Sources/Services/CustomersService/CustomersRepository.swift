@@ -1,6 +1,6 @@
 import Contracts
-import PostgresTables
 import PostgresStore
+import PostgresTables
 import ServiceRuntime
 
 /// The `customers` table, the only one this service may touch.

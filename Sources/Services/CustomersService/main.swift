@@ -1,8 +1,8 @@
 import Contracts
-import PostgresTables
 import Logging
 import NATSWire
 import PostgresStore
+import PostgresTables
 import ServiceRuntime
 
 #if canImport(FoundationEssentials)
@@ -22,8 +22,9 @@ let variables =
     NATSSettings.variables
     + DatabaseSettings.variables
     + ProcessSetup.loggingVariables
-ProcessSetup.answerHelp(service: "CustomersService", summary: summary, variables: variables)
-let (nats, database, logging) = ProcessSetup.settings(service: "CustomersService") { reader in
+let (nats, database, logging) = ProcessSetup.settings(
+    service: "CustomersService", summary: summary, variables: variables
+) { reader in
     (
         NATSSettings(reader), DatabaseSettings(reader),
         ProcessSetup.logging(reader)

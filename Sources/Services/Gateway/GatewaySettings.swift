@@ -28,7 +28,7 @@ struct GatewaySettings {
         ] + TokenSettings.variables(algorithmHelp: "EdDSA (keys from auth.jwks) or HS256 (SECRET_KEY)")
         + Upstreams.variables + ProcessSetup.loggingVariables
 
-    init(_ reader: ConfigReader) {
+    init(_ reader: SettingsReader) {
         host = reader.string("HTTP_HOST", default: "127.0.0.1") ?? "127.0.0.1"
         port = reader.int("HTTP_PORT", default: 8080, range: 0...65535)
         nats = NATSSettings(reader)

@@ -25,7 +25,7 @@ struct Upstreams: Sendable {
 
     init() {}
 
-    init(_ reader: ConfigReader) {
+    init(_ reader: SettingsReader) {
         func read(_ service: String) -> Upstream {
             let choices = Upstream.allCases.map(\.rawValue)
             return Upstream(

@@ -7,8 +7,9 @@ import ServiceRuntime
 
 /// Gateway: the only HTTP entry point. Each request becomes one NATS request–reply.
 let summary = "HTTP API in front of the NATS services (JWT, validation, routing)"
-ProcessSetup.answerHelp(service: "Gateway", summary: summary, variables: GatewaySettings.variables)
-let settings = ProcessSetup.settings(service: "Gateway") { GatewaySettings($0) }
+let settings = ProcessSetup.settings(
+    service: "Gateway", summary: summary, variables: GatewaySettings.variables
+) { GatewaySettings($0) }
 let logger = ProcessSetup.logger(label: "gateway", json: settings.logJSON, level: settings.logLevel)
 
 do {

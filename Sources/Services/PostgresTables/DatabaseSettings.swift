@@ -29,7 +29,7 @@ public struct DatabaseSettings: Sendable {
             default: "8"),
     ]
 
-    public init(_ reader: ConfigReader) {
+    public init(_ reader: SettingsReader) {
         poolSize = reader.int("DATABASE_POOL_SIZE", default: 8, range: 1...128)
         if let url = reader.string("DATABASE_URL") {
             if !(url.hasPrefix("postgres://") || url.hasPrefix("postgresql://")) {

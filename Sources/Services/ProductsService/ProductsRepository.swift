@@ -1,7 +1,7 @@
 import Contracts
-import PostgresTables
 import NATSWire
 import PostgresStore
+import PostgresTables
 import ServiceRuntime
 
 /// `products`, `categories` and `suppliers`, the tables this service owns.

@@ -1,8 +1,8 @@
 import Contracts
-import PostgresTables
 import Logging
 import NATSWire
 import PostgresStore
+import PostgresTables
 import ServiceRuntime
 
 #if canImport(FoundationEssentials)
@@ -23,8 +23,9 @@ let variables =
     NATSSettings.variables
     + DatabaseSettings.variables
     + ProcessSetup.loggingVariables
-ProcessSetup.answerHelp(service: "ProductsService", summary: summary, variables: variables)
-let (nats, database, logging) = ProcessSetup.settings(service: "ProductsService") { reader in
+let (nats, database, logging) = ProcessSetup.settings(
+    service: "ProductsService", summary: summary, variables: variables
+) { reader in
     (
         NATSSettings(reader), DatabaseSettings(reader),
         ProcessSetup.logging(reader)

@@ -1,6 +1,6 @@
+import BlockingCalls
 import CMongoc
 import Foundation
-import BlockingCalls
 
 /// A failed MongoDB operation.
 public struct MongoError: Error, Sendable, CustomStringConvertible {

@@ -1,5 +1,5 @@
-import CPostgres
 import BlockingCalls
+import CPostgres
 import Synchronization
 
 #if canImport(FoundationEssentials)

@@ -1,0 +1,61 @@
+import Foundation
+import ServiceRuntime
+import Testing
+
+/// Where settings come from and what is wrong with them, through swift-configuration.
+@Suite struct SettingsReaderTests {
+    static let variables = [
+        ConfigVariable("HTTP_PORT", help: "port", default: "8080"),
+        ConfigVariable("NATS_URL", help: "url"),
+        ConfigVariable("LOG_FORMAT", help: "format", default: "text"),
+    ]
+
+    private func dotEnv(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "settings-\(UUID().uuidString).env"
+        )
+        .path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func theCommandLineWinsOverTheEnvironmentWhichWinsOverDotEnv() throws {
+        let file = try dotEnv(
+            "# comment\nexport HTTP_PORT=7000\nNATS_URL='nats://file:4222'\nLOG_FORMAT=\"json\"\n")
+        let reader = SettingsReader(
+            arguments: ["service", "--http-port", "9000"],
+            environment: ["HTTP_PORT": "8000", "NATS_URL": "nats://env:4222"], dotEnv: file,
+            known: Self.variables)
+        #expect(reader.int("HTTP_PORT", default: 1, range: 1...65535) == 9000)
+        #expect(reader.string("NATS_URL") == "nats://env:4222")
+        #expect(reader.oneOf("LOG_FORMAT", ["text", "json"], default: "text") == "json")
+        #expect(reader.problems.isEmpty)
+        let equals = SettingsReader(
+            arguments: ["service", "--nats-url=nats://cli:4222"], environment: [:], dotEnv: nil)
+        #expect(equals.string("NATS_URL") == "nats://cli:4222")
+    }
+
+    @Test func everyProblemAtOnceUnknownOptionsIncluded() {
+        let reader = SettingsReader(
+            arguments: ["service", "--htp-port", "1", "--help"], environment: ["HTTP_PORT": "99999"],
+            dotEnv: nil,
+            known: Self.variables)
+        _ = reader.int("HTTP_PORT", default: 8080, range: 1...65535)
+        _ = reader.string("NATS_URL", required: true)
+        _ = reader.oneOf("LOG_FORMAT", ["text", "json"], default: "text")
+        #expect(
+            reader.problems == [
+                "unknown option --htp-port", #"HTTP_PORT must be a whole number in 1...65535, got "99999""#,
+                "NATS_URL is required",
+            ])
+        #expect(throws: ConfigurationError.self) { try reader.validate() }
+    }
+
+    @Test func optionsAreTheVariablesInKebabCase() {
+        #expect(SettingsReader.option("NATS_NKEY_SEED_FILE") == "--nats-nkey-seed-file")
+        let text = helpText(service: "S", summary: "what", variables: Self.variables)
+        #expect(
+            text.contains("--http-port VALUE for") && text.contains("HTTP_PORT")
+                && text.contains("(default: 8080)"))
+    }
+}
