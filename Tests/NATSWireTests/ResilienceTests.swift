@@ -1,8 +1,9 @@
 import Foundation
-import NATSWire
 import Synchronization
 import TestHarness
 import Testing
+
+@testable import NATSWire
 
 /// Collects a client's events for later assertions.
 final class EventLog: Sendable {
@@ -141,7 +142,8 @@ struct ResilienceTests {
         #expect(ContinuousClock.now - start < .seconds(4))
         // One with room is buffered and answered after the reconnect (the inbox is restored).
         let waiting = Task { try await requester.request("during", to: "echo", timeout: .seconds(20)) }
-        try await Task.sleep(for: .milliseconds(200))
+        // The server comes back once the request is waiting (registered while disconnected).
+        #expect(await eventually { requester.components.mux.pendingCount == 1 })
         let second = try NATSServer(port: port)
         defer { second.stop() }
         let reply = try await waiting.value

@@ -127,20 +127,22 @@ struct ServiceTests {
         try await withNATSServer { server in
             let nats = try await connect(server.url)
             let service = try nats.addService(ServiceConfig(name: "sleepy", version: "1.0.0"))
+            // Each handler waits until all 50 are inside: handled one at a time, none would
+            // ever return and the requests would time out.
+            let inside = Atomic<Int>(0)
             try service.addEndpoint("nap", subject: "sleepy.nap") { _ in
-                try await Task.sleep(for: .milliseconds(200))
+                inside.add(1, ordering: .relaxed)
+                while inside.load(ordering: .relaxed) < 50 { try await Task.sleep(for: .milliseconds(5)) }
                 return ServiceReply("done")
             }
             try await nats.flush()
-            let start = ContinuousClock.now
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for _ in 0..<50 {
-                    group.addTask { _ = try await nats.request("z", to: "sleepy.nap", timeout: .seconds(5)) }
+                    group.addTask { _ = try await nats.request("z", to: "sleepy.nap", timeout: .seconds(30)) }
                 }
                 try await group.waitForAll()
             }
-            // Sequentially that would be 10 s.
-            #expect(ContinuousClock.now - start < .seconds(6))
+            #expect(inside.load(ordering: .relaxed) == 50)
             await service.stop()
             await nats.close()
         }
@@ -172,14 +174,17 @@ struct ServiceTests {
         try await withNATSServer { server in
             let nats = try await connect(server.url)
             let service = try nats.addService(ServiceConfig(name: "slow", version: "1.0.0"))
+            let started = Atomic<Bool>(false)
             try service.addEndpoint("work", subject: "slow.work") { _ in
+                started.store(true, ordering: .releasing)
                 try await Task.sleep(for: .milliseconds(300))
                 return ServiceReply("finished")
             }
             try await nats.flush()
             let caller = try await connect(server.url)
             let inFlight = Task { try await caller.request("x", to: "slow.work", timeout: .seconds(5)) }
-            try await Task.sleep(for: .milliseconds(100))
+            // Stop while the request is inside its handler.
+            #expect(await eventually { started.load(ordering: .acquiring) })
             await service.stop()
             #expect(try await inFlight.value.string == "finished")
             do {

@@ -6,7 +6,7 @@ import TestHarness
 import Testing
 
 /// A nats-server, a document store and the AuthService process, for one test.
-final class AuthStack: Sendable {
+final class AuthStack: TestStack, Sendable {
     let nats: NATSServer
     let store: DocumentStore
     let database: String
@@ -94,14 +94,7 @@ func errorCode(_ message: NATSMessage) -> Int? { ServiceError(reply: message)?.c
 
 func withAuthStack(environment: [String: String] = [:], _ body: (AuthStack) async throws -> Void) async throws
 {
-    let stack = try await AuthStack(environment: environment)
-    do {
-        try await body(stack)
-    } catch {
-        await stack.shutdown()
-        throw error
-    }
-    await stack.shutdown()
+    try await withStack({ try await AuthStack(environment: environment) }, body)
 }
 
 @Suite("AuthService against nats-server and a MongoDB-protocol store", .serialized)

@@ -6,7 +6,7 @@ import TestHarness
 import Testing
 
 /// nats-server, the shared PostgreSQL, and one data service process.
-final class DataStack: Sendable {
+final class DataStack: TestStack, Sendable {
     let nats: NATSServer
     let postgres: PostgresServer
     let client: NATSClient
@@ -67,14 +67,7 @@ final class DataStack: Sendable {
 func withDataStack(
     _ executables: [String], postgres: PostgresServer? = nil, _ body: (DataStack) async throws -> Void
 ) async throws {
-    let stack = try await DataStack(executables, postgres: postgres)
-    do {
-        try await body(stack)
-    } catch {
-        await stack.shutdown()
-        throw error
-    }
-    await stack.shutdown()
+    try await withStack({ try await DataStack(executables, postgres: postgres) }, body)
 }
 
 func uniqueCustomerID() -> String {

@@ -11,7 +11,7 @@ import Testing
 
 /// The whole system: nats-server, PostgreSQL, the document store, the three services and
 /// the gateway, each its own process; HTTP through URLSession.
-final class FullStack: Sendable {
+final class FullStack: TestStack, Sendable {
     let nats: NATSServer
     let baseString: String
     private let processes: Box
@@ -172,13 +172,12 @@ func withFullStack(
     gatewayEnvironment: [String: String] = [:], authEnvironment: [String: String] = [:],
     access: FullStack.NATSAccess = .open, _ body: (FullStack) async throws -> Void
 ) async throws {
-    let stack = try FullStack(
-        gatewayEnvironment: gatewayEnvironment, authEnvironment: authEnvironment, access: access)
-    do { try await body(stack) } catch {
-        stack.shutdown()
-        throw error
-    }
-    stack.shutdown()
+    try await withStack(
+        {
+            try FullStack(
+                gatewayEnvironment: gatewayEnvironment, authEnvironment: authEnvironment, access: access)
+        },
+        body)
 }
 
 @Suite("Gateway end to end over HTTP", .serialized)

@@ -232,7 +232,7 @@ struct OriginalGatewayToOurServicesTests {
 }
 
 /// nats-server, the stand-in original services and our gateway with every upstream `nest`.
-final class OriginalServicesStack: Sendable {
+final class OriginalServicesStack: TestStack, Sendable {
     static let secret = String(repeating: "o", count: 40)
     let nats: NATSServer
     let client: NATSClient
@@ -280,12 +280,7 @@ final class OriginalServicesStack: Sendable {
 }
 
 func withOriginalServices(_ body: (OriginalServicesStack) async throws -> Void) async throws {
-    let stack = try await OriginalServicesStack()
-    do { try await body(stack) } catch {
-        await stack.shutdown()
-        throw error
-    }
-    await stack.shutdown()
+    try await withStack({ try await OriginalServicesStack() }, body)
 }
 
 @Suite("Migration, direction 2: our gateway in front of the original services", .serialized)
