@@ -128,3 +128,78 @@ func withJetStream(_ body: (NATSClient, JetStream) async throws -> Void) async t
         }
     }
 }
+
+/// Pull consumers: fetching, metadata, acknowledgements and redelivery.
+@Suite struct JetStreamConsumerTests {
+    @Test func aDurablePullConsumerFetchesAcksAndRedelivers() async throws {
+        try await withJetStream { _, js in
+            _ = try await js.addStream(StreamConfig(name: "WORK", subjects: ["work.>"], storage: .memory))
+            for index in 1...10 {
+                _ = try await js.publish("job \(index)", to: "work.\(index % 2 == 0 ? "even" : "odd")")
+            }
+            let created = try await js.addConsumer(
+                "WORK", ConsumerConfig(durableName: "workers", ackPolicy: .explicit, ackWait: .seconds(30)))
+            #expect(created.name == "workers" && created.pending == 10)
+            #expect(try await js.consumerNames("WORK") == ["workers"])
+
+            let first = try await js.fetch("WORK", "workers", batch: 4)
+            #expect(
+                first.map { String(decoding: $0.payload, as: UTF8.self) } == [
+                    "job 1", "job 2", "job 3", "job 4",
+                ])
+            #expect(first.map(\.metadata.streamSequence) == [1, 2, 3, 4])
+            #expect(first[0].metadata.stream == "WORK" && first[0].metadata.consumer == "workers")
+            #expect(first[0].metadata.delivered == 1 && first[3].metadata.pending == 6)
+            for message in first.dropLast() { try message.ack() }
+            try await first[3].doubleAck()
+            #expect(try await js.consumerInfo("WORK", "workers").ackPending == 0)
+
+            // A nak comes back at once, delivered a second time; a term never does.
+            let next = try await js.fetch("WORK", "workers", batch: 2)
+            #expect(next.map(\.metadata.streamSequence) == [5, 6])
+            try next[0].nak()
+            try next[1].term()
+            let again = try await js.fetch("WORK", "workers", batch: 1)
+            #expect(again.first?.metadata.streamSequence == 5 && again.first?.metadata.delivered == 2)
+            try await again[0].doubleAck()
+
+            let rest = try await js.fetch("WORK", "workers", batch: 10, expires: .milliseconds(300))
+            #expect(rest.map(\.metadata.streamSequence) == [7, 8, 9, 10])
+            for message in rest { try await message.doubleAck() }
+            // Nothing left: the pull ends empty when it expires.
+            #expect(try await js.fetch("WORK", "workers", batch: 5, expires: .milliseconds(200)).isEmpty)
+            let info = try await js.consumerInfo("WORK", "workers")
+            #expect(info.pending == 0 && info.ackPending == 0)
+            try await js.deleteConsumer("WORK", "workers")
+            #expect(try await js.consumerNames("WORK").isEmpty)
+        }
+    }
+
+    @Test func aFilteredEphemeralConsumerStartingAtASequence() async throws {
+        try await withJetStream { _, js in
+            _ = try await js.addStream(StreamConfig(name: "LOG", subjects: ["log.*"], storage: .memory))
+            for level in ["info", "error", "info", "error", "error"] {
+                _ = try await js.publish(level, to: "log.\(level)")
+            }
+            let consumer = try await js.addConsumer(
+                "LOG",
+                ConsumerConfig(
+                    deliverPolicy: .byStartSequence, startSequence: 3, ackPolicy: .none,
+                    filterSubject: "log.error",
+                    inactiveThreshold: .seconds(30)))
+            let messages = try await js.fetch("LOG", consumer.name, batch: 10, expires: .milliseconds(300))
+            #expect(messages.map(\.metadata.streamSequence) == [4, 5])
+            #expect(messages.allSatisfy { $0.subject == "log.error" })
+        }
+    }
+
+    @Test func ackSubjectsOfBothFormsAreRead() {
+        let v1 = JetStreamMetadata(replySubject: "$JS.ACK.ORDERS.workers.2.15.7.1700000000000000000.3")
+        #expect(v1?.stream == "ORDERS" && v1?.delivered == 2 && v1?.streamSequence == 15 && v1?.pending == 3)
+        let v2 = JetStreamMetadata(
+            replySubject: "$JS.ACK.hub.ACCHASH.ORDERS.workers.1.16.8.1700000000000000000.0.rnd")
+        #expect(v2?.stream == "ORDERS" && v2?.consumerSequence == 8)
+        #expect(JetStreamMetadata(replySubject: "_INBOX.x.y") == nil)
+        #expect(JetStreamMetadata(replySubject: "$JS.ACK.S.C.x.1.1.1.1") == nil)
+    }
+}

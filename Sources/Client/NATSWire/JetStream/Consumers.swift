@@ -1,0 +1,269 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+/// A consumer's configuration: where in the stream it starts, how messages are acknowledged,
+/// which subjects it takes. Fields left `nil` get the server's defaults.
+public struct ConsumerConfig: Codable, Sendable, Equatable {
+    public enum DeliverPolicy: String, Codable, Sendable {
+        case all, last, new
+        case byStartSequence = "by_start_sequence"
+        case byStartTime = "by_start_time"
+        case lastPerSubject = "last_per_subject"
+    }
+    public enum AckPolicy: String, Codable, Sendable { case none, all, explicit }
+    public enum ReplayPolicy: String, Codable, Sendable { case instant, original }
+
+    /// A durable consumer's name: it outlives its clients.
+    public var durableName: String?
+    /// An ephemeral consumer's name (the server makes one up when `nil`).
+    public var name: String?
+    public var description: String?
+    public var deliverPolicy: DeliverPolicy?
+    public var startSequence: UInt64?
+    public var ackPolicy: AckPolicy?
+    /// Nanoseconds until an unacknowledged message is delivered again.
+    public var ackWaitNanoseconds: Int64?
+    public var maxDeliver: Int?
+    public var filterSubject: String?
+    public var replayPolicy: ReplayPolicy?
+    public var maxAckPending: Int?
+    /// Push consumers: where the server sends the messages.
+    public var deliverSubject: String?
+    /// Redelivery waits, in nanoseconds, one per delivery attempt.
+    public var backoffNanoseconds: [Int64]?
+    /// An ephemeral consumer is removed after this long without a client (nanoseconds).
+    public var inactiveThresholdNanoseconds: Int64?
+
+    public init(
+        durableName: String? = nil, name: String? = nil, deliverPolicy: DeliverPolicy? = nil,
+        startSequence: UInt64? = nil, ackPolicy: AckPolicy? = .explicit, ackWait: Duration? = nil,
+        maxDeliver: Int? = nil, filterSubject: String? = nil, maxAckPending: Int? = nil,
+        deliverSubject: String? = nil, backoff: [Duration]? = nil, inactiveThreshold: Duration? = nil
+    ) {
+        self.durableName = durableName
+        self.name = name
+        self.deliverPolicy = deliverPolicy
+        self.startSequence = startSequence
+        self.ackPolicy = ackPolicy
+        self.ackWaitNanoseconds = ackWait.map(StreamConfig.nanoseconds)
+        self.maxDeliver = maxDeliver
+        self.filterSubject = filterSubject
+        self.maxAckPending = maxAckPending
+        self.deliverSubject = deliverSubject
+        self.backoffNanoseconds = backoff?.map(StreamConfig.nanoseconds)
+        self.inactiveThresholdNanoseconds = inactiveThreshold.map(StreamConfig.nanoseconds)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, description
+        case durableName = "durable_name"
+        case deliverPolicy = "deliver_policy"
+        case startSequence = "opt_start_seq"
+        case ackPolicy = "ack_policy"
+        case ackWaitNanoseconds = "ack_wait"
+        case maxDeliver = "max_deliver"
+        case filterSubject = "filter_subject"
+        case replayPolicy = "replay_policy"
+        case maxAckPending = "max_ack_pending"
+        case deliverSubject = "deliver_subject"
+        case backoffNanoseconds = "backoff"
+        case inactiveThresholdNanoseconds = "inactive_threshold"
+    }
+}
+
+/// A consumer and where it stands.
+public struct ConsumerInfo: Decodable, Sendable, Equatable {
+    public var stream: String
+    public var name: String
+    public var config: ConsumerConfig
+    /// Delivered, not yet acknowledged.
+    public var ackPending: Int
+    /// Delivered more than once, waiting for redelivery.
+    public var redelivered: Int
+    /// Messages of the stream this consumer has not delivered yet.
+    public var pending: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case name, config
+        case stream = "stream_name"
+        case ackPending = "num_ack_pending"
+        case redelivered = "num_redelivered"
+        case pending = "num_pending"
+    }
+}
+
+/// Where a delivered message stands, from its reply subject.
+public struct JetStreamMetadata: Sendable, Equatable {
+    public var stream: String
+    public var consumer: String
+    /// How many times it was delivered, this time included.
+    public var delivered: Int
+    public var streamSequence: UInt64
+    public var consumerSequence: UInt64
+    /// When it was stored, in nanoseconds since 1970.
+    public var timestamp: Int64
+    /// Messages left for the consumer after this one.
+    public var pending: UInt64
+
+    /// `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>`, or the newer
+    /// form with domain and account hash first (12 tokens or more).
+    public init?(replySubject: String) {
+        var tokens = replySubject.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard tokens.count >= 9, tokens[0] == "$JS", tokens[1] == "ACK" else { return nil }
+        if tokens.count >= 12 { tokens.removeSubrange(2..<4) }  // domain, account hash
+        guard let delivered = Int(tokens[4]), let streamSequence = UInt64(tokens[5]),
+            let consumerSequence = UInt64(tokens[6]), let timestamp = Int64(tokens[7]),
+            let pending = UInt64(tokens[8])
+        else { return nil }
+        self.stream = tokens[2]
+        self.consumer = tokens[3]
+        self.delivered = delivered
+        self.streamSequence = streamSequence
+        self.consumerSequence = consumerSequence
+        self.timestamp = timestamp
+        self.pending = pending
+    }
+}
+
+/// A message a consumer delivered, with its metadata and its acknowledgements.
+public struct JetStreamMessage: Sendable {
+    public let message: NATSMessage
+    public let metadata: JetStreamMetadata
+    let client: NATSClient
+
+    public var subject: String { message.subject }
+    public var payload: [UInt8] { message.payload }
+    public var headers: NATSHeaders? { message.headers }
+
+    /// Done with it.
+    public func ack() throws { try reply("+ACK") }
+
+    /// Done with it, and waits for the server to confirm, so the message will not come again.
+    public func doubleAck(timeout: Duration = .seconds(5)) async throws {
+        guard let replyTo = message.replyTo else {
+            throw NATSError(.invalidArgument, "the message has no ack subject")
+        }
+        _ = try await client.request(Array("+ACK".utf8), to: replyTo, timeout: timeout)
+    }
+
+    /// Not now: deliver it again, after `delay` when given.
+    public func nak(delay: Duration? = nil) throws {
+        try reply(delay.map { #"-NAK {"delay":\#(StreamConfig.nanoseconds($0))}"# } ?? "-NAK")
+    }
+
+    /// Still working on it: restarts the ack wait.
+    public func inProgress() throws { try reply("+WPI") }
+
+    /// Never deliver it again.
+    public func term() throws { try reply("+TERM") }
+
+    private func reply(_ text: String) throws {
+        guard let replyTo = message.replyTo else {
+            throw NATSError(.invalidArgument, "the message has no ack subject")
+        }
+        try client.publish(text, to: replyTo)
+    }
+}
+
+extension JetStream {
+    /// Creates a consumer on `stream` (or returns the existing one of the same name and
+    /// configuration).
+    public func addConsumer(_ stream: String, _ config: ConsumerConfig) async throws -> ConsumerInfo {
+        let stream = try Self.streamName(stream)
+        let request = CreateConsumer(streamName: stream, config: config)
+        if let name = config.durableName ?? config.name {
+            return try await api(
+                "CONSUMER.CREATE.\(stream).\(try Self.streamName(name))", request, as: ConsumerInfo.self)
+        }
+        return try await api("CONSUMER.CREATE.\(stream)", request, as: ConsumerInfo.self)
+    }
+
+    public func consumerInfo(_ stream: String, _ consumer: String) async throws -> ConsumerInfo {
+        try await api(
+            "CONSUMER.INFO.\(try Self.streamName(stream)).\(try Self.streamName(consumer))",
+            as: ConsumerInfo.self)
+    }
+
+    public func deleteConsumer(_ stream: String, _ consumer: String) async throws {
+        _ = try await api(
+            "CONSUMER.DELETE.\(try Self.streamName(stream)).\(try Self.streamName(consumer))",
+            as: Success.self)
+    }
+
+    /// The names of every consumer of `stream`, page by page.
+    public func consumerNames(_ stream: String) async throws -> [String] {
+        var names: [String] = []
+        while true {
+            let page = try await api(
+                "CONSUMER.NAMES.\(try Self.streamName(stream))",
+                NamesRequest(offset: names.count, subject: nil),
+                as: ConsumerNamesPage.self)
+            names += page.consumers ?? []
+            if (page.consumers ?? []).isEmpty || names.count >= page.total { return names }
+        }
+    }
+
+    /// Pulls up to `batch` messages from a pull consumer: returns when that many arrived, or
+    /// when the server says there are no more for now (after `expires`). An empty array is
+    /// not an error.
+    public func fetch(_ stream: String, _ consumer: String, batch: Int, expires: Duration = .seconds(5))
+        async throws -> [JetStreamMessage]
+    {
+        guard batch > 0 else { return [] }
+        let inbox = "_INBOX." + NUID.generate()
+        let subscription = try client.subscribe(to: inbox)
+        defer { try? subscription.unsubscribe() }
+        let request = PullRequest(batch: batch, expires: StreamConfig.nanoseconds(expires))
+        try client.publish(
+            Array(try JetStreamJSON.encoder.encode(request)),
+            to:
+                "\(apiPrefix).CONSUMER.MSG.NEXT.\(try Self.streamName(stream)).\(try Self.streamName(consumer))",
+            replyTo: inbox)
+        try await client.flush(timeout: timeout)
+        // The server ends the pull itself at `expires`; the local deadline only guards against
+        // a server that went away.
+        let deadline = ContinuousClock.now.advanced(by: expires + timeout)
+        var messages: [JetStreamMessage] = []
+        let watchdog = Task {
+            try? await Task.sleep(until: deadline)
+            try? subscription.unsubscribe()
+        }
+        defer { watchdog.cancel() }
+        for try await message in subscription {
+            if let status = message.status {
+                // 100: idle heartbeat. 404/408/409: no more now, the pull expired or ended.
+                if status == 100 { continue }
+                break
+            }
+            guard let replyTo = message.replyTo, let metadata = JetStreamMetadata(replySubject: replyTo)
+            else {
+                continue
+            }
+            messages.append(JetStreamMessage(message: message, metadata: metadata, client: client))
+            if messages.count == batch { break }
+        }
+        return messages
+    }
+
+    struct CreateConsumer: Encodable {
+        var streamName: String
+        var config: ConsumerConfig
+        enum CodingKeys: String, CodingKey {
+            case config
+            case streamName = "stream_name"
+        }
+    }
+
+    struct ConsumerNamesPage: Decodable {
+        var total: Int
+        var consumers: [String]?
+    }
+
+    struct PullRequest: Encodable {
+        var batch: Int
+        var expires: Int64
+    }
+}
