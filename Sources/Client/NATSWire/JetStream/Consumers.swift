@@ -195,15 +195,7 @@ extension JetStream {
 
     /// The names of every consumer of `stream`, page by page.
     public func consumerNames(_ stream: String) async throws -> [String] {
-        var names: [String] = []
-        while true {
-            let page = try await api(
-                "CONSUMER.NAMES.\(try Self.streamName(stream))",
-                NamesRequest(offset: names.count, subject: nil),
-                as: ConsumerNamesPage.self)
-            names += page.consumers ?? []
-            if (page.consumers ?? []).isEmpty || names.count >= page.total { return names }
-        }
+        try await names("CONSUMER.NAMES.\(try Self.streamName(stream))")
     }
 
     /// Pulls up to `batch` messages from a pull consumer: returns when that many arrived, or
@@ -255,11 +247,6 @@ extension JetStream {
             case config
             case streamName = "stream_name"
         }
-    }
-
-    struct ConsumerNamesPage: Decodable {
-        var total: Int
-        var consumers: [String]?
     }
 
     struct PullRequest: Encodable {

@@ -142,12 +142,18 @@ extension JetStream {
 
     /// The names of every stream (optionally those that capture `subject`), page by page.
     public func streamNames(subject: String? = nil) async throws -> [String] {
+        try await names("STREAM.NAMES", subject: subject)
+    }
+
+    /// Every name of a paged names request (`streams` or `consumers` in each page).
+    func names(_ path: String, subject: String? = nil) async throws -> [String] {
         var names: [String] = []
         while true {
             let page = try await api(
-                "STREAM.NAMES", NamesRequest(offset: names.count, subject: subject), as: NamesPage.self)
-            names += page.streams ?? []
-            if (page.streams ?? []).isEmpty || names.count >= page.total { return names }
+                path, NamesRequest(offset: names.count, subject: subject), as: NamesPage.self)
+            let found = page.streams ?? page.consumers ?? []
+            names += found
+            if found.isEmpty || names.count >= page.total { return names }
         }
     }
 
@@ -202,6 +208,7 @@ extension JetStream {
     struct NamesPage: Decodable {
         var total: Int
         var streams: [String]?
+        var consumers: [String]?
     }
 
     struct MessageRequest: Encodable {
