@@ -36,6 +36,8 @@ public struct ConsumerConfig: Codable, Sendable, Equatable {
     public var backoffNanoseconds: [Int64]?
     /// An ephemeral consumer is removed after this long without a client (nanoseconds).
     public var inactiveThresholdNanoseconds: Int64?
+    /// Deliver headers only (with `Nats-Msg-Size`), not the payloads.
+    public var headersOnly: Bool?
 
     public init(
         durableName: String? = nil, name: String? = nil, deliverPolicy: DeliverPolicy? = nil,
@@ -71,6 +73,7 @@ public struct ConsumerConfig: Codable, Sendable, Equatable {
         case deliverSubject = "deliver_subject"
         case backoffNanoseconds = "backoff"
         case inactiveThresholdNanoseconds = "inactive_threshold"
+        case headersOnly = "headers_only"
     }
 }
 

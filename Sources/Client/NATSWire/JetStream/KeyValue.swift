@@ -1,0 +1,228 @@
+/// A key-value bucket's settings. The bucket is the stream `KV_<bucket>` on the subjects
+/// `$KV.<bucket>.>` (the KV ADR's layout, so other clients read it too).
+public struct KeyValueConfig: Sendable, Equatable {
+    public var bucket: String
+    public var description: String?
+    /// Values kept per key, 1 to 64.
+    public var history: Int
+    /// How long a value lives; `nil` forever.
+    public var ttl: Duration?
+    public var maxValueSize: Int32?
+    public var maxBytes: Int64?
+    public var storage: StreamConfig.Storage
+    public var replicas: Int
+
+    public init(
+        bucket: String, history: Int = 1, ttl: Duration? = nil, maxValueSize: Int32? = nil,
+        maxBytes: Int64? = nil,
+        storage: StreamConfig.Storage = .file, replicas: Int = 1, description: String? = nil
+    ) {
+        self.bucket = bucket
+        self.history = history
+        self.ttl = ttl
+        self.maxValueSize = maxValueSize
+        self.maxBytes = maxBytes
+        self.storage = storage
+        self.replicas = replicas
+        self.description = description
+    }
+}
+
+/// One value of a key, or its deletion.
+public struct KeyValueEntry: Sendable, Equatable {
+    public enum Operation: String, Sendable { case put = "PUT", delete = "DEL", purge = "PURGE" }
+
+    public var bucket: String
+    public var key: String
+    public var value: [UInt8]
+    /// The stream sequence of this value: what `update` expects.
+    public var revision: UInt64
+    public var operation: Operation
+}
+
+/// A key-value bucket over JetStream.
+///
+/// ```swift
+/// let settings = try await nats.jetStream().createKeyValue(KeyValueConfig(bucket: "settings", history: 5))
+/// let revision = try await settings.put("theme", Array("dark".utf8))
+/// try await settings.update("theme", Array("light".utf8), revision: revision)
+/// ```
+public struct KeyValue: Sendable {
+    public let bucket: String
+    let js: JetStream
+    var streamName: String { "KV_\(bucket)" }
+    var prefix: String { "$KV.\(bucket)." }
+
+    static let operationHeader = "KV-Operation"
+
+    /// Stores `value`; returns its revision.
+    @discardableResult
+    public func put(_ key: String, _ value: [UInt8]) async throws -> UInt64 {
+        try await js.publish(value, to: try subject(key)).sequence
+    }
+
+    /// Stores `value` only if the key has none (or was deleted); a ``JetStreamError`` with
+    /// ``JetStreamError/Code/wrongLastSequence`` when it exists.
+    @discardableResult
+    public func create(_ key: String, _ value: [UInt8]) async throws -> UInt64 {
+        do {
+            return try await js.publish(
+                value, to: try subject(key), options: .init(expectedLastSubjectSequence: 0)
+            )
+            .sequence
+        } catch let error as JetStreamError where error.errorCode == JetStreamError.Code.wrongLastSequence {
+            // A deleted key may be created again: expect its delete marker instead.
+            guard let last = try await entry(key, includingDeletions: true), last.operation != .put else {
+                throw error
+            }
+            return try await update(key, value, revision: last.revision)
+        }
+    }
+
+    /// Stores `value` only if the key's latest revision is `revision` (optimistic locking).
+    @discardableResult
+    public func update(_ key: String, _ value: [UInt8], revision: UInt64) async throws -> UInt64 {
+        try await js.publish(
+            value, to: try subject(key), options: .init(expectedLastSubjectSequence: revision)
+        )
+        .sequence
+    }
+
+    /// The current value; `nil` when the key has none or was deleted.
+    public func get(_ key: String) async throws -> KeyValueEntry? {
+        try await entry(key, includingDeletions: false)
+    }
+
+    /// Deletes the key (its history stays, up to the bucket's `history`).
+    public func delete(_ key: String) async throws {
+        var headers = NATSHeaders()
+        headers.set(KeyValueEntry.Operation.delete.rawValue, for: Self.operationHeader)
+        _ = try await js.publish([], to: try subject(key), headers: headers)
+    }
+
+    /// Deletes the key and every earlier value of it.
+    public func purge(_ key: String) async throws {
+        var headers = NATSHeaders()
+        headers.set(KeyValueEntry.Operation.purge.rawValue, for: Self.operationHeader)
+        headers.set("sub", for: "Nats-Rollup")
+        _ = try await js.publish([], to: try subject(key), headers: headers)
+    }
+
+    /// The keys that have a value now.
+    public func keys() async throws -> [String] {
+        try await latestPerKey().filter { $0.operation == .put }.map(\.key).sorted()
+    }
+
+    /// Every kept value of `key`, oldest first, deletions included.
+    public func history(_ key: String) async throws -> [KeyValueEntry] {
+        try await read(filter: try subject(key), deliver: .all)
+    }
+
+    private func latestPerKey() async throws -> [KeyValueEntry] {
+        try await read(filter: prefix + ">", deliver: .lastPerSubject)
+    }
+
+    /// Reads through an ephemeral consumer everything it has pending.
+    private func read(filter: String, deliver: ConsumerConfig.DeliverPolicy) async throws -> [KeyValueEntry] {
+        let consumer = try await js.addConsumer(
+            streamName,
+            ConsumerConfig(
+                deliverPolicy: deliver, ackPolicy: ConsumerConfig.AckPolicy.none, filterSubject: filter,
+                inactiveThreshold: .seconds(30)))
+        var entries: [KeyValueEntry] = []
+        var remaining = consumer.pending
+        do {
+            while remaining > 0 {
+                let batch = try await js.fetch(streamName, consumer.name, batch: Int(min(remaining, 256)))
+                guard !batch.isEmpty else { break }
+                for message in batch {
+                    entries.append(entry(message.subject, message.payload, message.headers, message.metadata))
+                    remaining = message.metadata.pending
+                }
+            }
+        } catch {
+            try? await js.deleteConsumer(streamName, consumer.name)
+            throw error
+        }
+        try? await js.deleteConsumer(streamName, consumer.name)
+        return entries
+    }
+
+    private func entry(_ key: String, includingDeletions: Bool) async throws -> KeyValueEntry? {
+        let stored: StoredMessage
+        do {
+            stored = try await js.lastMessage(streamName, subject: try subject(key))
+        } catch let error as JetStreamError where error.errorCode == JetStreamError.Code.messageNotFound {
+            return nil
+        }
+        let found = KeyValueEntry(
+            bucket: bucket, key: key, value: stored.payload, revision: stored.sequence,
+            operation: Self.operation(stored.headers))
+        return includingDeletions || found.operation == .put ? found : nil
+    }
+
+    private func entry(
+        _ subject: String, _ value: [UInt8], _ headers: NATSHeaders?, _ metadata: JetStreamMetadata
+    )
+        -> KeyValueEntry
+    {
+        KeyValueEntry(
+            bucket: bucket, key: String(subject.dropFirst(prefix.count)), value: value,
+            revision: metadata.streamSequence, operation: Self.operation(headers))
+    }
+
+    static func operation(_ headers: NATSHeaders?) -> KeyValueEntry.Operation {
+        headers?[operationHeader].flatMap(KeyValueEntry.Operation.init(rawValue:)) ?? .put
+    }
+
+    /// `$KV.<bucket>.<key>`; keys are `[-/_=.a-zA-Z0-9]+`, not starting or ending with `.`.
+    func subject(_ key: String) throws -> String {
+        let allowed = key.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+                || "-/_=.".utf8.contains(byte)
+        }
+        guard !key.isEmpty, allowed, !key.hasPrefix("."), !key.hasSuffix(".") else {
+            throw NATSError(.invalidArgument, "\(key.debugDescription) is not a valid key")
+        }
+        return prefix + key
+    }
+}
+
+extension JetStream {
+    /// Creates a key-value bucket (or returns the existing one of the same settings).
+    public func createKeyValue(_ config: KeyValueConfig) async throws -> KeyValue {
+        guard !config.bucket.isEmpty,
+            config.bucket.utf8.allSatisfy({ byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A)
+                    || (byte >= 0x61 && byte <= 0x7A)
+                    || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "-")
+            })
+        else {
+            throw NATSError(.invalidArgument, "\(config.bucket.debugDescription) is not a valid bucket name")
+        }
+        guard (1...64).contains(config.history) else {
+            throw NATSError(.invalidArgument, "history must be from 1 to 64, not \(config.history)")
+        }
+        var stream = StreamConfig(
+            name: "KV_\(config.bucket)", subjects: ["$KV.\(config.bucket).>"], storage: config.storage,
+            maxBytes: config.maxBytes, maxAge: config.ttl, discard: .new, replicas: config.replicas,
+            duplicateWindow: config.ttl.map { min($0, .seconds(120)) }, allowDirect: true,
+            description: config.description)
+        stream.maxMessagesPerSubject = Int64(config.history)
+        stream.maxMessageSize = config.maxValueSize
+        stream.allowRollup = true
+        stream.denyDelete = true
+        _ = try await addStream(stream)
+        return KeyValue(bucket: config.bucket, js: self)
+    }
+
+    /// An existing bucket; a ``JetStreamError`` (stream not found) when there is none.
+    public func keyValue(_ bucket: String) async throws -> KeyValue {
+        _ = try await streamInfo("KV_\(bucket)")
+        return KeyValue(bucket: bucket, js: self)
+    }
+
+    public func deleteKeyValue(_ bucket: String) async throws {
+        try await deleteStream("KV_\(bucket)")
+    }
+}
