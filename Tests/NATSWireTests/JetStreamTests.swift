@@ -275,3 +275,52 @@ func withJetStream(_ body: (NATSClient, JetStream) async throws -> Void) async t
         }
     }
 }
+
+/// Publishing without waiting for each acknowledgement.
+@Suite struct JetStreamAsyncPublisherTests {
+    @Test func aBoundedWindowOfAcknowledgementsInOrder() async throws {
+        try await withJetStream { _, js in
+            _ = try await js.addStream(StreamConfig(name: "BULK", subjects: ["bulk"], storage: .memory))
+            let publisher = try js.asyncPublisher(maxPending: 16)
+            var futures: [PubAckFuture] = []
+            var mostPending = 0
+            for index in 0..<1000 {
+                futures.append(try await publisher.publish(Array("m\(index)".utf8), to: "bulk"))
+                mostPending = max(mostPending, publisher.pendingCount)
+            }
+            try await publisher.complete()
+            #expect(mostPending <= 16 && publisher.pendingCount == 0)
+            var sequences: [UInt64] = []
+            for future in futures { sequences.append(try await future.value.sequence) }
+            #expect(sequences == Array(1...1000))
+            #expect(try await js.streamInfo("BULK").state.messages == 1000)
+            publisher.close()
+        }
+    }
+
+    @Test func failuresArriveOnTheirFutures() async throws {
+        try await withJetStream { nats, _ in
+            let js = nats.jetStream(timeout: .milliseconds(300))
+            _ = try await js.addStream(StreamConfig(name: "CHECKED", subjects: ["checked"], storage: .memory))
+            // A subject only a plain subscriber listens on: nobody acknowledges.
+            let silent = try nats.subscribe(to: "silent")
+            try await nats.flush()
+            let publisher = try js.asyncPublisher(maxPending: 4)
+            let ok = try await publisher.publish(Array("a".utf8), to: "checked")
+            let wrong = try await publisher.publish(
+                Array("b".utf8), to: "checked", options: .init(expectedLastSequence: 7))
+            let nowhere = try await publisher.publish(Array("c".utf8), to: "nowhere")
+            let unanswered = try await publisher.publish(Array("d".utf8), to: "silent")
+            #expect(try await ok.value.sequence == 1)
+            await #expect {
+                _ = try await wrong.value
+            } throws: { ($0 as? JetStreamError)?.errorCode == JetStreamError.Code.wrongLastSequence }
+            await #expect { _ = try await nowhere.value } throws: { ($0 as? JetStreamError)?.code == 503 }
+            await #expect { _ = try await unanswered.value } throws: { ($0 as? NATSError)?.kind == .timeout }
+            try await publisher.complete()
+            publisher.close()
+            await #expect(throws: NATSError.self) { _ = try await publisher.publish([], to: "checked") }
+            try silent.unsubscribe()
+        }
+    }
+}

@@ -21,6 +21,12 @@
             case fanout
             /// One publisher, `--subs` subscribers in one queue group: each message to one.
             case queue
+            /// JetStream: asynchronous publishes with at most `--par` acks outstanding, until
+            /// every ack arrived (stream `BENCH` on `bench.js`, file storage).
+            case jspub
+            /// JetStream: a durable pull consumer fetches batches of 256 of the stored
+            /// messages and acks each, until the last ack is flushed.
+            case jsfetch
         }
 
         /// Where the fan-out and queue subscribers live.
@@ -32,7 +38,8 @@
         }
 
         @Option(name: .long, help: "Server URL.") var url = "nats://127.0.0.1:4222"
-        @Option(name: .long, help: "pub, pubsub, req, reqpar, fanout or queue.") var mode: Mode
+        @Option(name: .long, help: "pub, pubsub, req, reqpar, fanout, queue, jspub or jsfetch.") var mode:
+            Mode
         @Option(name: .long, help: "Messages (or requests) in total.") var msgs: Int
         @Option(name: .long, help: "Payload bytes.") var size: Int
         @Option(name: .long, help: "Requests outstanding at once (reqpar).") var par = 64
@@ -68,6 +75,8 @@
             case .reqpar: (seconds, latencies) = try await benchRequests(payload, parallel: par)
             case .fanout: seconds = try await benchSubscribers(payload, queue: nil)
             case .queue: seconds = try await benchSubscribers(payload, queue: "bench-queue")
+            case .jspub: seconds = try await benchJetStreamPublish(payload)
+            case .jsfetch: seconds = try await benchJetStreamFetch(payload)
             }
             var line =
                 "mode=\(mode.rawValue) msgs=\(msgs) size=\(size) seconds=\(TextOutput.fixed(seconds, places: 6))"
@@ -166,6 +175,70 @@
             }
             await publisher.close()
             for connection in connections { await connection.close() }
+            return elapsed.seconds
+        }
+
+        /// (Re)creates the file-storage stream `BENCH` on `bench.js`.
+        private func benchStream(_ nats: NATSClient) async throws -> JetStream {
+            let js = nats.jetStream(timeout: limit)
+            try? await js.deleteStream("BENCH")
+            _ = try await js.addStream(StreamConfig(name: "BENCH", subjects: ["bench.js"], storage: .file))
+            return js
+        }
+
+        /// Publishes `msgs` with at most `par` acknowledgements outstanding; checks the count.
+        private func publishAll(_ js: JetStream, _ payload: [UInt8]) async throws {
+            let publisher = try js.asyncPublisher(maxPending: par)
+            defer { publisher.close() }
+            var failures = 0
+            var futures: [PubAckFuture] = []
+            for _ in 0..<msgs {
+                let future = try await publisher.publish(payload, to: "bench.js")
+                if future.isDone {
+                    if (try? await future.value) == nil { failures += 1 }
+                } else {
+                    futures.append(future)
+                }
+            }
+            try await publisher.complete()
+            for future in futures where (try? await future.value) == nil { failures += 1 }
+            let stored = try await js.streamInfo("BENCH").state.messages
+            guard failures == 0, stored == UInt64(msgs) else {
+                throw ValidationError("\(failures) publishes failed; the stream holds \(stored) of \(msgs)")
+            }
+        }
+
+        private func benchJetStreamPublish(_ payload: [UInt8]) async throws -> Double {
+            let nats = try await connect("bench jspub")
+            let js = try await benchStream(nats)
+            let clock = ContinuousClock()
+            let start = clock.now
+            try await publishAll(js, payload)
+            let elapsed = clock.now - start
+            await nats.close()
+            return elapsed.seconds
+        }
+
+        private func benchJetStreamFetch(_ payload: [UInt8]) async throws -> Double {
+            let nats = try await connect("bench jsfetch")
+            let js = try await benchStream(nats)
+            try await publishAll(js, payload)
+            _ = try await js.addConsumer("BENCH", ConsumerConfig(durableName: "bench", ackPolicy: .explicit))
+            let clock = ContinuousClock()
+            let start = clock.now
+            var received = 0
+            while received < msgs {
+                let batch = try await js.fetch(
+                    "BENCH", "bench", batch: min(256, msgs - received), expires: limit)
+                guard !batch.isEmpty else {
+                    throw ValidationError("fetch returned nothing after \(received)")
+                }
+                for message in batch { try message.ack() }
+                received += batch.count
+            }
+            try await nats.flush(timeout: limit)
+            let elapsed = clock.now - start
+            await nats.close()
             return elapsed.seconds
         }
 

@@ -112,22 +112,68 @@ public struct JetStreamMetadata: Sendable, Equatable {
     public var pending: UInt64
 
     /// `$JS.ACK.<stream>.<consumer>.<delivered>.<sseq>.<cseq>.<ts>.<pending>`, or the newer
-    /// form with domain and account hash first (12 tokens or more).
+    /// form with domain and account hash first (12 tokens or more). Read from the bytes:
+    /// this runs for every delivered message.
     public init?(replySubject: String) {
-        var tokens = replySubject.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
-        guard tokens.count >= 9, tokens[0] == "$JS", tokens[1] == "ACK" else { return nil }
-        if tokens.count >= 12 { tokens.removeSubrange(2..<4) }  // domain, account hash
-        guard let delivered = Int(tokens[4]), let streamSequence = UInt64(tokens[5]),
-            let consumerSequence = UInt64(tokens[6]), let timestamp = Int64(tokens[7]),
-            let pending = UInt64(tokens[8])
-        else { return nil }
-        self.stream = tokens[2]
-        self.consumer = tokens[3]
+        var subject = replySubject
+        guard let parsed = subject.withUTF8({ Self.parse($0) }) else { return nil }
+        self = parsed
+    }
+
+    private init(
+        stream: String, consumer: String, delivered: Int, streamSequence: UInt64, consumerSequence: UInt64,
+        timestamp: Int64, pending: UInt64
+    ) {
+        self.stream = stream
+        self.consumer = consumer
         self.delivered = delivered
         self.streamSequence = streamSequence
         self.consumerSequence = consumerSequence
         self.timestamp = timestamp
         self.pending = pending
+    }
+
+    private static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> JetStreamMetadata? {
+        // Token boundaries; at most 16 tokens are looked at.
+        var starts: [Int] = []
+        var ends: [Int] = []
+        starts.reserveCapacity(12)
+        ends.reserveCapacity(12)
+        var start = 0
+        for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: ".") {
+            starts.append(start)
+            ends.append(index)
+            start = index + 1
+            if starts.count > 16 { return nil }
+        }
+        guard starts.count >= 9, ends[0] - starts[0] == 3, ends[1] - starts[1] == 3,
+            bytes[0] == UInt8(ascii: "$"), bytes[1] == UInt8(ascii: "J"), bytes[2] == UInt8(ascii: "S"),
+            bytes[4] == UInt8(ascii: "A"), bytes[5] == UInt8(ascii: "C"), bytes[6] == UInt8(ascii: "K")
+        else { return nil }
+        let first = starts.count >= 12 ? 4 : 2  // past domain and account hash
+        func number(_ token: Int) -> UInt64? {
+            let range = starts[first + token]..<ends[first + token]
+            guard !range.isEmpty, range.count <= 19 else { return nil }
+            var value: UInt64 = 0
+            for index in range {
+                let digit = bytes[index] &- 0x30
+                guard digit <= 9 else { return nil }
+                value = value * 10 + UInt64(digit)
+            }
+            return value
+        }
+        func text(_ token: Int) -> String {
+            String(
+                decoding: UnsafeBufferPointer(rebasing: bytes[starts[first + token]..<ends[first + token]]),
+                as: UTF8.self)
+        }
+        guard let delivered = number(2), let streamSequence = number(3), let consumerSequence = number(4),
+            let timestamp = number(5), let pending = number(6), timestamp <= UInt64(Int64.max),
+            delivered <= UInt64(Int.max)
+        else { return nil }
+        return JetStreamMetadata(
+            stream: text(0), consumer: text(1), delivered: Int(delivered), streamSequence: streamSequence,
+            consumerSequence: consumerSequence, timestamp: Int64(timestamp), pending: pending)
     }
 }
 
