@@ -263,7 +263,6 @@ extension JetStream {
             to:
                 "\(apiPrefix).CONSUMER.MSG.NEXT.\(try Self.streamName(stream)).\(try Self.streamName(consumer))",
             replyTo: inbox)
-        try await client.flush(timeout: timeout)
         // The server ends the pull itself at `expires`; the local deadline only guards against
         // a server that went away.
         let deadline = ContinuousClock.now.advanced(by: expires + timeout)
