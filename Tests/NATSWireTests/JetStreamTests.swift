@@ -324,3 +324,31 @@ func withJetStream(_ body: (NATSClient, JetStream) async throws -> Void) async t
         }
     }
 }
+
+extension KeyValueTests {
+    @Test func concurrentUpdatesAtOneRevisionHaveOneWinner() async throws {
+        try await withJetStream { _, js in
+            let kv = try await js.createKeyValue(KeyValueConfig(bucket: "race", history: 5, storage: .memory))
+            let start = try await kv.put("counter", Array("0".utf8))
+            let outcomes = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for writer in 0..<20 {
+                    group.addTask {
+                        do {
+                            _ = try await kv.update("counter", Array("w\(writer)".utf8), revision: start)
+                            return true
+                        } catch let error as JetStreamError
+                            where error.errorCode == JetStreamError.Code.wrongLastSequence
+                        {
+                            return false
+                        }
+                    }
+                }
+                var all: [Bool] = []
+                for try await outcome in group { all.append(outcome) }
+                return all
+            }
+            #expect(outcomes.filter { $0 }.count == 1 && outcomes.count == 20)
+            #expect(try await kv.history("counter").count == 2)
+        }
+    }
+}
