@@ -176,3 +176,54 @@ struct CLITests {
         #expect(status != 0)
     }
 }
+
+/// The JetStream commands against nats-server -js.
+@Suite struct JetStreamCLITests {
+    @Test func streamsConsumersPublishingAndKeyValue() async throws {
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cli-js-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let server = try NATSServer(arguments: ["-js", "-sd", storage.path])
+        defer { server.stop() }
+        func run(_ arguments: [String]) throws -> String {
+            let (status, output) = try natswire(arguments + ["--server", server.url])
+            #expect(status == 0, "\(arguments): \(output)")
+            return output
+        }
+        #expect(
+            try run(["stream", "add", "ORDERS", "--subject", "orders.>", "--storage", "memory"]).contains(
+                "stream ORDERS"))
+        #expect(try run(["stream", "ls"]).contains("ORDERS"))
+        #expect(
+            try run(["js", "pub", "orders.new", "first", "--msg-id", "o-1"]).contains(
+                "stored in ORDERS as #1"))
+        #expect(try run(["js", "pub", "orders.new", "first", "--msg-id", "o-1"]).contains("duplicate"))
+        _ = try run(["js", "pub", "orders.paid", "second"])
+        #expect(try run(["stream", "info", "ORDERS"]).contains("messages 2"))
+        let stored = try run(["stream", "get", "ORDERS", "--last-for", "orders.paid"])
+        #expect(stored.contains("#2 [orders.paid]") && stored.contains("second"))
+        #expect(
+            try run(["consumer", "add", "ORDERS", "billing", "--filter", "orders.>"]).contains("pending 2"))
+        #expect(try run(["consumer", "ls", "ORDERS"]).contains("billing"))
+        let next = try run(["consumer", "next", "ORDERS", "billing", "--count", "2", "--wait", "2"])
+        #expect(next.contains("#1 [orders.new]") && next.contains("#2 [orders.paid]"))
+        #expect(try run(["consumer", "info", "ORDERS", "billing"]).contains("pending 0, waiting for ack 0"))
+        _ = try run(["consumer", "rm", "ORDERS", "billing"])
+        #expect(try run(["stream", "purge", "ORDERS"]).contains("purged 2 messages"))
+        _ = try run(["stream", "rm", "ORDERS"])
+        // A missing stream is a clear error and a failure status.
+        let (status, _) = try natswire(["stream", "info", "ORDERS", "--server", server.url])
+        #expect(status == 1)
+
+        _ = try run(["kv", "add", "config", "--history", "3", "--storage", "memory"])
+        #expect(try run(["kv", "put", "config", "mode", "fast"]).contains("mode revision 1"))
+        _ = try run(["kv", "put", "config", "mode", "safe"])
+        #expect(try run(["kv", "get", "config", "mode"]).contains("safe"))
+        #expect(try run(["kv", "ls", "config"]).contains("mode"))
+        let history = try run(["kv", "history", "config", "mode"])
+        #expect(history.contains("revision 1 PUT fast") && history.contains("revision 2 PUT safe"))
+        _ = try run(["kv", "del", "config", "mode"])
+        let (getStatus, _) = try natswire(["kv", "get", "config", "mode", "--server", server.url])
+        #expect(getStatus == 1)
+    }
+}

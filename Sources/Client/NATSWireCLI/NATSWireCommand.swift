@@ -47,7 +47,8 @@
             abstract: "A NATS command-line client built on NATSWire.",
             subcommands: [
                 Publish.self, Subscribe.self, Request.self, Reply.self, Bench.self, Micro.self,
-                NKeyCommand.self,
+                NKeyCommand.self, StreamCommand.self, ConsumerCommand.self, JetStreamCommand.self,
+                KeyValueCommand.self,
             ])
     }
 
