@@ -32,6 +32,19 @@
         init(_ description: String) { self.description = description }
     }
 
+    extension StreamConfig.Storage: ExpressibleByArgument, CaseIterable {
+        public static let allCases: [Self] = [.file, .memory]
+    }
+    extension StreamConfig.Retention: ExpressibleByArgument, CaseIterable {
+        public static let allCases: [Self] = [.limits, .interest, .workqueue]
+    }
+    extension ConsumerConfig.DeliverPolicy: ExpressibleByArgument, CaseIterable {
+        public static let allCases: [Self] = [.all, .last, .new, .lastPerSubject]
+    }
+    extension ConsumerConfig.AckPolicy: ExpressibleByArgument, CaseIterable {
+        public static let allCases: [Self] = [.explicit, .all, .none]
+    }
+
     /// Seconds as a `Duration`, for options given in seconds.
     func seconds(_ value: Double?) -> Duration? {
         value.map { .milliseconds(Int64(($0 * 1000).rounded())) }
@@ -49,8 +62,8 @@
             @Argument var name: String
             @Option(name: .long, help: "A subject the stream captures (repeatable).") var subject: [String] =
                 []
-            @Option(name: .long, help: "file or memory.") var storage = "file"
-            @Option(name: .long, help: "limits, interest or workqueue.") var retention = "limits"
+            @Option(name: .long, help: "Where messages are kept.") var storage = StreamConfig.Storage.file
+            @Option(name: .long, help: "When messages go.") var retention = StreamConfig.Retention.limits
             @Option(name: .customLong("max-msgs"), help: "Most messages kept.") var maxMessages: Int64?
             @Option(name: .customLong("max-bytes"), help: "Most bytes kept.") var maxBytes: Int64?
             @Option(name: .customLong("max-age"), help: "Seconds a message is kept.") var maxAge: Double?
@@ -59,12 +72,6 @@
             @Option(name: .long, help: "Replicas.") var replicas: Int?
 
             func run() async throws {
-                guard let storage = StreamConfig.Storage(rawValue: storage) else {
-                    throw ValidationError("--storage must be file or memory")
-                }
-                guard let retention = StreamConfig.Retention(rawValue: retention) else {
-                    throw ValidationError("--retention must be limits, interest or workqueue")
-                }
                 let config = StreamConfig(
                     name: name, subjects: subject.isEmpty ? nil : subject, retention: retention,
                     storage: storage,
@@ -181,8 +188,10 @@
             @Argument var stream: String
             @Argument var name: String
             @Option(name: .long, help: "Only messages on this subject.") var filter: String?
-            @Option(name: .long, help: "all, last, new or last_per_subject.") var deliver = "all"
-            @Option(name: .long, help: "explicit, all or none.") var ack = "explicit"
+            @Option(name: .long, help: "Where in the stream it starts.") var deliver = ConsumerConfig
+                .DeliverPolicy.all
+            @Option(name: .long, help: "How messages are acknowledged.") var ack = ConsumerConfig.AckPolicy
+                .explicit
             @Option(
                 name: .customLong("ack-wait"), help: "Seconds before an unacknowledged message comes again.")
             var ackWait: Double?
@@ -190,12 +199,6 @@
                 Int?
 
             func run() async throws {
-                guard let deliver = ConsumerConfig.DeliverPolicy(rawValue: deliver) else {
-                    throw ValidationError("--deliver must be all, last, new or last_per_subject")
-                }
-                guard let ack = ConsumerConfig.AckPolicy(rawValue: ack) else {
-                    throw ValidationError("--ack must be explicit, all or none")
-                }
                 let config = ConsumerConfig(
                     durableName: name, deliverPolicy: deliver, ackPolicy: ack, ackWait: seconds(ackWait),
                     maxDeliver: maxDeliver, filterSubject: filter)
@@ -326,12 +329,9 @@
             @Argument var bucket: String
             @Option(name: .long, help: "Values kept per key (1-64).") var history = 1
             @Option(name: .long, help: "Seconds a value lives.") var ttl: Double?
-            @Option(name: .long, help: "file or memory.") var storage = "file"
+            @Option(name: .long, help: "Where values are kept.") var storage = StreamConfig.Storage.file
 
             func run() async throws {
-                guard let storage = StreamConfig.Storage(rawValue: storage) else {
-                    throw ValidationError("--storage must be file or memory")
-                }
                 _ = try await withJetStream(server, name: "natswire kv add") {
                     try await $0.createKeyValue(
                         KeyValueConfig(bucket: bucket, history: history, ttl: seconds(ttl), storage: storage))
