@@ -152,7 +152,7 @@ let package = Package(
         .testTarget(
             name: "NATSWireTests",
             dependencies: ["NATSWire", "TestHarness"],
-            exclude: ["FuzzSeeds", "FuzzRegressions", "FuzzCorpus"]
+            exclude: ["FuzzSeeds", "FuzzRegressions", "FuzzCorpus", "Interop"]
         ),
         .testTarget(
             name: "ServiceTests",

@@ -29,4 +29,6 @@ if [ ! -x "$VENV/bin/secantusd-py" ]; then
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install -q secantusdb==0.7.0b3
 fi
+# nats-py, an independent client, for the JetStream interoperability tests.
+"$VENV/bin/python" -c 'import nats' 2>/dev/null || "$VENV/bin/pip" install -q nats-py==2.16.0
 command -v swift >/dev/null || { echo "swift is not on PATH (expected the 6.3 toolchain at /opt/swift)" >&2; exit 1; }

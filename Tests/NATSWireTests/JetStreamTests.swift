@@ -352,3 +352,48 @@ extension KeyValueTests {
         }
     }
 }
+
+/// NATSWire and an independent client (nats-py, installed by scripts/install-deps.sh) on the
+/// same streams and buckets, each reading what the other wrote.
+@Suite struct JetStreamInteropTests {
+    @Test func natsPyAndNATSWireReadEachOthersWrites() async throws {
+        let python = projectRoot.appendingPathComponent(".state/venv/bin/python")
+        let script = projectRoot.appendingPathComponent("Tests/NATSWireTests/Interop/natspy_jetstream.py")
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "interop-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let server = try NATSServer(arguments: ["-js", "-sd", storage.path])
+        defer { server.stop() }
+        let nats = try await NATSClient.connect(url: server.url)
+        let js = nats.jetStream()
+
+        let kv = try await js.createKeyValue(KeyValueConfig(bucket: "interop", storage: .memory))
+        try await kv.put("from.swift", Array("hello python".utf8))
+        _ = try await js.addStream(StreamConfig(name: "INTEROP", subjects: ["interop.>"], storage: .memory))
+        for text in ["s-1", "s-2", "s-3"] { _ = try await js.publish(text, to: "interop.swift") }
+
+        let process = Process()
+        process.executableURL = python
+        process.arguments = [script.path, server.url]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("kv from.swift=hello python revision=1"), "\(text)")
+        #expect(text.contains("stream s-1,s-2,s-3") && text.contains("published py-2 seq=5"), "\(text)")
+
+        #expect(try await kv.get("from.python")?.value == Array("hello swift".utf8))
+        let fromPython = try await js.addConsumer(
+            "INTEROP", ConsumerConfig(durableName: "swift", filterSubject: "interop.py"))
+        let messages = try await js.fetch("INTEROP", fromPython.name, batch: 2)
+        #expect(messages.map { String(decoding: $0.payload, as: UTF8.self) } == ["py-1", "py-2"])
+        #expect(messages.first?.headers?["Nats-Msg-Id"] == "py-1")
+        // nats-py acknowledged all three of NATSWire's messages on its consumer.
+        let theirs = try await js.consumerInfo("INTEROP", "py")
+        #expect(theirs.ackPending == 0 && theirs.pending == 2)
+        await nats.close()
+    }
+}
