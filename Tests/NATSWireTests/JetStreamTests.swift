@@ -1,5 +1,6 @@
 import Foundation
 import NATSWire
+import Synchronization
 import TestHarness
 import Testing
 
@@ -394,6 +395,104 @@ extension KeyValueTests {
         // nats-py acknowledged all three of NATSWire's messages on its consumer.
         let theirs = try await js.consumerInfo("INTEROP", "py")
         #expect(theirs.ackPending == 0 && theirs.pending == 2)
+        await nats.close()
+    }
+}
+
+/// Acknowledged means stored: the server is stopped and restarted (same port and store)
+/// while a windowed publisher and a pull consumer run.
+///
+/// Killed (SIGKILL): every acknowledged publish is in the stream and reaches the reader at
+/// least once. What the reader acknowledged may come again: nats-server 2.9 writes a
+/// consumer's acknowledgement state to its store in batches, so a kill loses the last ones
+/// even after it confirmed them (the double ack's reply). Stopped (SIGTERM): the server
+/// writes that state first, and nothing acknowledged comes again.
+@Suite(.serialized) struct JetStreamRestartTests {
+    @Test(arguments: [true, false])
+    func acknowledgedPublishesSurviveARestart(killed: Bool) async throws {
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "restart-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let first = try NATSServer(arguments: ["-js", "-sd", storage.path])
+        let port = first.port
+        var options = NATSOptions(url: first.url)
+        options.reconnect = ReconnectPolicy(
+            initialWait: .milliseconds(50), maxWait: .milliseconds(200), jitter: .zero)
+        let nats = try await NATSClient.connect(options)
+        let js = nats.jetStream(timeout: .seconds(2))
+        _ = try await js.addStream(StreamConfig(name: "SAFE", subjects: ["safe"], storage: .file))
+        _ = try await js.addConsumer("SAFE", ConsumerConfig(durableName: "reader", ackWait: .seconds(2)))
+
+        let total = 3000
+        let acknowledged = Mutex<Set<Int>>([])
+        let publisher = try js.asyncPublisher(maxPending: 256)
+        let publishing = Task {
+            var futures: [(Int, PubAckFuture)] = []
+            for index in 0..<total {
+                if let future = try? await publisher.publish(Array(String(index).utf8), to: "safe") {
+                    futures.append((index, future))
+                }
+            }
+            try? await publisher.complete()
+            for (index, future) in futures where (try? await future.value) != nil {
+                _ = acknowledged.withLock { $0.insert(index) }
+            }
+        }
+        // The reader: every message at least once; one it acked (confirmed) never again.
+        let confirmed = Mutex<Set<UInt64>>([])
+        let redeliveredAfterAck = Mutex<[UInt64]>([])
+        let received = Mutex<Set<Int>>([])
+        let stopReading = Atomic<Bool>(false)
+        let reading = Task {
+            while !stopReading.load(ordering: .relaxed) {
+                guard
+                    let batch = try? await js.fetch("SAFE", "reader", batch: 100, expires: .milliseconds(500))
+                else {
+                    continue
+                }
+                for message in batch {
+                    let sequence = message.metadata.streamSequence
+                    if confirmed.withLock({ $0.contains(sequence) }) {
+                        redeliveredAfterAck.withLock { $0.append(sequence) }
+                    }
+                    if let number = Int(String(decoding: message.payload, as: UTF8.self)) {
+                        _ = received.withLock { $0.insert(number) }
+                    }
+                    if (try? await message.doubleAck(timeout: .seconds(2))) != nil {
+                        _ = confirmed.withLock { $0.insert(sequence) }
+                    }
+                }
+            }
+        }
+
+        // Kill once part of the work is through, then restart on the same port and store.
+        #expect(await eventually(timeout: .seconds(60)) { received.withLock { $0.count } >= 500 })
+        if killed { first.kill() } else { first.stop() }
+        let second = try NATSServer(port: port, arguments: ["-js", "-sd", storage.path])
+        defer { second.stop() }
+        await publishing.value
+        let stored = acknowledged.withLock { $0 }
+        #expect(!stored.isEmpty)
+        // Everything acknowledged reaches the reader.
+        #expect(await eventually(timeout: .seconds(60)) { stored.isSubset(of: received.withLock { $0 }) })
+        stopReading.store(true, ordering: .relaxed)
+        await reading.value
+        if !killed { #expect(redeliveredAfterAck.withLock { $0 }.isEmpty) }
+        // And it is in the stream.
+        let check = try await js.addConsumer(
+            "SAFE", ConsumerConfig(ackPolicy: ConsumerConfig.AckPolicy.none, inactiveThreshold: .seconds(30)))
+        var inStream = Set<Int>()
+        while true {
+            let batch = try await js.fetch("SAFE", check.name, batch: 500, expires: .milliseconds(500))
+            if batch.isEmpty { break }
+            for message in batch {
+                if let n = Int(String(decoding: message.payload, as: UTF8.self)) { inStream.insert(n) }
+            }
+        }
+        #expect(
+            stored.isSubset(of: inStream),
+            "\(stored.subtracting(inStream).count) acknowledged publishes are missing")
+        publisher.close()
         await nats.close()
     }
 }
