@@ -496,3 +496,73 @@ extension KeyValueTests {
         await nats.close()
     }
 }
+
+/// The ordered consumer and the KV watch built on it.
+@Suite struct OrderedConsumerTests {
+    @Test func readsInOrderOnceAndSurvivesLosingItsConsumer() async throws {
+        try await withJetStream { _, js in
+            _ = try await js.addStream(StreamConfig(name: "SEQ", subjects: ["seq"], storage: .memory))
+            for index in 1...50 { _ = try await js.publish(String(index), to: "seq") }
+            var iterator = js.orderedConsumer("SEQ", batch: 20, wait: .milliseconds(500)).makeAsyncIterator()
+            var seen: [Int] = []
+            while seen.count < 30, let message = try await iterator.next() {
+                seen.append(Int(String(decoding: message.payload, as: UTF8.self)) ?? -1)
+            }
+            // Someone deletes the reader's consumer: it starts again where it was.
+            for name in try await js.consumerNames("SEQ") { try await js.deleteConsumer("SEQ", name) }
+            for index in 51...60 { _ = try await js.publish(String(index), to: "seq") }
+            while seen.count < 60, let message = try await iterator.next() {
+                seen.append(Int(String(decoding: message.payload, as: UTF8.self)) ?? -1)
+            }
+            #expect(seen == Array(1...60))
+            #expect(iterator.resets >= 1)
+        }
+    }
+}
+
+extension KeyValueTests {
+    @Test func watchGivesTheLatestValuesThenEveryChange() async throws {
+        try await withJetStream { _, js in
+            let kv = try await js.createKeyValue(
+                KeyValueConfig(bucket: "watched", history: 5, storage: .memory))
+            try await kv.put("a", Array("a1".utf8))
+            try await kv.put("b", Array("b1".utf8))
+            try await kv.put("a", Array("a2".utf8))
+            var events = kv.watch().makeAsyncIterator()
+            func nextEvent() async throws -> String {
+                switch try await events.next() {
+                case .entry(let entry)?:
+                    return
+                        "\(entry.key)=\(String(decoding: entry.value, as: UTF8.self)) \(entry.operation.rawValue)"
+                case .initialValuesDone?: return "done"
+                case nil: return "end"
+                }
+            }
+            var initial: [String] = []
+            while true {
+                let event = try await nextEvent()
+                if event == "done" { break }
+                initial.append(event)
+            }
+            #expect(initial.sorted() == ["a=a2 PUT", "b=b1 PUT"])
+            try await kv.put("b", Array("b2".utf8))
+            try await kv.delete("a")
+            #expect(try await nextEvent() == "b=b2 PUT")
+            #expect(try await nextEvent() == "a= DEL")
+        }
+    }
+
+    @Test func watchingAnEmptyBucketSaysSoAtOnce() async throws {
+        try await withJetStream { _, js in
+            let kv = try await js.createKeyValue(KeyValueConfig(bucket: "empty", storage: .memory))
+            var events = kv.watch().makeAsyncIterator()
+            #expect(try await events.next() == .initialValuesDone)
+            try await kv.put("k", Array("v".utf8))
+            guard case .entry(let entry)? = try await events.next() else {
+                Issue.record("no entry after the first put")
+                return
+            }
+            #expect(entry.key == "k" && entry.value == Array("v".utf8))
+        }
+    }
+}

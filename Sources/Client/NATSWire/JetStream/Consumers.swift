@@ -275,7 +275,13 @@ extension JetStream {
         for try await message in subscription {
             if let status = message.status {
                 // 100: idle heartbeat. 404/408/409: no more now, the pull expired or ended.
+                // 503: nobody took the pull request: the consumer does not exist.
                 if status == 100 { continue }
+                if status == 503 {
+                    throw JetStreamError(
+                        code: 404, errorCode: JetStreamError.Code.consumerNotFound,
+                        description: "consumer \(consumer) of \(stream) not found")
+                }
                 break
             }
             guard let replyTo = message.replyTo, let metadata = JetStreamMetadata(replySubject: replyTo)

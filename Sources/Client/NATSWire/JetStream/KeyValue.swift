@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A key-value bucket's settings. The bucket is the stream `KV_<bucket>` on the subjects
 /// `$KV.<bucket>.>` (the KV ADR's layout, so other clients read it too).
 public struct KeyValueConfig: Sendable, Equatable {
@@ -116,6 +118,45 @@ public struct KeyValue: Sendable {
     /// Every kept value of `key`, oldest first, deletions included.
     public func history(_ key: String) async throws -> [KeyValueEntry] {
         try await read(filter: try subject(key), deliver: .all)
+    }
+
+    /// What `watch` reports: each value (the latest of every key first, then every change),
+    /// and once, when those latest values are all in.
+    public enum WatchEvent: Sendable, Equatable {
+        case entry(KeyValueEntry)
+        case initialValuesDone
+    }
+
+    /// The keys matching `keys` (a subject pattern under the bucket, `>` for all): their
+    /// current values, ``WatchEvent/initialValuesDone``, then every put, delete and purge as
+    /// it happens, in order, each once. Ends when the consuming task is cancelled.
+    public func watch(_ keys: String = ">") -> AsyncThrowingStream<WatchEvent, any Error> {
+        let (stream, continuation) = AsyncThrowingStream<WatchEvent, any Error>.makeStream()
+        let announced = Mutex(false)
+        let announce: @Sendable () -> Void = {
+            if announced.withLock({ done in
+                defer { done = true }; return !done
+            }) {
+                continuation.yield(.initialValuesDone)
+            }
+        }
+        var reader = OrderedConsumer(
+            js: js, stream: streamName, filter: prefix + keys, startSequence: 1, deliverLastPerSubject: true,
+            batch: 256, wait: .seconds(5))
+        reader.onIdle = announce
+        let task = Task { [reader] in
+            do {
+                for try await message in reader {
+                    continuation.yield(
+                        .entry(entry(message.subject, message.payload, message.headers, message.metadata)))
+                }
+                continuation.finish()
+            } catch {
+                continuation.finish(throwing: error)
+            }
+        }
+        continuation.onTermination = { _ in task.cancel() }
+        return stream
     }
 
     private func latestPerKey() async throws -> [KeyValueEntry] {
