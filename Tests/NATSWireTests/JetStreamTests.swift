@@ -566,3 +566,37 @@ extension KeyValueTests {
         }
     }
 }
+
+extension JetStreamRestartTests {
+    @Test func theOrderedConsumerReadsEverythingOnceInOrderAcrossAKill() async throws {
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "ordered-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let first = try NATSServer(arguments: ["-js", "-sd", storage.path])
+        let port = first.port
+        var options = NATSOptions(url: first.url)
+        options.reconnect = ReconnectPolicy(
+            initialWait: .milliseconds(50), maxWait: .milliseconds(200), jitter: .zero)
+        let nats = try await NATSClient.connect(options)
+        let js = nats.jetStream(timeout: .seconds(2))
+        _ = try await js.addStream(StreamConfig(name: "LEDGER", subjects: ["ledger"], storage: .file))
+        let publisher = try js.asyncPublisher(maxPending: 256)
+        for index in 1...2000 { _ = try await publisher.publish(Array(String(index).utf8), to: "ledger") }
+        try await publisher.complete()
+        publisher.close()
+
+        var iterator = js.orderedConsumer("LEDGER", batch: 50, wait: .milliseconds(500)).makeAsyncIterator()
+        var sequences: [UInt64] = []
+        var second: NATSServer?
+        while sequences.count < 2000, let message = try await iterator.next() {
+            sequences.append(message.metadata.streamSequence)
+            if sequences.count == 700 {
+                first.kill()
+                second = try NATSServer(port: port, arguments: ["-js", "-sd", storage.path])
+            }
+        }
+        #expect(sequences == Array(1...2000))
+        second?.stop()
+        await nats.close()
+    }
+}
