@@ -372,6 +372,8 @@ extension KeyValueTests {
         try await kv.put("from.swift", Array("hello python".utf8))
         _ = try await js.addStream(StreamConfig(name: "INTEROP", subjects: ["interop.>"], storage: .memory))
         for text in ["s-1", "s-2", "s-3"] { _ = try await js.publish(text, to: "interop.swift") }
+        let files = try await js.createObjectStore("interop-files", storage: .memory)
+        try await files.put("from-swift.txt", Array("chunked by swift".utf8))
 
         let process = Process()
         process.executableURL = python
@@ -387,6 +389,9 @@ extension KeyValueTests {
         #expect(text.contains("stream s-1,s-2,s-3") && text.contains("published py-2 seq=5"), "\(text)")
 
         #expect(try await kv.get("from.python")?.value == Array("hello swift".utf8))
+        #expect(text.contains("object from-swift.txt=chunked by swift size=16"), "\(text)")
+        #expect(
+            try await files.get("from-python.txt") == [UInt8](repeating: UInt8(ascii: "x"), count: 300_000))
         let fromPython = try await js.addConsumer(
             "INTEROP", ConsumerConfig(durableName: "swift", filterSubject: "interop.py"))
         let messages = try await js.fetch("INTEROP", fromPython.name, batch: 2)
@@ -598,5 +603,45 @@ extension JetStreamRestartTests {
         #expect(sequences == Array(1...2000))
         second?.stop()
         await nats.close()
+    }
+}
+
+/// Object store buckets (the object-store ADR's layout).
+@Suite struct ObjectStoreTests {
+    @Test func objectsArePutReadReplacedListedAndDeleted() async throws {
+        try await withJetStream { nats, js in
+            var store = try await js.createObjectStore("files", storage: .memory)
+            store.chunkSize = 1000
+            let big = (0..<10_500).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+            let info = try await store.put("reports/2026.bin", big, description: "yearly")
+            #expect(info.size == 10_500 && info.chunks == 11 && info.digest.hasPrefix("SHA-256="))
+            #expect(info.description == "yearly" && info.modified != nil)
+            #expect(try await store.get("reports/2026.bin") == big)
+
+            // A new version replaces the old one, whose chunks go.
+            let small = Array("small".utf8)
+            _ = try await store.put("reports/2026.bin", small)
+            #expect(try await store.get("reports/2026.bin") == small)
+            #expect(try await js.streamInfo("OBJ_files").state.messages == 2)  // one chunk, one description
+
+            _ = try await store.put("empty", [])
+            #expect(try await store.get("empty") == [])
+            #expect(try await store.list().map(\.name) == ["empty", "reports/2026.bin"])
+            try await store.delete("empty")
+            #expect(try await store.list().map(\.name) == ["reports/2026.bin"])
+            await #expect(throws: JetStreamError.self) { _ = try await store.get("empty") }
+            await #expect(throws: JetStreamError.self) { _ = try await store.get("never") }
+
+            // A description whose digest does not match the chunks: the read says so.
+            var forged = try await store.info("reports/2026.bin")
+            forged.digest = "SHA-256=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="
+            _ = try await js.publish(
+                Array(try JSONEncoder().encode(forged)),
+                to: "$O.files.M."
+                    + Data("reports/2026.bin".utf8).base64EncodedString().replacing("+", with: "-")
+                    .replacing("/", with: "_"))
+            await #expect(throws: NATSError.self) { _ = try await store.get("reports/2026.bin") }
+            _ = nats
+        }
     }
 }

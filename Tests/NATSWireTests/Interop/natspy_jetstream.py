@@ -23,6 +23,12 @@ async def main(url: str) -> None:
         await msg.ack_sync()
     print("stream " + ",".join(m.data.decode() for m in msgs))
 
+    # An object NATSWire stored; and one for NATSWire to read.
+    obj = await js.object_store("interop-files")
+    result = await obj.get("from-swift.txt")
+    print(f"object from-swift.txt={result.data.decode()} size={result.info.size}")
+    await obj.put("from-python.txt", b"x" * 300000)
+
     # Published by nats-py for NATSWire's consumer.
     for text in ("py-1", "py-2"):
         ack = await js.publish("interop.py", text.encode(), headers={"Nats-Msg-Id": text})
