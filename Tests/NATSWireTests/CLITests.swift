@@ -225,5 +225,23 @@ struct CLITests {
         _ = try run(["kv", "del", "config", "mode"])
         let (getStatus, _) = try natswire(["kv", "get", "config", "mode", "--server", server.url])
         #expect(getStatus == 1)
+
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cli-obj-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let original = folder.appendingPathComponent("photo.bin")
+        let bytes = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13) })
+        try bytes.write(to: original)
+        _ = try run(["object", "add", "media", "--storage", "memory"])
+        #expect(
+            try run(["object", "put", "media", original.path]).contains("photo.bin: 300000 bytes in 3 chunks")
+        )
+        #expect(try run(["object", "ls", "media"]).contains("photo.bin\t300000"))
+        let copy = folder.appendingPathComponent("copy.bin")
+        _ = try run(["object", "get", "media", "photo.bin", "--out", copy.path])
+        #expect(try Data(contentsOf: copy) == bytes)
+        _ = try run(["object", "rm", "media", "photo.bin"])
+        #expect(try run(["object", "ls", "media"]).contains("(no objects)"))
     }
 }

@@ -419,4 +419,93 @@
             }
         }
     }
+
+    /// `natswire object ...`
+    struct ObjectCommand: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "object", abstract: "Object-store buckets.",
+            subcommands: [Add.self, Put.self, Get.self, List.self, Remove.self])
+
+        struct Add: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Create a bucket.")
+            @OptionGroup var server: ServerOptions
+            @Argument var bucket: String
+            @Option(name: .long, help: "Where objects are kept.") var storage = StreamConfig.Storage.file
+
+            func run() async throws {
+                _ = try await withJetStream(server, name: "natswire object add") {
+                    try await $0.createObjectStore(bucket, storage: storage)
+                }
+                print("bucket \(bucket) ready")
+            }
+        }
+
+        struct Put: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Store a file as an object.")
+            @OptionGroup var server: ServerOptions
+            @Argument var bucket: String
+            @Argument(help: "The file to store.") var file: String
+            @Option(name: .long, help: "The object's name (default: the file's name).") var name: String?
+
+            func run() async throws {
+                guard let data = FileManager.default.contents(atPath: file) else {
+                    throw CommandFailure("cannot read \(file)")
+                }
+                let objectName = name ?? String(file.split(separator: "/").last ?? Substring(file))
+                let info = try await withJetStream(server, name: "natswire object put") {
+                    try await $0.objectStore(bucket).put(objectName, Array(data))
+                }
+                print("\(info.name): \(info.size) bytes in \(info.chunks) chunks, \(info.digest)")
+            }
+        }
+
+        struct Get: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(abstract: "Write an object to a file (checked).")
+            @OptionGroup var server: ServerOptions
+            @Argument var bucket: String
+            @Argument var name: String
+            @Option(name: .long, help: "Where to write it (default: its name in this folder).") var out:
+                String?
+
+            func run() async throws {
+                let data = try await withJetStream(server, name: "natswire object get") {
+                    try await $0.objectStore(bucket).get(name)
+                }
+                let path = out ?? String(name.split(separator: "/").last ?? Substring(name))
+                guard FileManager.default.createFile(atPath: path, contents: Data(data)) else {
+                    throw CommandFailure("cannot write \(path)")
+                }
+                print("wrote \(data.count) bytes to \(path)")
+            }
+        }
+
+        struct List: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "ls", abstract: "List a bucket's objects.")
+            @OptionGroup var server: ServerOptions
+            @Argument var bucket: String
+
+            func run() async throws {
+                let infos = try await withJetStream(server, name: "natswire object ls") {
+                    try await $0.objectStore(bucket).list()
+                }
+                if infos.isEmpty { print("(no objects)") }
+                for info in infos { print("\(info.name)\t\(info.size)\t\(info.modified ?? "")") }
+            }
+        }
+
+        struct Remove: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(commandName: "rm", abstract: "Delete an object.")
+            @OptionGroup var server: ServerOptions
+            @Argument var bucket: String
+            @Argument var name: String
+
+            func run() async throws {
+                try await withJetStream(server, name: "natswire object rm") {
+                    try await $0.objectStore(bucket).delete(name)
+                }
+                print("deleted \(name)")
+            }
+        }
+    }
 #endif

@@ -48,7 +48,7 @@
             subcommands: [
                 Publish.self, Subscribe.self, Request.self, Reply.self, Bench.self, Micro.self,
                 NKeyCommand.self, StreamCommand.self, ConsumerCommand.self, JetStreamCommand.self,
-                KeyValueCommand.self,
+                KeyValueCommand.self, ObjectCommand.self,
             ])
     }
 

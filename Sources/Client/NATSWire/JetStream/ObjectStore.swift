@@ -66,7 +66,8 @@ public struct ObjectStore: Sendable {
             description: description)
         var headers = NATSHeaders()
         headers.set("sub", for: "Nats-Rollup")
-        _ = try await js.publish(Array(try JetStreamJSON.encoder.encode(info)), to: metaSubject, headers: headers)
+        _ = try await js.publish(
+            Array(try JetStreamJSON.encoder.encode(info)), to: metaSubject, headers: headers)
         // The earlier version's chunks are no longer referenced.
         if let previous, previous.nuid != nuid {
             try? await js.purgeStream(streamName, subject: "$O.\(bucket).C.\(previous.nuid)")
@@ -94,7 +95,8 @@ public struct ObjectStore: Sendable {
         guard data.count == Int(info.size), actual == info.digest else {
             throw NATSError(
                 .protocolViolation,
-                "object \(name) is damaged: \(data.count) of \(info.size) bytes, digest \(actual), expected \(info.digest)")
+                "object \(name) is damaged: \(data.count) of \(info.size) bytes, digest \(actual), expected \(info.digest)"
+            )
         }
         return data
     }
@@ -109,7 +111,9 @@ public struct ObjectStore: Sendable {
         var info = try JetStreamJSON.decoder.decode(ObjectInfo.self, from: Data(stored.payload))
         if info.modified == nil { info.modified = stored.time }
         if info.deleted == true && !includingDeleted {
-            throw JetStreamError(code: 404, errorCode: JetStreamError.Code.messageNotFound, description: "object \(name) was deleted")
+            throw JetStreamError(
+                code: 404, errorCode: JetStreamError.Code.messageNotFound,
+                description: "object \(name) was deleted")
         }
         return info
     }
@@ -123,7 +127,8 @@ public struct ObjectStore: Sendable {
         info.digest = "SHA-256=" + Self.base64URL(SHA256Digest().finish())
         var headers = NATSHeaders()
         headers.set("sub", for: "Nats-Rollup")
-        _ = try await js.publish(Array(try JetStreamJSON.encoder.encode(info)), to: try metaSubject(name), headers: headers)
+        _ = try await js.publish(
+            Array(try JetStreamJSON.encoder.encode(info)), to: try metaSubject(name), headers: headers)
         try await js.purgeStream(streamName, subject: "$O.\(bucket).C.\(info.nuid)")
     }
 
@@ -189,7 +194,8 @@ struct SHA256Digest: ~Copyable {
 extension JetStream {
     /// Creates an object-store bucket (or returns the existing one of the same settings).
     public func createObjectStore(
-        _ bucket: String, storage: StreamConfig.Storage = .file, maxBytes: Int64? = nil, description: String? = nil
+        _ bucket: String, storage: StreamConfig.Storage = .file, maxBytes: Int64? = nil,
+        description: String? = nil
     ) async throws -> ObjectStore {
         _ = try Self.streamName(bucket)
         var config = StreamConfig(
