@@ -426,7 +426,9 @@ extension KeyValueTests {
         let nats = try await NATSClient.connect(options)
         let js = nats.jetStream(timeout: .seconds(2))
         _ = try await js.addStream(StreamConfig(name: "SAFE", subjects: ["safe"], storage: .file))
-        _ = try await js.addConsumer("SAFE", ConsumerConfig(durableName: "reader", ackWait: .seconds(2)))
+        // Long enough that nothing is redelivered for a slow ack while the test runs: what
+        // comes again comes because of the restart.
+        _ = try await js.addConsumer("SAFE", ConsumerConfig(durableName: "reader", ackWait: .seconds(8)))
 
         let total = 3000
         let acknowledged = Mutex<Set<Int>>([])
@@ -446,6 +448,8 @@ extension KeyValueTests {
         // The reader: every message at least once; one it acked (confirmed) never again.
         let confirmed = Mutex<Set<UInt64>>([])
         let redeliveredAfterAck = Mutex<[UInt64]>([])
+        // Acks the server confirmed before it went down: the persistence claim is about those.
+        let confirmedBeforeStop = Mutex<Set<UInt64>?>(nil)
         let received = Mutex<Set<Int>>([])
         let stopReading = Atomic<Bool>(false)
         let reading = Task {
@@ -457,7 +461,7 @@ extension KeyValueTests {
                 }
                 for message in batch {
                     let sequence = message.metadata.streamSequence
-                    if confirmed.withLock({ $0.contains(sequence) }) {
+                    if confirmedBeforeStop.withLock({ $0?.contains(sequence) == true }) {
                         redeliveredAfterAck.withLock { $0.append(sequence) }
                     }
                     if let number = Int(String(decoding: message.payload, as: UTF8.self)) {
@@ -472,6 +476,7 @@ extension KeyValueTests {
 
         // Kill once part of the work is through, then restart on the same port and store.
         #expect(await eventually(timeout: .seconds(60)) { received.withLock { $0.count } >= 500 })
+        confirmedBeforeStop.withLock { $0 = confirmed.withLock { $0 } }
         if killed { first.kill() } else { first.stop() }
         let second = try NATSServer(port: port, arguments: ["-js", "-sd", storage.path])
         defer { second.stop() }
