@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import JWTKit
 import NATSWire
+import Synchronization
 import TestHarness
 import Testing
 
@@ -394,6 +395,36 @@ extension GatewayTests {
 }
 
 extension GatewayTests {
+    /// A replica that takes a GET and dies with it in hand (a queue-group member that leaves
+    /// after one message): the gateway sends it again after a share of the deadline, and the
+    /// other replica answers. Writes are not sent twice.
+    @Test func aGetLostWithAReplicaIsRetriedOnAnother() async throws {
+        try await withFullStack(gatewayEnvironment: ["REQUEST_TIMEOUT_MS": "3000"]) { stack in
+            let token = try #require(try await stack.login()["access_token"] as? String)
+            let client = try await NATSClient.connect(url: stack.nats.url)
+            let doomed = try client.subscribe(to: ProductsSubject.get, queue: "q")
+            try doomed.unsubscribe(after: 1)
+            try await client.flush()
+            let taken = Atomic<Bool>(false)
+            let swallowed = Task {
+                let messages = try await collect(doomed, count: 1, timeout: .seconds(60))
+                taken.store(true, ordering: .releasing)
+                return messages
+            }
+            var statuses: [Int] = []
+            // Until the doomed member has taken its one request (the queue group picks at random).
+            while !taken.load(ordering: .acquiring) && statuses.count < 200 {
+                statuses.append(try await stack.send("GET", "/products/1", token: token).status)
+            }
+            let lost = try await swallowed.value
+            #expect(lost.count == 1)
+            #expect(statuses.allSatisfy { $0 == 200 }, "\(statuses)")
+            let metrics = try await stack.sendText("/metrics")
+            #expect(metrics.contains("gateway_nats_request_retries_total 1"))
+            await client.close()
+        }
+    }
+
     /// The OpenAPI document and the routes come from one operation table (`API.swift`):
     /// every documented operation is routed (answers with something other than 404), a
     /// method the document does not list for a path is a 405, and the document is valid

@@ -22,7 +22,13 @@ struct Gateway: Sendable {
         var subject: String
         var payload: [UInt8]
         var successStatus: HTTPResponse.Status
+        /// GET, and DELETE by id: safe to send a second time.
+        var idempotent = false
     }
+
+    /// The share of the deadline an idempotent request waits before it is sent again: a
+    /// replica that died with the request in hand does not cost the client the whole wait.
+    static let firstAttemptShare = 0.4
 
     /// Runs one forwarding operation: request id, building the call from the validated
     /// input, one NATS request, the reply as the response.
@@ -33,8 +39,10 @@ struct Gateway: Sendable {
         let requestID = Self.requestID(request)
         do {
             let payload = try await self.payload(input, request, context)
+            let idempotent = request.method == .get || request.method == .delete
             return try await forward(
-                Call(subject: subject, payload: payload, successStatus: status), requestID: requestID)
+                Call(subject: subject, payload: payload, successStatus: status, idempotent: idempotent),
+                requestID: requestID)
         } catch {
             return error.response(requestID: requestID)
         }
@@ -65,7 +73,10 @@ struct Gateway: Sendable {
     }
 
     private func forward(_ call: Call, requestID: String) async throws(Problem) -> Response {
-        let reply = try await send(call.payload, to: call.subject, requestID: requestID)
+        let reply =
+            try await call.idempotent
+            ? sendRetrying(call, requestID: requestID)
+            : send(call.payload, to: call.subject, requestID: requestID)
         if let serviceError = ServiceError(reply: reply) {
             let status = Self.status(for: serviceError.code)
             var errors: [String: String] = [:]
@@ -89,14 +100,35 @@ struct Gateway: Sendable {
             status: status, headers: fields, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
+    /// An idempotent request: a first attempt with a share of the deadline; without an answer
+    /// (or with nobody listening) a second one with the rest, which the subject's queue group
+    /// gives to whichever replica is there.
+    private func sendRetrying(_ call: Call, requestID: String) async throws(Problem) -> NATSMessage {
+        let total = settings.requestTimeout
+        let first = max(total * Self.firstAttemptShare, .milliseconds(100))
+        guard first < total else {
+            return try await send(call.payload, to: call.subject, requestID: requestID)
+        }
+        let start = ContinuousClock.now
+        do {
+            return try await send(call.payload, to: call.subject, requestID: requestID, timeout: first)
+        } catch {
+            guard error.status == .gatewayTimeout || error.status == .serviceUnavailable else { throw error }
+        }
+        metrics.recordRetry()
+        let remaining = max(total - (ContinuousClock.now - start), .milliseconds(100))
+        return try await send(call.payload, to: call.subject, requestID: requestID, timeout: remaining)
+    }
+
     /// One NATS request with the request id; what goes wrong on the way is a problem.
-    func send(_ payload: [UInt8], to subject: String, requestID: String) async throws(Problem) -> NATSMessage
+    func send(_ payload: [UInt8], to subject: String, requestID: String, timeout: Duration? = nil)
+        async throws(Problem) -> NATSMessage
     {
         var headers = NATSHeaders()
         headers.append(requestID, for: HandlerContext.requestIDHeader)
         do {
             return try await nats.request(
-                payload, to: subject, headers: headers, timeout: settings.requestTimeout)
+                payload, to: subject, headers: headers, timeout: timeout ?? settings.requestTimeout)
         } catch let error as NATSError {
             metrics.recordNATSError(error.kind.rawValue)
             switch error.kind {

@@ -23,6 +23,7 @@ final class GatewayMetrics: Sendable {
         var requests: [RouteKey: [Int: UInt64]] = [:]
         var latency: [RouteKey: Histogram] = [:]
         var natsErrors: [String: UInt64] = [:]
+        var retries: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -41,6 +42,11 @@ final class GatewayMetrics: Sendable {
 
     func recordNATSError(_ kind: String) {
         state.withLock { $0.natsErrors[kind, default: 0] += 1 }
+    }
+
+    /// An idempotent request sent a second time.
+    func recordRetry() {
+        state.withLock { $0.retries += 1 }
     }
 
     func render() -> String {
@@ -81,6 +87,11 @@ final class GatewayMetrics: Sendable {
         for (kind, count) in snapshot.natsErrors.sorted(by: { $0.key < $1.key }) {
             lines.append("gateway_nats_request_errors_total{kind=\"\(kind)\"} \(count)")
         }
+        lines += [
+            "# HELP gateway_nats_request_retries_total Idempotent requests sent a second time.",
+            "# TYPE gateway_nats_request_retries_total counter",
+            "gateway_nats_request_retries_total \(snapshot.retries)",
+        ]
         return lines.joined(separator: "\n") + "\n"
     }
 
