@@ -1,5 +1,6 @@
 import Foundation
 import NATSWire
+import Synchronization
 import TestHarness
 import Testing
 
@@ -179,6 +180,56 @@ struct CLITests {
 
 /// The JetStream commands against nats-server -js.
 @Suite struct JetStreamCLITests {
+    @Test func followAStreamAndWatchABucket() async throws {
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cli-follow-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let server = try NATSServer(arguments: ["-js", "-sd", storage.path])
+        defer { server.stop() }
+        let url = server.url
+        func run(_ arguments: [String]) throws -> String {
+            let (status, output) = try natswire(arguments + ["--server", url])
+            #expect(status == 0, "\(arguments): \(output)")
+            return output
+        }
+        _ = try run(["stream", "add", "LOG", "--subject", "log.>", "--storage", "memory"])
+        for index in 1...3 { _ = try run(["js", "pub", "log.app", "line \(index)"]) }
+        let all = try run(["stream", "follow", "LOG", "--count", "3"])
+        #expect(all.contains("#1 [log.app] line 1") && all.contains("#3 [log.app] line 3"), "\(all)")
+        let later = try run(["stream", "follow", "LOG", "--from", "2", "--count", "2"])
+        #expect(!later.contains("line 1") && later.contains("#2 [log.app] line 2"), "\(later)")
+
+        _ = try run(["kv", "add", "cfg", "--storage", "memory"])
+        _ = try run(["kv", "put", "cfg", "mode", "one"])
+        // The watch prints the current value, then exits after one change; changes are made
+        // until it has seen one (it may start after some of them).
+        let finished = Atomic<Bool>(false)
+        let watching = Task.detached {
+            defer { finished.store(true, ordering: .releasing) }
+            return try natswire(["kv", "watch", "cfg", "--count", "1", "--server", url])
+        }
+        let nats = try await NATSClient.connect(url: url)
+        let kv = try await nats.jetStream().keyValue("cfg")
+        var value = 1
+        let changed = await eventually(timeout: .seconds(30)) {
+            if finished.load(ordering: .acquiring) { return true }
+            value += 1
+            _ = try? await kv.put("mode", Array("v\(value)".utf8))
+            return false
+        }
+        #expect(changed)
+        let (status, output) = try await watching.value
+        // The current value (whichever it was when the watch began), the marker, one change.
+        let lines = output.split(separator: "\n").map(String.init)
+        let marker = lines.firstIndex { $0.hasPrefix("-- current values") }
+        #expect(status == 0 && marker != nil, "\(output)")
+        if let marker {
+            #expect(lines[..<marker].contains { $0.hasPrefix("mode PUT revision") }, "\(output)")
+            #expect(lines[(marker + 1)...].contains { $0.hasPrefix("mode PUT revision") }, "\(output)")
+        }
+        await nats.close()
+    }
+
     @Test func streamsConsumersPublishingAndKeyValue() async throws {
         let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
             "cli-js-\(UUID().uuidString.prefix(8))")

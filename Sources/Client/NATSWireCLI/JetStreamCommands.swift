@@ -54,7 +54,7 @@
     struct StreamCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "stream", abstract: "Manage JetStream streams.",
-            subcommands: [Add.self, Info.self, List.self, Remove.self, Purge.self, Get.self])
+            subcommands: [Add.self, Info.self, List.self, Remove.self, Purge.self, Get.self, Follow.self])
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create a stream.")
@@ -161,6 +161,33 @@
                 for field in message.headers ?? NATSHeaders() { line += " \(field.name)=\(field.value)" }
                 print(line)
                 print(String(decoding: message.payload, as: UTF8.self))
+            }
+        }
+
+        struct Follow: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract:
+                    "Print a stream's messages in order, from a sequence on, then new ones as they come.")
+            @OptionGroup var server: ServerOptions
+            @Argument var name: String
+            @Option(name: .long, help: "Only messages on this subject.") var filter: String?
+            @Option(name: .long, help: "The first stream sequence to print.") var from: UInt64 = 1
+            @Option(name: .long, help: "Exit after this many messages.") var count: Int?
+
+            func run() async throws {
+                let nats = try await server.connect(name: "natswire stream follow")
+                var printed = 0
+                for try await message in nats.jetStream().orderedConsumer(
+                    name, filter: filter, startSequence: from)
+                {
+                    print(
+                        "#\(message.metadata.streamSequence) [\(message.subject)] \(String(decoding: message.payload, as: UTF8.self))"
+                    )
+                    TextOutput.flush()
+                    printed += 1
+                    if let count, printed >= count { break }
+                }
+                await nats.close()
             }
         }
 
@@ -321,7 +348,7 @@
     struct KeyValueCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "kv", abstract: "Key-value buckets.",
-            subcommands: [Add.self, Put.self, Get.self, Delete.self, History.self, List.self])
+            subcommands: [Add.self, Put.self, Get.self, Delete.self, History.self, List.self, Watch.self])
 
         struct Add: AsyncParsableCommand {
             static let configuration = CommandConfiguration(abstract: "Create a bucket.")
@@ -401,6 +428,45 @@
                         "revision \(entry.revision) \(entry.operation.rawValue) \(String(decoding: entry.value, as: UTF8.self))"
                     )
                 }
+            }
+        }
+
+        struct Watch: AsyncParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Print the current values, then every change as it happens.")
+            @OptionGroup var server: ServerOptions
+            @Argument var bucket: String
+            @Option(name: .long, help: "Keys to watch (a subject pattern, default all).") var keys = ">"
+            @Option(name: .long, help: "Exit after this many changes (after the current values).") var count:
+                Int?
+
+            func run() async throws {
+                let nats = try await server.connect(name: "natswire kv watch")
+                let kv: KeyValue
+                do {
+                    kv = try await nats.jetStream().keyValue(bucket)
+                } catch let error as JetStreamError {
+                    await nats.close()
+                    throw CommandFailure(
+                        "\(error.description) (code \(error.code), err_code \(error.errorCode))")
+                }
+                var changes = 0
+                var live = false
+                for try await event in kv.watch(keys) {
+                    switch event {
+                    case .initialValuesDone:
+                        live = true
+                        print("-- current values above, changes below --")
+                    case .entry(let entry):
+                        print(
+                            "\(entry.key) \(entry.operation.rawValue) revision \(entry.revision) \(String(decoding: entry.value, as: UTF8.self))"
+                        )
+                        if live { changes += 1 }
+                    }
+                    TextOutput.flush()
+                    if let count, live, changes >= count { break }
+                }
+                await nats.close()
             }
         }
 
