@@ -33,12 +33,17 @@ final class ScriptedPeer: Sendable {
     /// yet consumed); returns everything up to and including it. Throws after `timeout`. The
     /// blocking reads run off Swift's cooperative pool.
     func receive(until expected: String, timeout: Duration = .seconds(10)) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(
-                    with: Result { try self.receiveBlocking(until: expected, timeout: timeout) })
-            }
+        try await startReceiving(until: expected, timeout: timeout).value
+    }
+
+    /// Starts reading on a thread of its own right away (not when a task gets a thread of the
+    /// cooperative pool, which a publisher blocked on a full buffer may be holding).
+    func startReceiving(until expected: String, timeout: Duration = .seconds(20)) -> PendingReceive {
+        let pending = PendingReceive()
+        Thread.detachNewThread {
+            pending.finish(Result { try self.receiveBlocking(until: expected, timeout: timeout) })
         }
+        return pending
     }
 
     private func receiveBlocking(until expected: String, timeout: Duration) throws -> String {
@@ -100,6 +105,35 @@ final class ScriptedPeer: Sendable {
     }
 
     func close() { _ = Glibc.close(fileDescriptor) }
+}
+
+/// What a background read found, once it has.
+final class PendingReceive: Sendable {
+    private let state = Mutex<
+        (result: Result<String, any Error>?, waiter: CheckedContinuation<String, any Error>?)
+    >(
+        (nil, nil))
+
+    func finish(_ result: Result<String, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<String, any Error>? in
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume(with: result)
+    }
+
+    var value: String {
+        get async throws {
+            try await withCheckedThrowingContinuation { continuation in
+                let result = state.withLock { state -> Result<String, any Error>? in
+                    if state.result == nil { state.waiter = continuation }
+                    return state.result
+                }
+                if let result { continuation.resume(with: result) }
+            }
+        }
+    }
 }
 
 /// How a loop ended, in a form tests compare.
@@ -219,9 +253,9 @@ final class Inbox: Sendable {
         let count = 20_000
         // The peer reads while the publishers write: the socket and the write buffer are
         // bounded, and a full buffer makes publishers wait.
-        async let received = harness.peer.receive(until: "PUB s 5\r\n\(count - 1)\r\n")
+        let received = harness.peer.startReceiving(until: "PUB s 5\r\n\(count - 1)\r\n")
         for index in 0..<count { try harness.publish("s", String(index)) }
-        let text = try await received
+        let text = try await received.value
         let payloads = text.split(separator: "\r\n").enumerated().filter { $0.offset % 2 == 1 }.map {
             String($0.element)
         }

@@ -189,7 +189,9 @@ struct ResilienceTests {
         #expect(await eventually { nats.status == .reconnecting })
         let start = ContinuousClock.now
         await nats.close()
-        #expect(ContinuousClock.now - start < .seconds(3))
+        // Not after the 30 s the policy would wait before the next pass (a loose bound: a
+        // busy machine must not break it).
+        #expect(ContinuousClock.now - start < .seconds(20))
         #expect(nats.status == .closed)
         var count = 0
         for try await _ in subscription { count += 1 }
