@@ -179,7 +179,7 @@ struct CLITests {
 }
 
 /// The JetStream commands against nats-server -js.
-@Suite struct JetStreamCLITests {
+@Suite(.timeLimit(.minutes(3))) struct JetStreamCLITests {
     @Test func followAStreamAndWatchABucket() async throws {
         let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
             "cli-follow-\(UUID().uuidString.prefix(8))")

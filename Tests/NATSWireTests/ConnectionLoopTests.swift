@@ -235,7 +235,7 @@ final class Inbox: Sendable {
 
 /// The connection loop alone, over a socketpair with the test as the server: keepalive,
 /// routing, writing, errors and shutdown, without a nats-server.
-@Suite struct ConnectionLoopTests {
+@Suite(.timeLimit(.minutes(2))) struct ConnectionLoopTests {
     @Test func answersServerPingsAndWritesWhatPublishersBuffer() async throws {
         let harness = try LoopHarness()
         harness.peer.send("PING\r\n")

@@ -22,7 +22,7 @@ func withJetStream(_ body: (NATSClient, JetStream) async throws -> Void) async t
 }
 
 /// JetStream streams and publishing with acknowledgements, against a live nats-server -js.
-@Suite struct JetStreamTests {
+@Suite(.timeLimit(.minutes(3))) struct JetStreamTests {
     @Test func streamsAreCreatedReadUpdatedListedAndDeleted() async throws {
         try await withJetStream { _, js in
             let created = try await js.addStream(
@@ -131,7 +131,7 @@ func withJetStream(_ body: (NATSClient, JetStream) async throws -> Void) async t
 }
 
 /// Pull consumers: fetching, metadata, acknowledgements and redelivery.
-@Suite struct JetStreamConsumerTests {
+@Suite(.timeLimit(.minutes(3))) struct JetStreamConsumerTests {
     @Test func aDurablePullConsumerFetchesAcksAndRedelivers() async throws {
         try await withJetStream { _, js in
             _ = try await js.addStream(StreamConfig(name: "WORK", subjects: ["work.>"], storage: .memory))
@@ -218,7 +218,7 @@ func withJetStream(_ body: (NATSClient, JetStream) async throws -> Void) async t
 }
 
 /// Key-value buckets over JetStream (the KV ADR's layout).
-@Suite struct KeyValueTests {
+@Suite(.timeLimit(.minutes(3))) struct KeyValueTests {
     @Test func putGetUpdateCreateDeleteAndPurge() async throws {
         try await withJetStream { _, js in
             let kv = try await js.createKeyValue(
@@ -278,7 +278,7 @@ func withJetStream(_ body: (NATSClient, JetStream) async throws -> Void) async t
 }
 
 /// Publishing without waiting for each acknowledgement.
-@Suite struct JetStreamAsyncPublisherTests {
+@Suite(.timeLimit(.minutes(3))) struct JetStreamAsyncPublisherTests {
     @Test func aBoundedWindowOfAcknowledgementsInOrder() async throws {
         try await withJetStream { _, js in
             _ = try await js.addStream(StreamConfig(name: "BULK", subjects: ["bulk"], storage: .memory))
@@ -356,7 +356,7 @@ extension KeyValueTests {
 
 /// NATSWire and an independent client (nats-py, installed by scripts/install-deps.sh) on the
 /// same streams and buckets, each reading what the other wrote.
-@Suite struct JetStreamInteropTests {
+@Suite(.timeLimit(.minutes(3))) struct JetStreamInteropTests {
     @Test func natsPyAndNATSWireReadEachOthersWrites() async throws {
         let python = projectRoot.appendingPathComponent(".state/venv/bin/python")
         let script = projectRoot.appendingPathComponent("Tests/NATSWireTests/Interop/natspy_jetstream.py")
@@ -412,7 +412,7 @@ extension KeyValueTests {
 /// consumer's acknowledgement state to its store in batches, so a kill loses the last ones
 /// even after it confirmed them (the double ack's reply). Stopped (SIGTERM): the server
 /// writes that state first, and nothing acknowledged comes again.
-@Suite(.serialized) struct JetStreamRestartTests {
+@Suite(.serialized, .timeLimit(.minutes(3))) struct JetStreamRestartTests {
     @Test(arguments: [true, false])
     func acknowledgedPublishesSurviveARestart(killed: Bool) async throws {
         let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -508,7 +508,7 @@ extension KeyValueTests {
 }
 
 /// The ordered consumer and the KV watch built on it.
-@Suite struct OrderedConsumerTests {
+@Suite(.timeLimit(.minutes(3))) struct OrderedConsumerTests {
     @Test func readsInOrderOnceAndSurvivesLosingItsConsumer() async throws {
         try await withJetStream { _, js in
             _ = try await js.addStream(StreamConfig(name: "SEQ", subjects: ["seq"], storage: .memory))
@@ -612,7 +612,7 @@ extension JetStreamRestartTests {
 }
 
 /// Object store buckets (the object-store ADR's layout).
-@Suite struct ObjectStoreTests {
+@Suite(.timeLimit(.minutes(3))) struct ObjectStoreTests {
     @Test func objectsArePutReadReplacedListedAndDeleted() async throws {
         try await withJetStream { nats, js in
             var store = try await js.createObjectStore("files", storage: .memory)
