@@ -415,15 +415,9 @@ extension KeyValueTests {
 @Suite(.serialized, .timeLimit(.minutes(3))) struct JetStreamRestartTests {
     @Test(arguments: [true, false])
     func acknowledgedPublishesSurviveARestart(killed: Bool) async throws {
-        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "restart-\(UUID().uuidString.prefix(8))")
+        let (storage, first, nats) = try await Self.restartableServer()
         defer { try? FileManager.default.removeItem(at: storage) }
-        let first = try NATSServer(arguments: ["-js", "-sd", storage.path])
         let port = first.port
-        var options = NATSOptions(url: first.url)
-        options.reconnect = ReconnectPolicy(
-            initialWait: .milliseconds(50), maxWait: .milliseconds(200), jitter: .zero)
-        let nats = try await NATSClient.connect(options)
         let js = nats.jetStream(timeout: .seconds(2))
         _ = try await js.addStream(StreamConfig(name: "SAFE", subjects: ["safe"], storage: .file))
         // Long enough that nothing is redelivered for a slow ack while the test runs: what
@@ -578,16 +572,22 @@ extension KeyValueTests {
 }
 
 extension JetStreamRestartTests {
-    @Test func theOrderedConsumerReadsEverythingOnceInOrderAcrossAKill() async throws {
+    /// A JetStream server with its own store folder (kept for a restart on the same port) and
+    /// a client that reconnects quickly.
+    static func restartableServer() async throws -> (storage: URL, server: NATSServer, client: NATSClient) {
         let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "ordered-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: storage) }
-        let first = try NATSServer(arguments: ["-js", "-sd", storage.path])
-        let port = first.port
-        var options = NATSOptions(url: first.url)
+            "restart-\(UUID().uuidString.prefix(8))")
+        let server = try NATSServer(arguments: ["-js", "-sd", storage.path])
+        var options = NATSOptions(url: server.url)
         options.reconnect = ReconnectPolicy(
             initialWait: .milliseconds(50), maxWait: .milliseconds(200), jitter: .zero)
-        let nats = try await NATSClient.connect(options)
+        return (storage, server, try await NATSClient.connect(options))
+    }
+
+    @Test func theOrderedConsumerReadsEverythingOnceInOrderAcrossAKill() async throws {
+        let (storage, first, nats) = try await Self.restartableServer()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let port = first.port
         let js = nats.jetStream(timeout: .seconds(2))
         _ = try await js.addStream(StreamConfig(name: "LEDGER", subjects: ["ledger"], storage: .file))
         let publisher = try js.asyncPublisher(maxPending: 256)
