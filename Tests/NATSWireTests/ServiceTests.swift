@@ -129,10 +129,9 @@ struct ServiceTests {
             let service = try nats.addService(ServiceConfig(name: "sleepy", version: "1.0.0"))
             // Each handler waits until all 50 are inside: handled one at a time, none would
             // ever return and the requests would time out.
-            let inside = Atomic<Int>(0)
+            let barrier = Barrier(parties: 50)
             try service.addEndpoint("nap", subject: "sleepy.nap") { _ in
-                inside.add(1, ordering: .relaxed)
-                while inside.load(ordering: .relaxed) < 50 { try await Task.sleep(for: .milliseconds(5)) }
+                await barrier.arrive()
                 return ServiceReply("done")
             }
             try await nats.flush()
@@ -142,7 +141,7 @@ struct ServiceTests {
                 }
                 try await group.waitForAll()
             }
-            #expect(inside.load(ordering: .relaxed) == 50)
+            #expect(barrier.arrived == 50)
             await service.stop()
             await nats.close()
         }
@@ -214,6 +213,29 @@ struct ServiceTests {
             #expect(throws: NATSError.self) { try service.addEndpoint("bad.name") { _ in .none } }
             await service.stop()
             await nats.close()
+        }
+    }
+}
+
+/// Holds every arriving task until `parties` have arrived, then lets them all go.
+final class Barrier: Sendable {
+    private let parties: Int
+    private let state = Mutex<(count: Int, waiters: [CheckedContinuation<Void, Never>])>((0, []))
+
+    init(parties: Int) { self.parties = parties }
+
+    var arrived: Int { state.withLock { $0.count } }
+
+    func arrive() async {
+        await withCheckedContinuation { continuation in
+            let released = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.count += 1
+                state.waiters.append(continuation)
+                guard state.count >= parties else { return [] }
+                defer { state.waiters = [] }
+                return state.waiters
+            }
+            for waiter in released { waiter.resume() }
         }
     }
 }
