@@ -8,6 +8,7 @@
 # Each run prints requests/s, p50/p95/p99, errors, and the CPU each process spent per
 # request (µs, from /proc). Products created by the scenario are deleted afterwards.
 #   HTTP_PORT (8080)  LIMIT_PORT (8090)  DURATION (10s)  THREADS (2)
+#   RUNS (all): "get" stops after the limit and GET /products/{id}
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -33,7 +34,8 @@ BODY_BYTES=$(curl -s "$URL/products/1" -H "Authorization: Bearer $TOKEN" | wc -c
 # The limit app, for this run only.
 HTTP_PORT=$LIMIT_PORT BODY_BYTES=$BODY_BYTES "$BIN/HTTPLimit" >/dev/null 2>&1 &
 LIMIT_PID=$!
-trap 'kill $LIMIT_PID 2>/dev/null || true' EXIT
+echo "$LIMIT_PID" >"$STATE/HTTPLimit.pid"  # its CPU per request is printed beside the others'
+trap 'kill $LIMIT_PID 2>/dev/null || true; rm -f "$STATE/HTTPLimit.pid"' EXIT
 wait_port "$LIMIT_PORT" || { echo "HTTPLimit did not start" >&2; exit 1; }
 
 # run LABEL WRK-ARGS...: one wrk run with the CPU of every process around it.
@@ -56,6 +58,7 @@ limit=$(run "limit: fixed $BODY_BYTES-byte body, 64 connections, $DURATION" \
 e2e=$(run "GET /products/{id}, 64 connections, $DURATION" \
     -t"$THREADS" -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL")
 awk -v a="$(rps "$e2e")" -v b="$(rps "$limit")" 'BEGIN { printf "ratio=%.3f (end-to-end / limit)\n", (b > 0 ? a / b : 0) }' >&2
+[ "${RUNS:-all}" = get ] && exit 0
 
 run "original scenario, 200 connections, $DURATION, every connection logs in first (bcrypt burst)" \
     -t"$THREADS" -c200 -d"$DURATION" --timeout 10s -s scripts/wrk/original-scenario.lua "$URL" >/dev/null

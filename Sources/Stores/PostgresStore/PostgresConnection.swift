@@ -21,7 +21,7 @@ final class PostgresConnection: Sendable {
     /// What the connection expects back, in the order it was sent.
     private enum Expected {
         case prepare(String)
-        case statement(Waiter)
+        case statement(Waiter, writes: Bool)
         case sync
     }
 
@@ -48,6 +48,7 @@ final class PostgresConnection: Sendable {
     /// the poller holds while it reads results).
     private let connected = Atomic<Bool>(false)
     private let statementsOutstanding = Atomic<Int>(0)
+    private let writesOutstanding = Atomic<Int>(0)
 
     init(conninfo: String, settings: [PostgresPool.Setting], poller: PostgresPoller) {
         self.conninfo = conninfo
@@ -66,6 +67,9 @@ final class PostgresConnection: Sendable {
 
     /// Statements sent and not yet answered.
     var outstanding: Int { statementsOutstanding.load(ordering: .relaxed) }
+
+    /// Statements sent and not yet answered that may write (and so wait for a commit's flush).
+    var outstandingWrites: Int { writesOutstanding.load(ordering: .relaxed) }
 
     /// Opens the connection if it has none (blocking: the pool calls it on a thread of its
     /// own). Failing to connect throws `unavailable` with `whileConnecting`.
@@ -120,14 +124,18 @@ final class PostgresConnection: Sendable {
         -> PostgresResultSet
     {
         try await withCheckedThrowingContinuation { (waiter: Waiter) in
-            if let error = send(sql, parameters, preparedName: preparedName, waiter: waiter) {
+            if let error = send(
+                sql, parameters, preparedName: preparedName, writes: !Self.isQuery(sql), waiter: waiter)
+            {
                 waiter.resume(throwing: error)
             }
         }
     }
 
     /// Queues the statement; returns the error instead when it could not be sent.
-    private func send(_ sql: String, _ parameters: [String?], preparedName: String?, waiter: Waiter)
+    private func send(
+        _ sql: String, _ parameters: [String?], preparedName: String?, writes: Bool, waiter: Waiter
+    )
         -> PostgresError?
     {
         var failed: [Waiter] = []
@@ -159,8 +167,9 @@ final class PostgresConnection: Sendable {
                 result = sendFailure(&state, into: &failed)
                 return
             }
-            state.expected.append(.statement(waiter))
+            state.expected.append(.statement(waiter, writes: writes))
             statementsOutstanding.add(1, ordering: .relaxed)
+            if writes { writesOutstanding.add(1, ordering: .relaxed) }
             guard PQpipelineSync(connection) == 1 else {
                 // The statement is queued with its waiter: failing the connection answers it.
                 failed = disconnect(&state)
@@ -232,7 +241,7 @@ final class PostgresConnection: Sendable {
                     } else {
                         Self.advance(&state)
                     }
-                case .statement(let waiter):
+                case .statement(let waiter, let writes):
                     if let result {
                         if let current = state.current { PQclear(current) }
                         state.current = result
@@ -244,6 +253,7 @@ final class PostgresConnection: Sendable {
                     state.prepareError = nil
                     Self.advance(&state)
                     statementsOutstanding.subtract(1, ordering: .relaxed)
+                    if writes { writesOutstanding.subtract(1, ordering: .relaxed) }
                     completed.append((waiter, outcome))
                 }
             }
@@ -256,6 +266,18 @@ final class PostgresConnection: Sendable {
     func close() {
         let failed = state.withLock { state -> [Waiter] in disconnect(&state) }
         finish(failed)
+    }
+
+    /// A statement that only reads: `SELECT` first. Anything else may write, and a write
+    /// holds the statements queued behind it on its connection until its commit is flushed.
+    static func isQuery(_ sql: String) -> Bool {
+        var keyword = sql.utf8.drop(while: { $0 == 0x20 || $0 == 0x0A || $0 == 0x09 || $0 == 0x0D })
+            .prefix(7).makeIterator()
+        for expected in "select".utf8 {
+            guard let byte = keyword.next(), byte | 0x20 == expected else { return false }
+        }
+        guard let after = keyword.next() else { return true }
+        return after == 0x20 || after == 0x0A || after == 0x09 || after == 0x0D
     }
 
     // MARK: - Helpers (called with the lock held)
@@ -302,7 +324,7 @@ final class PostgresConnection: Sendable {
     private func disconnect(_ state: inout State) -> [Waiter] {
         var waiters: [Waiter] = []
         for entry in state.expected[state.head...] {
-            if case .statement(let waiter) = entry { waiters.append(waiter) }
+            if case .statement(let waiter, _) = entry { waiters.append(waiter) }
         }
         state.expected.removeAll()
         state.head = 0
@@ -316,6 +338,7 @@ final class PostgresConnection: Sendable {
         state.connection = nil
         connected.store(false, ordering: .relaxed)
         statementsOutstanding.store(0, ordering: .relaxed)
+        writesOutstanding.store(0, ordering: .relaxed)
         return waiters
     }
 
