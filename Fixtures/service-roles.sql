@@ -13,6 +13,7 @@ ALTER TABLE customers OWNER TO customers_svc;
 ALTER TABLE products OWNER TO products_svc;
 ALTER TABLE categories OWNER TO products_svc;
 ALTER TABLE suppliers OWNER TO products_svc;
--- The products service creates its id sequence (its migration) in the public schema.
+-- Each service's migration creates what it owns in the public schema (the products id
+-- sequence and row counts; each service's event outbox).
 GRANT USAGE, CREATE ON SCHEMA public TO products_svc;
-GRANT USAGE ON SCHEMA public TO customers_svc;
+GRANT USAGE, CREATE ON SCHEMA public TO customers_svc;

@@ -4,11 +4,12 @@
 # SECRETS_DIR as nats-<process>.nk; the config holds public keys only.
 #   usage: nats-auth-config.sh SECRETS_DIR NATSWIRE_BINARY > auth.conf
 #
-#   gateway   publishes requests to the services' subjects and $SRV pings; receives only
-#             on its own inbox (_INBOX.gateway.>).
+#   gateway   publishes requests to the services' subjects and $SRV pings, never an event;
+#             receives only on its own inbox (_INBOX.gateway.>).
 #   auth, customers, products
-#             subscribe to their own subjects and $SRV.>; publish nothing but replies to the
-#             requests they received (allow_responses).
+#             subscribe to their own subjects, $SRV.> and their own inbox; publish replies to
+#             the requests they received (allow_responses), their own events
+#             (<service>.events.>) and the JetStream API calls for the EVENTS stream only.
 #   admin     everything (for the natswire CLI and operators).
 set -euo pipefail
 SECRETS=$1
@@ -28,8 +29,10 @@ service_user() {
     {
       nkey: $(public_key "$name")
       permissions: {
-        publish: { deny: [">"] }
-        subscribe: { allow: [$subjects, "\$SRV.>"] }
+        publish: {
+          allow: ["$name.events.>", "\$JS.API.STREAM.INFO.EVENTS", "\$JS.API.STREAM.CREATE.EVENTS"]
+        }
+        subscribe: { allow: [$subjects, "\$SRV.>", "_INBOX.$name.>"] }
         allow_responses: { max: 1, expires: "1m" }
       }
     }
@@ -43,7 +46,7 @@ authorization {
     {
       nkey: $(public_key gateway)
       permissions: {
-        publish: { allow: ["auth.>", "customers.>", "products.>", "\$SRV.>"] }
+        publish: { allow: ["auth.>", "customers.>", "products.>", "\$SRV.>"], deny: ["*.events.>"] }
         subscribe: { allow: ["_INBOX.gateway.>"] }
       }
     }

@@ -52,7 +52,8 @@ final class FullStack: TestStack, Sendable {
                             "nats-\(users[executable] ?? "").nk"
                         ).path,
                     ]
-                    if executable == "Gateway" { environment["NATS_INBOX_PREFIX"] = "_INBOX.gateway" }
+                    // Each user may receive replies only on its own inbox.
+                    environment["NATS_INBOX_PREFIX"] = "_INBOX.\(users[executable] ?? "")"
                     return environment
                 })
         }

@@ -87,17 +87,25 @@ struct NATSPermissionTests {
             await #expect {
                 for try await _ in gatewaySubscription {}
             } throws: { ($0 as? NATSError)?.kind == .permissionsViolation }
-            let gatewayDenied = try await Self.violations(of: gateway, expecting: 1) {
+            let gatewayDenied = try await Self.violations(of: gateway, expecting: 2) {
                 try gateway.publish("x", to: "orders.secret")
+                try gateway.publish("{}", to: "products.events.created")
             }
             #expect(gatewayDenied.contains { $0.contains("orders.secret") })
+            #expect(
+                gatewayDenied.contains { $0.contains("products.events.created") },
+                "the gateway forging an event")
 
-            // Refused: a service publishing to another service, or subscribing to its subjects.
-            let productsDenied = try await Self.violations(of: products, expecting: 2) {
+            // Refused: a service publishing to another service or another service's events, or
+            // subscribing to its subjects. Its own events are allowed.
+            let productsDenied = try await Self.violations(of: products, expecting: 3) {
+                try products.publish("{}", to: "products.events.created")
                 try products.publish("{}", to: "auth.loginUser")
                 try products.publish("{}", to: "customers.deleteCustomer")
+                try products.publish("{}", to: "customers.events.deleted")
             }
-            #expect(productsDenied.count == 2, "\(productsDenied)")
+            #expect(productsDenied.count == 3, "\(productsDenied)")
+            #expect(!productsDenied.contains { $0.contains("products.events.created") })
             let stolen = try customers.subscribe(to: "auth.>")
             await #expect {
                 for try await _ in stolen {}

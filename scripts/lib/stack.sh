@@ -82,6 +82,8 @@ write_nats_configs() {
     for i in $(seq 0 $((NATS_NODES - 1))); do
         {
             echo "server_name: node$i"
+            # JetStream keeps the services' domain events (stream EVENTS).
+            printf 'jetstream { store_dir: "%s" }\n' "$STATE/nats/jetstream$i"
             echo "include ./auth.conf"
             echo "include ./tls.conf"
             if [ "$NATS_NODES" -gt 1 ]; then
@@ -120,6 +122,7 @@ start_nats() {
 nats_env() {
     local name=$1 index=$2
     echo "NATS_URL=$(nats_url_for "$index")"
+    echo "NATS_INBOX_PREFIX=_INBOX.$name"
     [ "$NATS_AUTH" = 1 ] && echo "NATS_NKEY_SEED_FILE=$STATE/secrets/nats-$name.nk"
     [ "$NATS_TLS" = 1 ] && echo "NATS_TLS_CA=$STATE/tls/ca.pem"
     return 0
@@ -130,6 +133,7 @@ start_postgres() {
     mkdir -p "$STATE/logs"
     if [ -f "$data/postmaster.pid" ] && as_postgres "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
         log "PostgreSQL already running"
+        apply_service_roles
         return
     fi
     local fresh=0
@@ -159,10 +163,17 @@ start_postgres() {
             "${psql[@]}" -d northwind -f "$ROOT/Fixtures/northwind-schema.sql" >/dev/null
             "${psql[@]}" -d northwind -f "$ROOT/Fixtures/northwind-seed.sql" >/dev/null
         fi
-        "${psql[@]}" -d northwind -v customers_password="$(secret customers-db)" \
-            -v products_password="$(secret products-db)" -f "$ROOT/Fixtures/service-roles.sql" >/dev/null
     fi
+    apply_service_roles
     log "PostgreSQL on 127.0.0.1:$PG_PORT (database northwind)"
+}
+
+# The services' roles and privileges (idempotent: a data folder made by an older version
+# gets what the services need now).
+apply_service_roles() {
+    as_postgres psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q -d northwind \
+        -v customers_password="$(secret customers-db)" -v products_password="$(secret products-db)" \
+        -f "$ROOT/Fixtures/service-roles.sql" >/dev/null
 }
 
 stop_postgres() {
@@ -229,7 +240,7 @@ start_products_replica() {
 
 start_gateway() {
     # shellcheck disable=SC2046
-    start_service Gateway $(nats_env gateway 0) NATS_INBOX_PREFIX=_INBOX.gateway HTTP_PORT="$HTTP_PORT"
+    start_service Gateway $(nats_env gateway 0) HTTP_PORT="$HTTP_PORT"
     for _ in $(seq 100); do
         curl -sf "http://127.0.0.1:$HTTP_PORT/ready" >/dev/null 2>&1 && { log "gateway ready on http://127.0.0.1:$HTTP_PORT"; return 0; }
         sleep 0.1

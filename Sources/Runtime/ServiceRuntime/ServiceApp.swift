@@ -26,11 +26,17 @@ public struct ServiceApp: Sendable {
     }
 
     /// Serves `endpoints` until SIGTERM or SIGINT; returns after draining. Runs as a
-    /// swift-service-lifecycle `ServiceGroup`, as the gateway does.
-    public func run(_ endpoints: [EndpointDefinition], onShutdown: @escaping @Sendable () async -> Void = {})
+    /// swift-service-lifecycle `ServiceGroup`, as the gateway does. `alongside` runs on the
+    /// same connection once the endpoints serve (e.g. an event relay), and is cancelled when
+    /// the service stops.
+    public func run(
+        _ endpoints: [EndpointDefinition], alongside: (@Sendable (NATSClient) async -> Void)? = nil,
+        onShutdown: @escaping @Sendable () async -> Void = {}
+    )
         async throws
     {
-        let service = EndpointsService(app: self, endpoints: endpoints, onShutdown: onShutdown)
+        let service = EndpointsService(
+            app: self, endpoints: endpoints, alongside: alongside, onShutdown: onShutdown)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -42,6 +48,7 @@ public struct ServiceApp: Sendable {
     struct EndpointsService: Service {
         let app: ServiceApp
         let endpoints: [EndpointDefinition]
+        let alongside: (@Sendable (NATSClient) async -> Void)?
         let onShutdown: @Sendable () async -> Void
 
         func run() async throws {
@@ -64,10 +71,13 @@ public struct ServiceApp: Sendable {
                     "service": "\(config.name)", "id": "\(service.id)", "nats": "\(app.nats.description)",
                     "endpoints": "\(endpoints.map(\.subject).joined(separator: ","))",
                 ])
+            let background = alongside.map { work in Task { await work(nats) } }
             // Until SIGTERM or SIGINT (or the group's cancellation).
             try? await gracefulShutdown()
             logger.info("stopping: draining in-flight requests")
             await service.stop()
+            background?.cancel()
+            await background?.value
             await onShutdown()
             await nats.close()
             logger.info("stopped")

@@ -32,7 +32,7 @@ struct CustomersHandlers: Sendable {
         return row
     }
 
-    func create(_ payload: [UInt8]) async throws -> [UInt8] {
+    func create(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
         let request = try JSONBody.object(payload)
         var errors = FieldErrors()
         let values = schema.parameters(
@@ -40,7 +40,7 @@ struct CustomersHandlers: Sendable {
             required: Records.customer.requiredOnCreate, errors: &errors)
         try errors.throwIfAny()
         do {
-            guard let row = try await repository.insert(values).first else {
+            guard let row = try await repository.insert(values, requestID: requestID).first else {
                 throw ServiceError(code: 500, message: "insert returned nothing")
             }
             return row
@@ -51,7 +51,7 @@ struct CustomersHandlers: Sendable {
         }
     }
 
-    func update(_ payload: [UInt8]) async throws -> [UInt8] {
+    func update(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
         let request = try JSONBody.object(payload)
         let id = try customerID(request)
         let changes = request.removing("customer_id")
@@ -59,14 +59,16 @@ struct CustomersHandlers: Sendable {
         let values = schema.parameters(
             from: changes, allowed: Records.customer.writableOnUpdate, required: [], errors: &errors)
         try errors.throwIfAny()
-        guard let row = try await repository.update(id, values).first else { throw notFound(id) }
+        guard let row = try await repository.update(id, values, requestID: requestID).first else {
+            throw notFound(id)
+        }
         return row
     }
 
-    func delete(_ payload: [UInt8]) async throws -> [UInt8] {
+    func delete(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
         let id = try customerID(try JSONBody.object(payload))
         do {
-            guard try await repository.delete(id) > 0 else { throw notFound(id) }
+            guard try await repository.delete(id, requestID: requestID) > 0 else { throw notFound(id) }
             var out = Array(#"{"customer_id":"#.utf8)
             JSONOutput.string(id, into: &out)
             out.append(contentsOf: #","deleted":true}"#.utf8)

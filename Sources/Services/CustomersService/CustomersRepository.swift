@@ -6,6 +6,10 @@ import ServiceRuntime
 /// The `customers` table, the only one this service may touch.
 struct CustomersRepository: Sendable {
     let database: PostgresPool
+    /// Each change writes its `customers.events.*` event in the same statement.
+    let outbox: EventOutbox
+    /// Told after each change, so the event goes out at once.
+    let relay: EventRelay?
 
     static let schema = TableSchema(name: "customers", record: Records.customer)
     static let columnList = schema.columns.map(\.name).joined(separator: ", ")
@@ -53,28 +57,44 @@ struct CustomersRepository: Sendable {
                 prepared: "customer_by_id"))
     }
 
-    func insert(_ values: [(column: Column, value: String?)]) async throws -> RowWriter {
+    func insert(_ values: [(column: Column, value: String?)], requestID: String) async throws -> RowWriter {
         let names = values.map(\.column.name).joined(separator: ", ")
         let placeholders = values.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
-        return Self.schema.rowWriter(
-            for: try await database.run(
-                "INSERT INTO customers (\(names)) VALUES (\(placeholders)) RETURNING \(Self.columnList)",
-                values.map(\.value), prepared: "customers_insert \(names)"))
+        return try await change(
+            "INSERT INTO customers (\(names)) VALUES (\(placeholders)) RETURNING *", event: .created,
+            values.map(\.value), requestID: requestID, prepared: "customers_insert \(names)")
     }
 
-    func update(_ id: String, _ values: [(column: Column, value: String?)]) async throws -> RowWriter {
+    func update(_ id: String, _ values: [(column: Column, value: String?)], requestID: String) async throws
+        -> RowWriter
+    {
         guard !values.isEmpty else { return try await find(id) }
         let assignments = values.enumerated().map { "\($1.column.name) = $\($0 + 2)" }.joined(separator: ", ")
-        return Self.schema.rowWriter(
-            for: try await database.run(
-                "UPDATE customers SET \(assignments) WHERE customer_id = $1 RETURNING \(Self.columnList)",
-                [id] + values.map(\.value)))
+        return try await change(
+            "UPDATE customers SET \(assignments) WHERE customer_id = $1 RETURNING *", event: .updated,
+            [id] + values.map(\.value), requestID: requestID, prepared: nil)
     }
 
-    func delete(_ id: String) async throws -> Int {
-        try await database.execute(
-            "DELETE FROM customers WHERE customer_id = $1", [id], prepared: "customer_delete"
-        )
-        .affectedRows
+    func delete(_ id: String, requestID: String) async throws -> Int {
+        try await change(
+            "DELETE FROM customers WHERE customer_id = $1 RETURNING *", event: .deleted, [id],
+            requestID: requestID, prepared: "customer_delete"
+        ).count
+    }
+
+    /// One change and its event, in one statement; the changed rows as the reply's JSON.
+    private func change(
+        _ sql: String, event: EventOutbox.Change, _ parameters: [String?], requestID: String,
+        prepared: String?
+    ) async throws -> RowWriter {
+        let statement = outbox.statement(
+            sql, alias: "changed", key: "customer_id", event: event, select: Self.columnList,
+            requestIDParameter: parameters.count + 1)
+        let rows = Self.schema.rowWriter(
+            for: try await database.run(
+                statement, outbox.parameters(parameters, requestID: requestID),
+                prepared: prepared.map(outbox.preparedName)))
+        if rows.count > 0 { relay?.poke() }
+        return rows
     }
 }

@@ -21,12 +21,13 @@ let summary = "Northwind customers over NATS (subjects customers.*), stored in P
 let variables =
     NATSSettings.variables
     + DatabaseSettings.variables
+    + EventSettings.variables
     + ProcessSetup.loggingVariables
-let (nats, database, logging) = ProcessSetup.settings(
+let (nats, database, events, logging) = ProcessSetup.settings(
     service: "CustomersService", summary: summary, variables: variables
 ) { reader in
     (
-        NATSSettings(reader), DatabaseSettings(reader),
+        NATSSettings(reader), DatabaseSettings(reader), EventSettings(reader),
         ProcessSetup.logging(reader)
     )
 }
@@ -34,27 +35,41 @@ let logger = ProcessSetup.logger(label: "customers-service", json: logging.json,
 
 do {
     let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
-    let handlers = CustomersHandlers(repository: CustomersRepository(database: pool))
+    let outbox = EventOutbox(service: "customers", settings: events)
+    try await whenDatabaseReachable(logger: logger) { try await outbox.migrate(pool) }
+    let relay = try EventRelay(outbox: outbox, database: pool, conninfo: database.conninfo, logger: logger)
+    let handlers = CustomersHandlers(
+        repository: CustomersRepository(database: pool, outbox: outbox, relay: relay))
     let app = ServiceApp(
         config: ServiceConfig(
             name: "customers", version: "1.0.0", description: summary, executor: pool.executor),
         nats: nats,
         logger: logger)
-    try await app.run([
-        .raw("findCustomers", subject: CustomersSubject.list) { _, body in try await handlers.list(body) }
-            .answeringOriginal { _, data in try await handlers.originalList(data) },
-        .raw("findCustomer", subject: CustomersSubject.get) { _, body in try await handlers.get(body) }
-            .answeringOriginal { _, data in try await handlers.originalGet(data) },
-        .raw("createCustomer", subject: CustomersSubject.create) { _, body in try await handlers.create(body)
-        }
-        .answeringOriginal { _, data in try await handlers.originalCreate(data) },
-        .raw("updateCustomer", subject: CustomersSubject.update) { _, body in try await handlers.update(body)
-        }
-        .answeringOriginal { _, data in try await handlers.originalUpdate(data) },
-        .raw("deleteCustomer", subject: CustomersSubject.delete) { _, body in try await handlers.delete(body)
-        }
-        .answeringOriginal { _, data in try await handlers.originalDelete(data) },
-    ])
+    try await app.run(
+        [
+            .raw("findCustomers", subject: CustomersSubject.list) { _, body in try await handlers.list(body) }
+                .answeringOriginal { _, data in try await handlers.originalList(data) },
+            .raw("findCustomer", subject: CustomersSubject.get) { _, body in try await handlers.get(body) }
+                .answeringOriginal { _, data in try await handlers.originalGet(data) },
+            .raw("createCustomer", subject: CustomersSubject.create) { context, body in
+                try await handlers.create(body, requestID: context.requestID)
+            }
+            .answeringOriginal { context, data in
+                try await handlers.originalCreate(data, requestID: context.requestID)
+            },
+            .raw("updateCustomer", subject: CustomersSubject.update) { context, body in
+                try await handlers.update(body, requestID: context.requestID)
+            }
+            .answeringOriginal { context, data in
+                try await handlers.originalUpdate(data, requestID: context.requestID)
+            },
+            .raw("deleteCustomer", subject: CustomersSubject.delete) { context, body in
+                try await handlers.delete(body, requestID: context.requestID)
+            }
+            .answeringOriginal { context, data in
+                try await handlers.originalDelete(data, requestID: context.requestID)
+            },
+        ], alongside: { nats in await relay.run(nats) })
     exit(0)
 } catch {
     logger.critical("CustomersService failed: \(error)")

@@ -37,7 +37,7 @@ struct ProductsHandlers: Sendable {
         return row
     }
 
-    func create(_ payload: [UInt8]) async throws -> [UInt8] {
+    func create(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
         let request = try JSONBody.object(payload).defaulting("discontinued", to: .number("0"))
         var errors = FieldErrors()
         let values = schema.parameters(
@@ -46,10 +46,10 @@ struct ProductsHandlers: Sendable {
             errors: &errors)
         try errors.throwIfAny()
         try await checkReferences(values)
-        return try await insertMappingReferences(values)
+        return try await insertMappingReferences(values, requestID: requestID)
     }
 
-    func update(_ payload: [UInt8]) async throws -> [UInt8] {
+    func update(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
         let body = try JSONBody.object(payload)
         let id = try productID(body)
         let request = body.removing("product_id")
@@ -59,7 +59,7 @@ struct ProductsHandlers: Sendable {
         try errors.throwIfAny()
         try await checkReferences(values)
         do {
-            guard try await repository.update(id, values) else { throw notFound(id) }
+            guard try await repository.update(id, values, requestID: requestID) else { throw notFound(id) }
         } catch let error as PostgresError where error.kind == .foreignKeyViolation {
             throw referenceError(error)
         }
@@ -67,10 +67,10 @@ struct ProductsHandlers: Sendable {
         return row
     }
 
-    func delete(_ payload: [UInt8]) async throws -> [UInt8] {
+    func delete(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
         let id = try productID(try JSONBody.object(payload))
         do {
-            guard try await repository.delete(id) > 0 else { throw notFound(id) }
+            guard try await repository.delete(id, requestID: requestID) > 0 else { throw notFound(id) }
             return Array(#"{"deleted":true,"product_id":\#(id)}"#.utf8)
         } catch let error as PostgresError where error.kind == .foreignKeyViolation {
             throw ServiceError(
@@ -124,10 +124,11 @@ struct ProductsHandlers: Sendable {
             code: 409, message: missing.map { "\($0): does not exist" }.joined(separator: "; "))
     }
 
-    private func insertMappingReferences(_ values: [(column: Column, value: String?)]) async throws -> [UInt8]
+    private func insertMappingReferences(_ values: [(column: Column, value: String?)], requestID: String)
+        async throws -> [UInt8]
     {
         do {
-            guard let row = try await repository.insert(values).first else {
+            guard let row = try await repository.insert(values, requestID: requestID).first else {
                 throw ServiceError(code: 500, message: "insert returned no row")
             }
             return row

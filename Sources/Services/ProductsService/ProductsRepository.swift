@@ -8,10 +8,16 @@ import ServiceRuntime
 struct ProductsRepository: Sendable {
     let database: PostgresPool
     let statistics: PlanStatistics
+    /// Each change writes its `products.events.*` event in the same statement.
+    let outbox: EventOutbox
+    /// Told after each change, so the event goes out at once.
+    let relay: EventRelay?
 
-    init(database: PostgresPool) {
+    init(database: PostgresPool, outbox: EventOutbox, relay: EventRelay?) {
         self.database = database
         self.statistics = PlanStatistics(table: "products", database: database)
+        self.outbox = outbox
+        self.relay = relay
     }
 
     static let products = TableSchema(name: "products", record: Records.product)
@@ -184,23 +190,25 @@ struct ProductsRepository: Sendable {
     /// Inserts with an id from the sequence and returns the new row with its category and
     /// supplier names, in one statement; resyncs and retries if someone wrote an id past the
     /// sequence by other means.
-    func insert(_ values: [(column: Column, value: String?)]) async throws -> RowWriter {
+    func insert(_ values: [(column: Column, value: String?)], requestID: String) async throws -> RowWriter {
         let names = (["product_id"] + values.map(\.column.name)).joined(separator: ", ")
         let placeholders = (["nextval('products_product_id_seq')"] + values.indices.map { "$\($0 + 1)" })
             .joined(separator: ", ")
-        let sql = """
-            WITH p AS (INSERT INTO products (\(names)) VALUES (\(placeholders)) RETURNING *)
-            SELECT \(Self.productWithNames) FROM p
-            """
+        let sql = outbox.statement(
+            "INSERT INTO products (\(names)) VALUES (\(placeholders)) RETURNING *", alias: "p",
+            key: "product_id",
+            event: .created, select: Self.productWithNames, requestIDParameter: values.count + 1)
         for attempt in 0..<3 {
             do {
                 let rows = Self.products.rowWriter(
                     for: try await database.run(
-                        sql, values.map(\.value), prepared: "products_insert \(names)"))
+                        sql, outbox.parameters(values.map(\.value), requestID: requestID),
+                        prepared: outbox.preparedName("products_insert \(names)")))
                 guard rows.count == 1 else {
                     throw ServiceError(code: 500, message: "insert returned no row")
                 }
                 statistics.recordWrites(1)
+                relay?.poke()
                 return rows
             } catch let error as PostgresError where error.kind == .uniqueViolation && attempt < 2 {
                 try await syncSequence()
@@ -215,21 +223,38 @@ struct ProductsRepository: Sendable {
         throw ServiceError(code: 500, message: "could not allocate a product id")
     }
 
-    func update(_ id: Int, _ values: [(column: Column, value: String?)]) async throws -> Bool {
+    func update(_ id: Int, _ values: [(column: Column, value: String?)], requestID: String) async throws
+        -> Bool
+    {
         guard !values.isEmpty else { return try await find(id).count > 0 }
         let assignments = values.enumerated().map { "\($1.column.name) = $\($0 + 2)" }.joined(separator: ", ")
-        return try await database.execute(
-            "UPDATE products SET \(assignments) WHERE product_id = $1", [String(id)] + values.map(\.value)
-        ).affectedRows > 0
+        return try await change(
+            "UPDATE products SET \(assignments) WHERE product_id = $1 RETURNING *", event: .updated,
+            [String(id)] + values.map(\.value), requestID: requestID, prepared: nil) > 0
     }
 
-    func delete(_ id: Int) async throws -> Int {
-        let deleted = try await database.execute(
-            "DELETE FROM products WHERE product_id = $1", [String(id)], prepared: "product_delete"
-        )
-        .affectedRows
+    func delete(_ id: Int, requestID: String) async throws -> Int {
+        let deleted = try await change(
+            "DELETE FROM products WHERE product_id = $1 RETURNING *", event: .deleted, [String(id)],
+            requestID: requestID, prepared: "product_delete")
         statistics.recordWrites(deleted)
         return deleted
+    }
+
+    /// One change and its event, in one statement; how many rows it changed.
+    private func change(
+        _ sql: String, event: EventOutbox.Change, _ parameters: [String?], requestID: String,
+        prepared: String?
+    ) async throws -> Int {
+        let statement = outbox.statement(
+            sql, alias: "changed", key: "product_id", event: event, select: "1",
+            requestIDParameter: parameters.count + 1)
+        let changed = try await database.run(
+            statement, outbox.parameters(parameters, requestID: requestID),
+            prepared: prepared.map(outbox.preparedName)
+        ).rowCount
+        if changed > 0 { relay?.poke() }
+        return changed
     }
 
     func listAll(_ table: TableSchema, key: String) async throws -> RowWriter {

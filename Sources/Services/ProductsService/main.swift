@@ -22,12 +22,13 @@ let summary =
 let variables =
     NATSSettings.variables
     + DatabaseSettings.variables
+    + EventSettings.variables
     + ProcessSetup.loggingVariables
-let (nats, database, logging) = ProcessSetup.settings(
+let (nats, database, events, logging) = ProcessSetup.settings(
     service: "ProductsService", summary: summary, variables: variables
 ) { reader in
     (
-        NATSSettings(reader), DatabaseSettings(reader),
+        NATSSettings(reader), DatabaseSettings(reader), EventSettings(reader),
         ProcessSetup.logging(reader)
     )
 }
@@ -35,46 +36,51 @@ let logger = ProcessSetup.logger(label: "products-service", json: logging.json, 
 
 do {
     let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
-    let repository = ProductsRepository(database: pool)
+    let outbox = EventOutbox(service: "products", settings: events)
+    let relay = try EventRelay(outbox: outbox, database: pool, conninfo: database.conninfo, logger: logger)
+    let repository = ProductsRepository(database: pool, outbox: outbox, relay: relay)
     let handlers = ProductsHandlers(repository: repository)
-    // The database may still be starting (or restarting): keep trying for a while.
-    let giveUp = ContinuousClock.now.advanced(by: .seconds(60))
-    while true {
-        do {
-            try await repository.migrate()
-            break
-        } catch let error as PostgresError where error.kind == .unavailable && ContinuousClock.now < giveUp {
-            logger.warning("database not reachable yet, retrying: \(error.message)")
-            try await Task.sleep(for: .milliseconds(500))
-        }
+    try await whenDatabaseReachable(logger: logger) {
+        try await repository.migrate()
+        try await outbox.migrate(pool)
     }
     let app = ServiceApp(
         config: ServiceConfig(
             name: "products", version: "1.0.0", description: summary, executor: pool.executor),
         nats: nats,
         logger: logger)
-    try await app.run([
-        .raw("findAllProducts", subject: ProductsSubject.list) { _, body in try await handlers.list(body) }
+    try await app.run(
+        [
+            .raw("findAllProducts", subject: ProductsSubject.list) { _, body in try await handlers.list(body)
+            }
             .answeringOriginal { _, data in try await handlers.originalList(data) },
-        .raw("findOneProduct", subject: ProductsSubject.get) { _, body in try await handlers.get(body) }
-            .answeringOriginal { _, data in try await handlers.originalGet(data) },
-        .raw("createProduct", subject: ProductsSubject.create) { _, body in try await handlers.create(body) },
-        .raw("updateProduct", subject: ProductsSubject.update) { _, body in try await handlers.update(body) }
-            .answeringOriginal { _, data in try await handlers.originalUpdate(data) },
-        .raw("deleteProduct", subject: ProductsSubject.delete) { _, body in try await handlers.delete(body) },
-        .raw("findAllCategories", subject: ProductsSubject.listCategories) { _, body in
-            try await handlers.listCategories(body)
-        },
-        .raw("findOneCategory", subject: ProductsSubject.getCategory) { _, body in
-            try await handlers.getCategory(body)
-        },
-        .raw("findAllSuppliers", subject: ProductsSubject.listSuppliers) { _, body in
-            try await handlers.listSuppliers(body)
-        },
-        .raw("findOneSupplier", subject: ProductsSubject.getSupplier) { _, body in
-            try await handlers.getSupplier(body)
-        },
-    ])
+            .raw("findOneProduct", subject: ProductsSubject.get) { _, body in try await handlers.get(body) }
+                .answeringOriginal { _, data in try await handlers.originalGet(data) },
+            .raw("createProduct", subject: ProductsSubject.create) { context, body in
+                try await handlers.create(body, requestID: context.requestID)
+            },
+            .raw("updateProduct", subject: ProductsSubject.update) { context, body in
+                try await handlers.update(body, requestID: context.requestID)
+            }
+            .answeringOriginal { context, data in
+                try await handlers.originalUpdate(data, requestID: context.requestID)
+            },
+            .raw("deleteProduct", subject: ProductsSubject.delete) { context, body in
+                try await handlers.delete(body, requestID: context.requestID)
+            },
+            .raw("findAllCategories", subject: ProductsSubject.listCategories) { _, body in
+                try await handlers.listCategories(body)
+            },
+            .raw("findOneCategory", subject: ProductsSubject.getCategory) { _, body in
+                try await handlers.getCategory(body)
+            },
+            .raw("findAllSuppliers", subject: ProductsSubject.listSuppliers) { _, body in
+                try await handlers.listSuppliers(body)
+            },
+            .raw("findOneSupplier", subject: ProductsSubject.getSupplier) { _, body in
+                try await handlers.getSupplier(body)
+            },
+        ], alongside: { nats in await relay.run(nats) })
     exit(0)
 } catch {
     logger.critical("ProductsService failed: \(error)")

@@ -1,0 +1,60 @@
+import NATSWire
+
+/// The domain events a service publishes: on or off, and the JetStream stream that keeps
+/// them. The stream captures every service's `<service>.events.>`; whichever service starts
+/// first creates it, the others find it.
+public struct EventSettings: Sendable {
+    /// Events written with each change and relayed to the stream; off: neither (for
+    /// measuring what the outbox costs, or a deployment without JetStream).
+    public var enabled: Bool
+    public var stream: String
+    public var maxAgeSeconds: Int
+
+    public static let variables: [ConfigVariable] = [
+        ConfigVariable(
+            "EVENTS", help: "write domain events with every change and publish them (on|off)", default: "on"),
+        ConfigVariable("EVENTS_STREAM", help: "JetStream stream of the events", default: "EVENTS"),
+        ConfigVariable(
+            "EVENTS_MAX_AGE", help: "seconds the stream keeps an event (when it creates the stream)",
+            default: "604800"),
+    ]
+
+    public init(_ reader: SettingsReader) {
+        enabled = reader.oneOf("EVENTS", ["on", "off"], default: "on") == "on"
+        stream = reader.string("EVENTS_STREAM", default: "EVENTS") ?? "EVENTS"
+        maxAgeSeconds = reader.int("EVENTS_MAX_AGE", default: 604_800, range: 1...(10 * 365 * 86_400))
+    }
+
+    public init(enabled: Bool = true, stream: String = "EVENTS", maxAgeSeconds: Int = 604_800) {
+        self.enabled = enabled
+        self.stream = stream
+        self.maxAgeSeconds = maxAgeSeconds
+    }
+
+    /// The subjects of one service's events.
+    public static func subjects(of service: String) -> String { "\(service).events.>" }
+
+    /// The stream's configuration: every service's events, on file, de-duplicated by
+    /// `Nats-Msg-Id` (the event id) for two minutes, so a relay that publishes an event again
+    /// after a crash does not store it twice.
+    public var streamConfig: StreamConfig {
+        StreamConfig(
+            name: stream, subjects: ["*.events.>"], retention: .limits, storage: .file,
+            maxAge: .seconds(maxAgeSeconds), duplicateWindow: .seconds(120),
+            description: "Domain events of the NATSWire services")
+    }
+
+    /// Makes sure the stream exists: found as it is, or created (another service creating
+    /// it at the same moment is fine).
+    public func ensureStream(_ jetStream: JetStream) async throws {
+        do {
+            _ = try await jetStream.streamInfo(stream)
+        } catch let error as JetStreamError where error.errorCode == JetStreamError.Code.streamNotFound {
+            do {
+                _ = try await jetStream.addStream(streamConfig)
+            } catch let error as JetStreamError where error.errorCode == JetStreamError.Code.streamNameInUse {
+                return
+            }
+        }
+    }
+}

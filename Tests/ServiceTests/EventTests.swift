@@ -1,0 +1,169 @@
+import Contracts
+import Foundation
+import NATSWire
+import TestHarness
+import Testing
+
+/// A nats-server with JetStream, the shared PostgreSQL, and data services whose changes
+/// become events in the `EVENTS` stream through their outboxes.
+final class EventStack: TestStack, Sendable {
+    let storage: URL
+    let nats: NATSServer
+    let postgres: PostgresServer
+    let client: NATSClient
+    let services: [ServiceProcess]
+
+    init(_ executables: [String]) async throws {
+        storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "natswire-events-\(UUID().uuidString.prefix(8))")
+        nats = try NATSServer(arguments: ["-js", "-sd", storage.path])
+        postgres = try PostgresServer.shared()
+        client = try await NATSClient.connect(url: nats.url)
+        var started: [ServiceProcess] = []
+        for executable in executables {
+            started.append(
+                try ServiceProcess(
+                    executable, environment: DataStack.environment(executable, nats: nats, postgres: postgres)
+                ))
+        }
+        services = started
+    }
+
+    func shutdown() async {
+        for service in services { service.stop() }
+        await client.close()
+        nats.stop()
+        try? FileManager.default.removeItem(at: storage)
+    }
+
+    /// A request with a request id of the test's choosing; the reply's JSON object.
+    func object(_ subject: String, _ body: [String: Any], requestID: String) async throws -> (
+        [String: Any], code: Int?
+    ) {
+        var headers = NATSHeaders()
+        headers.append(requestID, for: "X-Request-Id")
+        let reply = try await client.request(
+            Array(try JSONSerialization.data(withJSONObject: body)), to: subject, headers: headers,
+            timeout: .seconds(10))
+        let object = (try? JSONSerialization.jsonObject(with: Data(reply.payload))) as? [String: Any]
+        return (object ?? [:], ServiceError(reply: reply)?.code)
+    }
+
+    typealias Event = (event: [String: Any], messageID: String?)
+
+    /// Every event in the stream, in stream order.
+    func allEvents() async throws -> [Event] {
+        let jetStream = client.jetStream()
+        guard let info = try? await jetStream.streamInfo("EVENTS") else { return [] }
+        var found: [Event] = []
+        var sequence = info.state.firstSequence
+        while sequence > 0 && sequence <= info.state.lastSequence {
+            let message = try await jetStream.message("EVENTS", sequence: sequence)
+            if let event = (try? JSONSerialization.jsonObject(with: Data(message.payload))) as? [String: Any]
+            {
+                found.append((event, message.headers?["Nats-Msg-Id"]))
+            }
+            sequence += 1
+        }
+        return found
+    }
+
+    /// Waits until `done` holds for the stream's events, and returns them.
+    func awaitEvents(until done: @escaping ([Event]) -> Bool) async throws -> [Event] {
+        var latest: [Event] = []
+        _ = await eventually(timeout: .seconds(60)) {
+            latest = (try? await allEvents()) ?? []
+            return done(latest)
+        }
+        return latest
+    }
+}
+
+@Suite("Domain events through the outbox", .serialized, .timeLimit(.minutes(3)))
+struct EventTests {
+    @Test func eachCustomerChangeIsOneEventInOrder() async throws {
+        try await withStack({ try await EventStack(["CustomersService"]) }) { stack in
+            let id = uniqueCustomerID()
+            let created = try await stack.object(
+                CustomersSubject.create, ["customer_id": id, "company_name": "Events Ltd"],
+                requestID: "req-create")
+            #expect(created.code == nil)
+            // Failed writes: a duplicate, an update of a missing customer, an invalid field.
+            #expect(
+                try await stack.object(
+                    CustomersSubject.create, ["customer_id": id, "company_name": "Again"],
+                    requestID: "req-dup"
+                ).code == 409)
+            #expect(
+                try await stack.object(
+                    CustomersSubject.update, ["customer_id": uniqueCustomerID(), "city": "Nowhere"],
+                    requestID: "req-missing"
+                ).code == 404)
+            #expect(
+                try await stack.object(
+                    CustomersSubject.update, ["customer_id": id, "city": String(repeating: "x", count: 500)],
+                    requestID: "req-invalid"
+                ).code == 400)
+            _ = try await stack.object(
+                CustomersSubject.update, ["customer_id": id, "city": "Lisbon"], requestID: "req-update")
+            _ = try await stack.object(CustomersSubject.delete, ["customer_id": id], requestID: "req-delete")
+
+            let events = try await stack.awaitEvents { all in
+                all.filter { $0.event["aggregate_id"] as? String == id }.count >= 3
+            }.filter { $0.event["aggregate_id"] as? String == id }
+            #expect(events.count == 3)
+            #expect(
+                events.map { $0.event["type"] as? String } == [
+                    "customers.events.created", "customers.events.updated", "customers.events.deleted",
+                ])
+            #expect(events.map { $0.event["version"] as? Int } == [1, 2, 3])
+            #expect(
+                events.map { $0.event["request_id"] as? String } == [
+                    "req-create", "req-update", "req-delete",
+                ])
+            let data = events.map { $0.event["data"] as? [String: Any] }
+            #expect(data[0]?["company_name"] as? String == "Events Ltd")
+            #expect(data[1]?["city"] as? String == "Lisbon")
+            #expect(data[2]?["customer_id"] as? String == id)
+            for (event, messageID) in events {
+                let eventID = event["event_id"] as? String
+                #expect(eventID != nil && messageID == eventID, "Nats-Msg-Id is the event id")
+                #expect((event["occurred_at"] as? String)?.hasSuffix("Z") == true)
+            }
+            #expect(Set(events.compactMap { $0.event["event_id"] as? String }).count == 3)
+        }
+    }
+
+    @Test func twoReplicasPublishEveryCreateOnce() async throws {
+        try await withStack({ try await EventStack(["ProductsService", "ProductsService"]) }) { stack in
+            let marker = "Event bulk \(UUID().uuidString.prefix(6))"
+            let ids = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for i in 0..<40 {
+                    group.addTask {
+                        try await stack.object(
+                            ProductsSubject.create, ["product_name": "\(marker) \(i)"], requestID: "bulk-\(i)"
+                        ).0["product_id"] as? Int
+                    }
+                }
+                var out: [Int] = []
+                for try await id in group { if let id { out.append(id) } }
+                return out
+            }
+            #expect(ids.count == 40)
+            // The creates of this test, told apart from any other product's events by name.
+            func created(_ all: [EventStack.Event]) -> [EventStack.Event] {
+                all.filter {
+                    $0.event["type"] as? String == "products.events.created"
+                        && (($0.event["data"] as? [String: Any])?["product_name"] as? String ?? "").hasPrefix(
+                            marker)
+                }
+            }
+            let events = created(try await stack.awaitEvents { created($0).count >= ids.count })
+            let perProduct = Dictionary(grouping: events) { $0.event["aggregate_id"] as? String ?? "" }
+            #expect(Set(perProduct.keys) == Set(ids.map(String.init)))
+            #expect(perProduct.values.allSatisfy { $0.count == 1 }, "an event published twice")
+            #expect(Set(events.compactMap { $0.event["request_id"] as? String }).count == ids.count)
+            _ = try stack.postgres.query("DELETE FROM products WHERE product_name LIKE '\(marker)%'")
+        }
+    }
+}
