@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# What the event outbox costs the write path, on the running system (scripts/up.sh):
+# POST /products/create at 64 connections with ProductsService restarted with EVENTS=off
+# and EVENTS=on, alternating ROUNDS times; after each run with events, how long the relay
+# takes to empty the outbox (its lag) and the events/s it sustained. Products created are
+# deleted afterwards (their events stay in the stream).
+#   HTTP_PORT (8080)  DURATION (8s)  ROUNDS (2)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+[ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
+export STATE=${STATE_DIR:-$ROOT/.state}
+export NATS_PORT=${NATS_PORT:-4222} PG_PORT=${PG_PORT:-5433} MONGO_PORT=${MONGO_PORT:-27018}
+HTTP_PORT=${HTTP_PORT:-8080}
+DURATION=${DURATION:-8s}
+URL="http://127.0.0.1:$HTTP_PORT"
+BIN=${BIN:-$(swift build -c release --show-bin-path)}
+source scripts/lib/stack.sh
+source scripts/lib/cpu.sh
+source scripts/lib/load.sh
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
+curl -sf "$URL/ready" >/dev/null || { echo "the system is not ready at $URL (run scripts/up.sh)" >&2; exit 1; }
+login_load_user events
+pending() { as_postgres psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -d northwind -qAt -c "SELECT count(*) FROM products_outbox"; }
+restart_products() {
+    kill "$(cat "$STATE/ProductsService.pid")" 2>/dev/null || true
+    while running ProductsService; do sleep 0.1; done
+    # shellcheck disable=SC2046
+    start_service ProductsService $(nats_env products 3) EVENTS="$1" \
+        DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind" 2>/dev/null
+}
+for round in $(seq "${ROUNDS:-2}"); do
+    for events in off on; do
+        restart_products "$events"
+        before=$(cpu_snapshot)
+        line=$(wrk -t2 -c64 -d"$DURATION" -s scripts/wrk/create-product.lua "$URL" | tail -1)
+        after=$(cpu_snapshot)
+        requests=$(echo "$line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+        echo "POST /products/create, events $events, round $round: $line"
+        echo "  $(cpu_per_request "$before" "$after" "${requests:-0}")"
+        if [ "$events" = on ]; then
+            left=$(pending) start=$(date +%s%N)
+            while [ "$(pending)" != 0 ]; do sleep 0.05; done
+            echo "  outbox after the run: $left events, empty $(( ($(date +%s%N) - start) / 1000000 )) ms later"
+        fi
+        remove_load_products
+    done
+done
+restart_products on
