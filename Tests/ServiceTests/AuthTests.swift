@@ -21,12 +21,12 @@ final class AuthStack: TestStack, Sendable {
 
     init(environment: [String: String] = [:]) async throws {
         nats = try NATSServer()
-        store = try DocumentStore.shared()
+        store = try await DocumentStore.shared()
         database = "auth\(UInt32.random(in: 0...UInt32.max))"
         extraEnvironment = environment
         service = ServiceBox()
         client = try await NATSClient.connect(url: nats.url)
-        try startService()
+        try await startService()
     }
 
     var environment: [String: String] {
@@ -38,8 +38,8 @@ final class AuthStack: TestStack, Sendable {
         return env
     }
 
-    func startService() throws {
-        service.process = try ServiceProcess("AuthService", environment: environment)
+    func startService() async throws {
+        service.process = try await ServiceProcess.start("AuthService", environment: environment)
     }
 
     /// SIGTERM; returns the exit status.
@@ -272,7 +272,7 @@ struct AuthTests {
                 AuthSubject.login, LoginRequest(email: "gina@example.com", password: "correct horse"))
             #expect(errorCode(locked) == 429)
             #expect(stack.stopService() == 0)
-            try stack.startService()
+            try await stack.startService()
             let stillLocked = try await stack.call(
                 AuthSubject.login, LoginRequest(email: "gina@example.com", password: "correct horse"))
             #expect(errorCode(stillLocked) == 429)
@@ -285,7 +285,7 @@ struct AuthTests {
             let before = try await stack.client.request([UInt8](), to: AuthSubject.jwks).payload
             let token = try await stack.login("hank@example.com").access_token
             #expect(stack.stopService() == 0)  // SIGTERM drains and exits 0
-            try stack.startService()
+            try await stack.startService()
             let after = try await stack.client.request([UInt8](), to: AuthSubject.jwks).payload
             #expect(before == after)
             // A token from before the restart still verifies with the keys after it.

@@ -14,12 +14,16 @@ final class DataStack: TestStack, Sendable {
 
     init(_ executables: [String], postgres: PostgresServer? = nil) async throws {
         nats = try NATSServer()
-        self.postgres = try postgres ?? PostgresServer.shared()
+        if let postgres {
+            self.postgres = postgres
+        } else {
+            self.postgres = try await PostgresServer.shared()
+        }
         client = try await NATSClient.connect(url: nats.url)
         var started: [ServiceProcess] = []
         for executable in executables {
             started.append(
-                try ServiceProcess(
+                try await ServiceProcess.start(
                     executable, environment: Self.environment(executable, nats: nats, postgres: self.postgres)
                 ))
         }
@@ -240,8 +244,8 @@ struct DataServiceTests {
         }
     }
 
-    @Test func eachServiceRoleSeesOnlyItsOwnTables() throws {
-        let postgres = try PostgresServer.shared()
+    @Test func eachServiceRoleSeesOnlyItsOwnTables() async throws {
+        let postgres = try await PostgresServer.shared()
         #expect(throws: HarnessError.self) {
             try postgres.psql([
                 "-d", "northwind", "-U", "customers_svc", "-c", "SELECT count(*) FROM products",
@@ -425,7 +429,7 @@ struct DataServiceTests {
             let before = try stack.postgres.query(
                 "SELECT last_value || ',' || is_called FROM products_product_id_seq")
             stack.services[0].stop()
-            let again = try ServiceProcess(
+            let again = try await ServiceProcess.start(
                 "ProductsService",
                 environment: DataStack.environment(
                     "ProductsService", nats: stack.nats, postgres: stack.postgres))

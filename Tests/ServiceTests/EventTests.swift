@@ -17,12 +17,12 @@ final class EventStack: TestStack, Sendable {
         storage = FileManager.default.temporaryDirectory.appendingPathComponent(
             "natswire-events-\(UUID().uuidString.prefix(8))")
         nats = try NATSServer(arguments: ["-js", "-sd", storage.path])
-        postgres = try PostgresServer.shared()
+        postgres = try await PostgresServer.shared()
         client = try await NATSClient.connect(url: nats.url)
         var started: [ServiceProcess] = []
         for executable in executables {
             started.append(
-                try ServiceProcess(
+                try await ServiceProcess.start(
                     executable, environment: DataStack.environment(executable, nats: nats, postgres: postgres)
                 ))
         }

@@ -62,11 +62,11 @@ final class FullStack: TestStack, Sendable {
     init(
         gatewayEnvironment: [String: String] = [:], authEnvironment: [String: String] = [:],
         access: NATSAccess = .open
-    ) throws {
+    ) async throws {
         nats = try NATSServer(config: access.serverConfig)
         let natsURL = "\(access.scheme)://127.0.0.1:\(nats.port)"
-        let postgres = try PostgresServer.shared()
-        let store = try DocumentStore.shared()
+        let postgres = try await PostgresServer.shared()
+        let store = try await DocumentStore.shared()
         let port = try freePort()
         baseString = "http://127.0.0.1:\(port)"
         var environments: [String: [String: String]] = [
@@ -89,16 +89,18 @@ final class FullStack: TestStack, Sendable {
         }
         self.environments = environments
         processes = Box()
-        for name in ["AuthService", "CustomersService", "ProductsService", "Gateway"] { try start(name) }
+        for name in ["AuthService", "CustomersService", "ProductsService", "Gateway"] {
+            try await start(name)
+        }
     }
 
-    func start(_ name: String) throws {
-        processes.byName[name] = try ServiceProcess(name, environment: environments[name] ?? [:])
+    func start(_ name: String) async throws {
+        processes.byName[name] = try await ServiceProcess.start(name, environment: environments[name] ?? [:])
     }
 
     /// A second instance of a service, stopped by the caller.
-    func startAnother(_ name: String) throws -> ServiceProcess {
-        try ServiceProcess(name, environment: environments[name] ?? [:])
+    func startAnother(_ name: String) async throws -> ServiceProcess {
+        try await ServiceProcess.start(name, environment: environments[name] ?? [:])
     }
 
     func stop(_ name: String) {
@@ -176,7 +178,7 @@ func withFullStack(
 ) async throws {
     try await withStack(
         {
-            try FullStack(
+            try await FullStack(
                 gatewayEnvironment: gatewayEnvironment, authEnvironment: authEnvironment, access: access)
         },
         body)
@@ -349,7 +351,7 @@ struct GatewayTests {
             let down = try await stack.send("GET", "/products/1", token: token)
             #expect(down.status == 503 && down.headers["content-type"] == "application/problem+json")
             #expect(try await stack.send("GET", "/ready").status == 503)
-            try stack.start("ProductsService")
+            try await stack.start("ProductsService")
             #expect(try await stack.send("GET", "/products/1", token: token).status == 200)
             #expect(try await stack.send("GET", "/health").status == 200)
             let metrics = try await stack.sendText("/metrics")
@@ -374,7 +376,7 @@ struct GatewayTests {
 extension GatewayTests {
     @Test func twoProductsServiceInstancesShareRequests() async throws {
         try await withFullStack { stack in
-            let second = try stack.startAnother("ProductsService")
+            let second = try await stack.startAnother("ProductsService")
             defer { second.stop() }
             let token = try #require(try await stack.login()["access_token"] as? String)
             for _ in 0..<60 {

@@ -247,7 +247,7 @@ final class OriginalServicesStack: TestStack, Sendable {
         try await client.flush()
         let port = try freePort()
         base = "http://127.0.0.1:\(port)"
-        gateway = try ServiceProcess(
+        gateway = try await ServiceProcess.start(
             "Gateway",
             environment: [
                 "NATS_URL": nats.url, "HTTP_PORT": String(port), "REQUEST_TIMEOUT_MS": "5000",

@@ -19,7 +19,7 @@ struct PostgresPoolTests {
     }
 
     @Test func concurrentReadsShareOnePipelinedConnection() async throws {
-        let postgres = try PostgresServer.shared()
+        let postgres = try await PostgresServer.shared()
         let pool = try PostgresPool(
             conninfo: postgres.url(user: "products_svc", password: PostgresServer.productsPassword), size: 8)
         let backends = try await withThrowingTaskGroup(of: String.self) { group in
@@ -38,7 +38,7 @@ struct PostgresPoolTests {
     }
 
     @Test func readsDoNotQueueBehindAnUncommittedWrite() async throws {
-        let postgres = try PostgresServer.shared()
+        let postgres = try await PostgresServer.shared()
         let url = postgres.url(user: "products_svc", password: PostgresServer.productsPassword)
         let pool = try PostgresPool(conninfo: url, size: 4)
         // Another session holds an advisory lock, so the pool's write below cannot finish

@@ -55,7 +55,11 @@ public final class DocumentStore: Sendable {
 
     /// One store for a whole test run (it takes seconds to start); tests that share it use
     /// their own database names. Stopped when the test process exits.
-    public static func shared() throws -> DocumentStore {
+    public static func shared() async throws -> DocumentStore {
+        try await offThePool { try sharedBlocking() }
+    }
+
+    private static func sharedBlocking() throws -> DocumentStore {
         try sharedStore.withLock { store in
             if let store { return store }
             let started = try DocumentStore()

@@ -63,7 +63,11 @@ public final class PostgresServer: Sendable {
 
     /// One server for a whole test run (initdb and loading take seconds); stopped when the
     /// test process exits.
-    public static func shared() throws -> PostgresServer {
+    public static func shared() async throws -> PostgresServer {
+        try await offThePool { try sharedBlocking() }
+    }
+
+    private static func sharedBlocking() throws -> PostgresServer {
         try sharedServer.withLock { server in
             if let server { return server }
             let started = try PostgresServer()

@@ -8,6 +8,15 @@ public final class ServiceProcess: Sendable {
     public let logFile: URL
     private let process: Mutex<Process?>
 
+    /// Starts the process and waits for its ready line off the cooperative pool.
+    public static func start(
+        _ executable: String, environment: [String: String], readyMarker: String = "service ready"
+    ) async throws -> ServiceProcess {
+        try await offThePool {
+            try ServiceProcess(executable, environment: environment, readyMarker: readyMarker)
+        }
+    }
+
     public init(_ executable: String, environment: [String: String], readyMarker: String = "service ready")
         throws
     {

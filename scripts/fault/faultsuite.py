@@ -8,7 +8,10 @@ ports, BIN). Faults are done with the stack's own shell functions (scripts/lib/s
 For each case the table says: requests sent, succeeded, failed (and how: 503, 504, other),
 the slowest failed answer (a hang would show here), acknowledged writes and how many of them
 are in the database afterwards, and the recovery time: from the end of the fault to the last
-failed request.
+failed request. The events column checks the EVENTS stream against the writes: every
+acknowledged product and customer create has exactly one created event (missing,
+duplicates), no created event names a row that is not in the database (phantom), and the
+relay lag: how long after the load stopped the outboxes were empty.
 """
 
 import http.client
@@ -202,6 +205,76 @@ def found_in_databases(acked):
     return found
 
 
+def natswire(*arguments, timeout=60):
+    """The natswire CLI as the admin user of the stack's NATS."""
+    command = [os.path.join(os.environ["BIN"], "natswire"), "--server", f"nats://127.0.0.1:{os.environ['NATS_PORT']}"]
+    seed = os.path.join(STATE, "secrets", "nats-admin.nk")
+    if os.path.exists(seed):
+        command += ["--nkey", seed]
+    return subprocess.run(command + list(arguments), capture_output=True, text=True, timeout=timeout)
+
+
+def events_last_sequence():
+    out = natswire("stream", "info", "EVENTS").stdout
+    for line in out.splitlines():
+        if "sequences" in line:
+            return int(line.split("sequences", 1)[1].split("...", 1)[1].split(",")[0].strip() or 0)
+    return 0
+
+
+def read_events(after):
+    """The events stored after sequence `after`: (subject, event) in stream order."""
+    last = events_last_sequence()
+    if last <= after:
+        return []
+    out = natswire("stream", "follow", "EVENTS", "--from", str(after + 1), "--count", str(last - after)).stdout
+    events = []
+    for line in out.splitlines():
+        if not line.startswith("#"):
+            continue
+        _, subject, payload = line.split(" ", 2)
+        events.append((subject.strip("[]"), json.loads(payload)))
+    return events
+
+
+def outbox_lag(timeout=60):
+    """Seconds until both outboxes are empty (None if they are not within `timeout`)."""
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        try:
+            left = int(psql("SELECT (SELECT count(*) FROM products_outbox) + (SELECT count(*) FROM customers_outbox)"))
+        except subprocess.CalledProcessError:
+            left = -1
+        if left == 0:
+            return round(time.monotonic() - started, 2)
+        time.sleep(0.1)
+    return None
+
+
+def check_events(acked, after):
+    """Missing, duplicate and phantom created events of this case's writes."""
+    created = {"product": {}, "customer": {}}
+    for subject, event in read_events(after):
+        data = event.get("data") or {}
+        if subject == "products.events.created" and str(data.get("product_name", "")).startswith("fault-"):
+            key = ("product", int(event["aggregate_id"]))
+        elif subject == "customers.events.created" and data.get("company_name") == "Fault Test":
+            key = ("customer", event["aggregate_id"])
+        else:
+            continue
+        created[key[0]][key[1]] = created[key[0]].get(key[1], 0) + 1
+    missing = sum(1 for kind in ("product", "customer") for a in acked[kind] if a not in created[kind])
+    duplicates = sum(n - 1 for kind in created for n in created[kind].values())
+    phantom = 0
+    if created["product"]:
+        ids = ",".join(str(i) for i in created["product"])
+        phantom += len(created["product"]) - int(psql(f"SELECT count(*) FROM products WHERE product_id IN ({ids})"))
+    if created["customer"]:
+        ids = ",".join("'" + c + "'" for c in created["customer"])
+        phantom += len(created["customer"]) - int(psql(f"SELECT count(*) FROM customers WHERE customer_id IN ({ids})"))
+    return missing, duplicates, phantom
+
+
 def wait_ready(timeout=30):
     end = time.monotonic() + timeout
     client = Client()
@@ -241,6 +314,7 @@ def run_case(name, token):
     inject, repair = CASES[name]
     if not wait_ready():
         return {"case": name, "error": "the system was not ready before the fault"}
+    events_before = events_last_sequence()
     load = Load(token)
     load.start()
     time.sleep(BEFORE)
@@ -259,6 +333,8 @@ def run_case(name, token):
         statuses[r[3]] = statuses.get(r[3], 0) + 1
     acked_total = sum(len(v) for v in load.acked.values())
     found = found_in_databases(load.acked)
+    lag = outbox_lag()
+    missing, duplicates, phantom = check_events(load.acked, events_before)
     # Requests sent after the fault ended that still failed: the time until the last of them.
     late = [r[0] for r in failed if r[0] >= fault_end]
     recovery = max(late) - fault_end if late else 0.0
@@ -275,6 +351,11 @@ def run_case(name, token):
         "lost": acked_total - found,
         "fault_s": round(fault_end - fault_start, 2),
         "recovery_s": round(recovery, 2),
+        "event_writes": len(load.acked["product"]) + len(load.acked["customer"]),
+        "events_missing": missing,
+        "events_duplicate": duplicates,
+        "events_phantom": phantom,
+        "relay_lag_s": lag,
         "failed_by_kind": {
             kind: {str(st): sum(1 for r in failed if r[2] == kind and r[3] == st) for st in sorted({r[3] for r in failed if r[2] == kind})}
             for kind in sorted({r[2] for r in failed})
@@ -285,10 +366,10 @@ def run_case(name, token):
 def print_table(results):
     header = (
         "| case | sent | succeeded | failed (by status) | slowest failed answer | acked writes | "
-        "found in DB | lost | fault | recovery after fault |"
+        "found in DB | lost | fault | recovery after fault | events: missing / duplicate / phantom, relay lag |"
     )
     print(header)
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         if "error" in r:
             print(f"| {r['case']} | {r['error']} |")
@@ -296,8 +377,16 @@ def print_table(results):
         by = ", ".join(f"{k}: {v}" for k, v in r["failed_by_status"].items()) or "-"
         print(
             f"| {r['case']} | {r['sent']} | {r['succeeded']} | {r['failed']} ({by}) | {r['slowest_failed_s']} s | "
-            f"{r['acked_writes']} | {r['acked_found']} | {r['lost']} | {r['fault_s']} s | {r['recovery_s']} s |"
+            f"{r['acked_writes']} | {r['acked_found']} | {r['lost']} | {r['fault_s']} s | {r['recovery_s']} s | "
+            f"{events_cell(r)} |"
         )
+
+
+def events_cell(r):
+    if "events_missing" not in r:
+        return "-"
+    lag = "not emptied" if r["relay_lag_s"] is None else f"{r['relay_lag_s']} s"
+    return f"{r['events_missing']} / {r['events_duplicate']} / {r['events_phantom']} of {r['event_writes']}, {lag}"
 
 
 def main():
@@ -327,7 +416,12 @@ def main():
 def verdict(results):
     """0 when every goal holds: nothing acknowledged lost, failures answered within the
     gateway's timeout (5 s, plus scheduling slack), recovered within 2 s of the fault's end."""
-    bad = [r for r in results if "error" in r or r["lost"] > 0 or r["slowest_failed_s"] > 6 or r["recovery_s"] > 2]
+    bad = [
+        r for r in results
+        if "error" in r or r["lost"] > 0 or r["slowest_failed_s"] > 6 or r["recovery_s"] > 2
+        or r.get("events_missing", 0) or r.get("events_duplicate", 0) or r.get("events_phantom", 0)
+        or ("relay_lag_s" in r and r["relay_lag_s"] is None)
+    ]
     for r in bad:
         print(f"[fault-suite] goal missed: {r['case']}", file=sys.stderr)
     return 1 if bad else 0

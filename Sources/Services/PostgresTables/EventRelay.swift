@@ -76,6 +76,13 @@ public final class EventRelay: Sendable {
             "SELECT seq, subject, event_id, document FROM \(outbox.table) ORDER BY seq LIMIT $1",
             [String(batchSize)], prepared: "\(outbox.table) pending")
         guard pending.rowCount > 0 else { return false }
+        // Published back to back, acknowledgements awaited in order: the stream stores one
+        // connection's messages in the order sent. The stored prefix is deleted; after a
+        // failure the rest is sent again next time (an event the stream already has is
+        // dropped as a duplicate of its Nats-Msg-Id).
+        let publisher = try jetStream.asyncPublisher(maxPending: batchSize)
+        defer { publisher.close() }
+        var sent: [(seq: String, ack: PubAckFuture)] = []
         var stored: [String] = []
         defer {
             if !stored.isEmpty { published.add(stored.count, ordering: .relaxed) }
@@ -86,8 +93,15 @@ public final class EventRelay: Sendable {
                     let eventID = pending.string(row, 2)
                 else { continue }
                 let document = pending.bytes(row, 3).map { Array($0) } ?? []
-                _ = try await jetStream.publish(
-                    document, to: subject, options: PublishOptions(messageID: eventID))
+                sent.append(
+                    (
+                        seq,
+                        try await publisher.publish(
+                            document, to: subject, options: PublishOptions(messageID: eventID))
+                    ))
+            }
+            for (seq, ack) in sent {
+                _ = try await ack.value
                 stored.append(seq)
             }
         } catch {
