@@ -107,7 +107,7 @@ let package = Package(
 
         .target(
             name: "PostgresTables",
-            dependencies: ["ServiceRuntime", "PostgresStore", "NATSWire"],
+            dependencies: ["ServiceRuntime", "PostgresStore", "NATSWire", "Contracts"],
             path: "Sources/Services/PostgresTables"
         ),
         .executableTarget(

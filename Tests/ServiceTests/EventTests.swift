@@ -37,11 +37,14 @@ final class EventStack: TestStack, Sendable {
     }
 
     /// A request with a request id of the test's choosing; the reply's JSON object.
-    func object(_ subject: String, _ body: [String: Any], requestID: String) async throws -> (
-        [String: Any], code: Int?
-    ) {
+    func object(_ subject: String, _ body: [String: Any], requestID: String, key: String? = nil) async throws
+        -> (
+            [String: Any], code: Int?
+        )
+    {
         var headers = NATSHeaders()
         headers.append(requestID, for: "X-Request-Id")
+        if let key { headers.append(key, for: "Idempotency-Key") }
         let reply = try await client.request(
             Array(try JSONSerialization.data(withJSONObject: body)), to: subject, headers: headers,
             timeout: .seconds(10))
@@ -164,6 +167,62 @@ struct EventTests {
             #expect(perProduct.values.allSatisfy { $0.count == 1 }, "an event published twice")
             #expect(Set(events.compactMap { $0.event["request_id"] as? String }).count == ids.count)
             _ = try stack.postgres.query("DELETE FROM products WHERE product_name LIKE '\(marker)%'")
+        }
+    }
+
+    @Test func aRetryWithItsIdempotencyKeyChangesNothingTwice() async throws {
+        try await withStack({ try await EventStack(["CustomersService", "ProductsService"]) }) { stack in
+            let id = uniqueCustomerID()
+            let key = "key-\(UUID().uuidString)"
+            let body: [String: Any] = ["customer_id": id, "company_name": "Once Ltd"]
+            let first = try await stack.object(CustomersSubject.create, body, requestID: "k1", key: key)
+            let again = try await stack.object(CustomersSubject.create, body, requestID: "k2", key: key)
+            #expect(first.code == nil && again.code == nil, "a retry is not a 409 duplicate: \(again)")
+            #expect(again.0["customer_id"] as? String == id)
+            let other = try await stack.object(
+                CustomersSubject.create, ["customer_id": uniqueCustomerID(), "company_name": "Other"],
+                requestID: "k3", key: key)
+            #expect(other.code == 422)
+
+            // Updates: the same key twice is one change (one event, version 2 after the create).
+            let updateKey = "key-\(UUID().uuidString)"
+            for attempt in 0..<2 {
+                let update = try await stack.object(
+                    CustomersSubject.update, ["customer_id": id, "city": "Porto"], requestID: "u\(attempt)",
+                    key: updateKey)
+                #expect(update.code == nil && update.0["city"] as? String == "Porto", "\(attempt): \(update)")
+            }
+            // A marker change after them: once its event is in, theirs are too.
+            _ = try await stack.object(
+                CustomersSubject.update, ["customer_id": id, "city": "Faro"], requestID: "marker")
+            let events = try await stack.awaitEvents { all in
+                all.contains {
+                    $0.event["aggregate_id"] as? String == id && $0.event["request_id"] as? String == "marker"
+                }
+            }.filter { $0.event["aggregate_id"] as? String == id }
+            #expect(events.map { $0.event["request_id"] as? String } == ["k1", "u0", "marker"])
+            #expect(events.map { $0.event["version"] as? Int } == [1, 2, 3])
+
+            // Twins at the same moment: one product, every answer the same.
+            let twinKey = "key-\(UUID().uuidString)"
+            let name = "Twin \(UUID().uuidString.prefix(8))"
+            let ids = try await withThrowingTaskGroup(of: Int?.self) { group in
+                for i in 0..<8 {
+                    group.addTask {
+                        try await stack.object(
+                            ProductsSubject.create, ["product_name": name], requestID: "t\(i)", key: twinKey
+                        ).0["product_id"] as? Int
+                    }
+                }
+                var out: [Int?] = []
+                for try await id in group { out.append(id) }
+                return out
+            }
+            #expect(ids.count == 8 && Set(ids).count == 1 && ids.first != nil, "\(ids)")
+            #expect(
+                try stack.postgres.query("SELECT count(*) FROM products WHERE product_name = '\(name)'")
+                    == "1")
+            _ = try stack.postgres.query("DELETE FROM products WHERE product_name = '\(name)'")
         }
     }
 }

@@ -221,6 +221,34 @@ struct GatewayTests {
         }
     }
 
+    @Test func idempotencyKeyMakesARetriedCreateSafe() async throws {
+        try await withFullStack { stack in
+            let token = try #require(try await stack.login()["access_token"] as? String)
+            let name = "Keyed \(UUID().uuidString.prefix(8))"
+            let key = UUID().uuidString
+            let first = try await stack.send(
+                "POST", "/products", json: ["product_name": name], token: token,
+                headers: ["Idempotency-Key": key])
+            let again = try await stack.send(
+                "POST", "/products", json: ["product_name": name], token: token,
+                headers: ["Idempotency-Key": key])
+            #expect(first.status == 201 && again.status == 201)
+            #expect(first.object["product_id"] as? Int == again.object["product_id"] as? Int)
+            let other = try await stack.send(
+                "POST", "/products", json: ["product_name": name + " 2"], token: token,
+                headers: ["Idempotency-Key": key])
+            #expect(other.status == 422 && other.headers["content-type"] == "application/problem+json")
+            let bad = try await stack.send(
+                "POST", "/products", json: ["product_name": name], token: token,
+                headers: ["Idempotency-Key": "has spaces"])
+            #expect(bad.status == 400)
+            #expect((bad.object["errors"] as? [String: String])?["Idempotency-Key"] != nil)
+            let page = try await stack.send(
+                "GET", "/products?search=\(name.replacingOccurrences(of: " ", with: "%20"))", token: token)
+            #expect(page.object["total"] as? Int == 1, "one product for the key, whatever the retries")
+        }
+    }
+
     @Test func tokensAreCheckedStrictly() async throws {
         try await withFullStack { stack in
             #expect(

@@ -177,4 +177,16 @@ import Testing
         #expect(JSONOutput.number(-0.5) == "-0.5")
         #expect(JSONOutput.number(3.4e38) == "3.4e+38")
     }
+
+    @Test func canonicalFormIgnoresMemberOrder() throws {
+        let one = try JSONValue.parse(Array(#"{"b":1,"a":{"d":[{"y":1,"x":2}],"c":3}}"#.utf8))
+        let two = try JSONValue.parse(Array(#"{"a":{"c":3,"d":[{"x":2,"y":1}]},"b":1}"#.utf8))
+        #expect(one != two)
+        #expect(one.canonical == two.canonical)
+        #expect(
+            String(decoding: one.canonical.json, as: UTF8.self) == #"{"a":{"c":3,"d":[{"x":2,"y":1}]},"b":1}"#
+        )
+        let array = try JSONValue.parse(Array("[2,1]".utf8))
+        #expect(array.canonical == array, "arrays keep their order")
+    }
 }

@@ -72,6 +72,17 @@ public enum JSONValue: Sendable, Equatable {
     public var bool: Bool? { if case .bool(let flag) = self { flag } else { nil } }
 
     /// The JSON text of this value (object members in their order, strings escaped).
+    /// The same value with every object's members in key order: two documents that differ
+    /// only in member order (as two serialisations of one dictionary may) are equal.
+    public var canonical: JSONValue {
+        switch self {
+        case .object(let members):
+            return .object(members.map { ($0.key, $0.value.canonical) }.sorted { $0.key < $1.key })
+        case .array(let items): return .array(items.map(\.canonical))
+        default: return self
+        }
+    }
+
     public var json: [UInt8] {
         var out: [UInt8] = []
         write(into: &out)

@@ -34,6 +34,9 @@ public struct HandlerContext: Sendable {
     }
 
     public static let requestIDHeader = "X-Request-Id"
+
+    /// The endpoint's name (`createCustomer`).
+    public var endpointName: String { endpoint }
 }
 
 /// An error of a store or library that knows which service error it is (a database that is

@@ -32,26 +32,30 @@ struct CustomersHandlers: Sendable {
         return row
     }
 
-    func create(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
+    func create(_ payload: [UInt8], origin: WriteOrigin) async throws -> [UInt8] {
         let request = try JSONBody.object(payload)
         var errors = FieldErrors()
         let values = schema.parameters(
             from: request, allowed: Records.customer.writableOnCreate,
             required: Records.customer.requiredOnCreate, errors: &errors)
         try errors.throwIfAny()
-        do {
-            guard let row = try await repository.insert(values, requestID: requestID).first else {
-                throw ServiceError(code: 500, message: "insert returned nothing")
+        return try await repository.keys.once(origin.idempotency, reread: repository.current) {
+            do {
+                guard let row = try await repository.insert(values, origin: origin).first else {
+                    throw ServiceError(code: 500, message: "insert returned nothing")
+                }
+                return row
+            } catch let error as PostgresError
+                where error.kind == .uniqueViolation && !repository.keys.isTwin(error)
+            {
+                throw ServiceError(
+                    code: 409,
+                    message: "customer_id \(request["customer_id"]?.string ?? "") already exists")
             }
-            return row
-        } catch let error as PostgresError where error.kind == .uniqueViolation {
-            throw ServiceError(
-                code: 409,
-                message: "customer_id \(request["customer_id"]?.string ?? "") already exists")
         }
     }
 
-    func update(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
+    func update(_ payload: [UInt8], origin: WriteOrigin) async throws -> [UInt8] {
         let request = try JSONBody.object(payload)
         let id = try customerID(request)
         let changes = request.removing("customer_id")
@@ -59,16 +63,18 @@ struct CustomersHandlers: Sendable {
         let values = schema.parameters(
             from: changes, allowed: Records.customer.writableOnUpdate, required: [], errors: &errors)
         try errors.throwIfAny()
-        guard let row = try await repository.update(id, values, requestID: requestID).first else {
-            throw notFound(id)
+        return try await repository.keys.once(origin.idempotency, reread: repository.current) {
+            guard let row = try await repository.update(id, values, origin: origin).first else {
+                throw notFound(id)
+            }
+            return row
         }
-        return row
     }
 
-    func delete(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
+    func delete(_ payload: [UInt8], origin: WriteOrigin) async throws -> [UInt8] {
         let id = try customerID(try JSONBody.object(payload))
         do {
-            guard try await repository.delete(id, requestID: requestID) > 0 else { throw notFound(id) }
+            guard try await repository.delete(id, origin: origin) > 0 else { throw notFound(id) }
             var out = Array(#"{"customer_id":"#.utf8)
             JSONOutput.string(id, into: &out)
             out.append(contentsOf: #","deleted":true}"#.utf8)

@@ -18,18 +18,18 @@ extension CustomersHandlers {
         return try await OriginalAnswer.nullWhenNotFound { try await get(Self.keyed(id)) }
     }
 
-    func originalCreate(_ data: JSONValue, requestID: String) async throws -> [UInt8] {
+    func originalCreate(_ data: JSONValue, origin: WriteOrigin) async throws -> [UInt8] {
         guard case .object(let members) = data else {
             return OriginalPayloads.errorAnswer("body: must be a JSON object")
         }
         // Northwind requires a company name the original gateway never sends.
         let request = JSONObject(members).defaulting("company_name", to: .string(""))
         return try await OriginalAnswer.errorOnFailure {
-            try await create(JSONValue.object(request.members).json, requestID: requestID)
+            try await create(JSONValue.object(request.members).json, origin: origin)
         }
     }
 
-    func originalUpdate(_ data: JSONValue, requestID: String) async throws -> [UInt8] {
+    func originalUpdate(_ data: JSONValue, origin: WriteOrigin) async throws -> [UInt8] {
         guard let wanted = OriginalPayloads.CustomerUpdate(data), case .object(let changes) = wanted.customer
         else {
             return OriginalPayloads.errorAnswer(#"body: must be {"customer": {...}, "id": "<customer id>"}"#)
@@ -37,18 +37,18 @@ extension CustomersHandlers {
         let request = JSONValue.object(
             [("customer_id", .string(wanted.id))] + changes.filter { $0.key != "customer_id" })
         return try await OriginalAnswer.errorOnFailure {
-            try await update(request.json, requestID: requestID)
+            try await update(request.json, origin: origin)
         }
     }
 
     /// The original gateway sends `""` here (it loses the id); a bare id or `{customer_id}`
     /// is honoured, so that a corrected gateway works.
-    func originalDelete(_ data: JSONValue, requestID: String) async throws -> [UInt8] {
+    func originalDelete(_ data: JSONValue, origin: WriteOrigin) async throws -> [UInt8] {
         guard let id = Self.originalKey(data) else {
             return OriginalPayloads.errorAnswer("the customer id is missing")
         }
         return try await OriginalAnswer.errorOnFailure {
-            try await delete(Self.keyed(id), requestID: requestID)
+            try await delete(Self.keyed(id), origin: origin)
         }
     }
 

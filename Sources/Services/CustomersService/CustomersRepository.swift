@@ -10,6 +10,8 @@ struct CustomersRepository: Sendable {
     let outbox: EventOutbox
     /// Told after each change, so the event goes out at once.
     let relay: EventRelay?
+    /// Keys of the changes made, so that a request sent again changes nothing twice.
+    var keys: IdempotencyKeys { IdempotencyKeys(service: "customers", database: database) }
 
     static let schema = TableSchema(name: "customers", record: Records.customer)
     static let columnList = schema.columns.map(\.name).joined(separator: ", ")
@@ -50,6 +52,9 @@ struct CustomersRepository: Sendable {
             ))
     }
 
+    /// A customer's JSON as it is now, if it exists.
+    func current(_ id: String) async throws -> [UInt8]? { try await find(id).first }
+
     func find(_ id: String) async throws -> RowWriter {
         Self.schema.rowWriter(
             for: try await database.run(
@@ -57,43 +62,42 @@ struct CustomersRepository: Sendable {
                 prepared: "customer_by_id"))
     }
 
-    func insert(_ values: [(column: Column, value: String?)], requestID: String) async throws -> RowWriter {
+    func insert(_ values: [(column: Column, value: String?)], origin: WriteOrigin) async throws -> RowWriter {
         let names = values.map(\.column.name).joined(separator: ", ")
         let placeholders = values.indices.map { "$\($0 + 1)" }.joined(separator: ", ")
         return try await change(
             "INSERT INTO customers (\(names)) VALUES (\(placeholders)) RETURNING *", event: .created,
-            values.map(\.value), requestID: requestID, prepared: "customers_insert \(names)")
+            values.map(\.value), origin: origin, prepared: "customers_insert \(names)")
     }
 
-    func update(_ id: String, _ values: [(column: Column, value: String?)], requestID: String) async throws
+    func update(_ id: String, _ values: [(column: Column, value: String?)], origin: WriteOrigin) async throws
         -> RowWriter
     {
         guard !values.isEmpty else { return try await find(id) }
         let assignments = values.enumerated().map { "\($1.column.name) = $\($0 + 2)" }.joined(separator: ", ")
         return try await change(
             "UPDATE customers SET \(assignments) WHERE customer_id = $1 RETURNING *", event: .updated,
-            [id] + values.map(\.value), requestID: requestID, prepared: nil)
+            [id] + values.map(\.value), origin: origin, prepared: nil)
     }
 
-    func delete(_ id: String, requestID: String) async throws -> Int {
+    func delete(_ id: String, origin: WriteOrigin) async throws -> Int {
         try await change(
-            "DELETE FROM customers WHERE customer_id = $1 RETURNING *", event: .deleted, [id],
-            requestID: requestID, prepared: "customer_delete"
+            "DELETE FROM customers WHERE customer_id = $1 RETURNING *", event: .deleted, [id], origin: origin,
+            prepared: "customer_delete"
         ).count
     }
 
-    /// One change and its event, in one statement; the changed rows as the reply's JSON.
+    /// One change, its event and its idempotency key, in one statement; the changed rows as
+    /// the reply's JSON.
     private func change(
-        _ sql: String, event: EventOutbox.Change, _ parameters: [String?], requestID: String,
+        _ sql: String, event: EventOutbox.Change, _ parameters: [String?], origin: WriteOrigin,
         prepared: String?
     ) async throws -> RowWriter {
         let statement = outbox.statement(
             sql, alias: "changed", key: "customer_id", event: event, select: Self.columnList,
-            requestIDParameter: parameters.count + 1)
+            parameters: parameters, origin: origin, prepared: prepared)
         let rows = Self.schema.rowWriter(
-            for: try await database.run(
-                statement, outbox.parameters(parameters, requestID: requestID),
-                prepared: prepared.map(outbox.preparedName)))
+            for: try await database.run(statement.sql, statement.parameters, prepared: statement.prepared))
         if rows.count > 0 { relay?.poke() }
         return rows
     }

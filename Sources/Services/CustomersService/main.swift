@@ -36,7 +36,11 @@ let logger = ProcessSetup.logger(label: "customers-service", json: logging.json,
 do {
     let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
     let outbox = EventOutbox(service: "customers", settings: events)
-    try await whenDatabaseReachable(logger: logger) { try await outbox.migrate(pool) }
+    let keys = IdempotencyKeys(service: "customers", database: pool)
+    try await whenDatabaseReachable(logger: logger) {
+        try await outbox.migrate(pool)
+        try await keys.migrate()
+    }
     let relay = try EventRelay(outbox: outbox, database: pool, conninfo: database.conninfo, logger: logger)
     let handlers = CustomersHandlers(
         repository: CustomersRepository(database: pool, outbox: outbox, relay: relay))
@@ -52,24 +56,29 @@ do {
             .raw("findCustomer", subject: CustomersSubject.get) { _, body in try await handlers.get(body) }
                 .answeringOriginal { _, data in try await handlers.originalGet(data) },
             .raw("createCustomer", subject: CustomersSubject.create) { context, body in
-                try await handlers.create(body, requestID: context.requestID)
+                try await handlers.create(body, origin: WriteOrigin(context, request: body))
             }
             .answeringOriginal { context, data in
-                try await handlers.originalCreate(data, requestID: context.requestID)
+                try await handlers.originalCreate(data, origin: WriteOrigin(requestID: context.requestID))
             },
             .raw("updateCustomer", subject: CustomersSubject.update) { context, body in
-                try await handlers.update(body, requestID: context.requestID)
+                try await handlers.update(body, origin: WriteOrigin(context, request: body))
             }
             .answeringOriginal { context, data in
-                try await handlers.originalUpdate(data, requestID: context.requestID)
+                try await handlers.originalUpdate(data, origin: WriteOrigin(requestID: context.requestID))
             },
             .raw("deleteCustomer", subject: CustomersSubject.delete) { context, body in
-                try await handlers.delete(body, requestID: context.requestID)
+                try await handlers.delete(body, origin: WriteOrigin(requestID: context.requestID))
             }
             .answeringOriginal { context, data in
-                try await handlers.originalDelete(data, requestID: context.requestID)
+                try await handlers.originalDelete(data, origin: WriteOrigin(requestID: context.requestID))
             },
-        ], alongside: { nats in await relay.run(nats) })
+        ],
+        alongside: { nats in
+            async let relayed: Void = relay.run(nats)
+            await keys.expireRegularly()
+            await relayed
+        })
     exit(0)
 } catch {
     logger.critical("CustomersService failed: \(error)")

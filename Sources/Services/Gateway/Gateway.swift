@@ -16,6 +16,9 @@ struct Gateway: Sendable {
     // swift-format-ignore: NeverForceUnwrap
     // A constant, valid header-name token: the initializer cannot fail for it.
     static let requestIDHeader = HTTPField.Name("X-Request-Id")!
+    // swift-format-ignore: NeverForceUnwrap
+    // A constant, valid header-name token: the initializer cannot fail for it.
+    static let idempotencyKeyHeader = HTTPField.Name("Idempotency-Key")!
 
     /// What an operation sends: a subject and the JSON payload's bytes.
     struct Call {
@@ -24,6 +27,8 @@ struct Gateway: Sendable {
         var successStatus: HTTPResponse.Status
         /// GET, and DELETE by id: safe to send a second time.
         var idempotent = false
+        /// The client's `Idempotency-Key` (POST and PATCH), passed on to the service.
+        var idempotencyKey: String?
     }
 
     /// The share of the deadline an idempotent request waits before it is sent again: a
@@ -38,10 +43,13 @@ struct Gateway: Sendable {
     ) async -> Response {
         let requestID = Self.requestID(request)
         do {
+            let key = try Self.idempotencyKey(request)
             let payload = try await self.payload(input, request, context)
             let idempotent = request.method == .get || request.method == .delete
             return try await forward(
-                Call(subject: subject, payload: payload, successStatus: status, idempotent: idempotent),
+                Call(
+                    subject: subject, payload: payload, successStatus: status, idempotent: idempotent,
+                    idempotencyKey: key),
                 requestID: requestID)
         } catch {
             return error.response(requestID: requestID)
@@ -72,11 +80,22 @@ struct Gateway: Sendable {
         return NUID.generate()
     }
 
+    /// The `Idempotency-Key` of a POST or PATCH: 1–255 printable ASCII characters.
+    static func idempotencyKey(_ request: Request) throws(Problem) -> String? {
+        guard request.method == .post || request.method == .patch,
+            let key = request.headers[idempotencyKeyHeader]
+        else { return nil }
+        guard IdempotencyRule.isValid(key) else {
+            throw Problem.badRequest(["Idempotency-Key": "must be 1 to 255 printable ASCII characters"])
+        }
+        return key
+    }
+
     private func forward(_ call: Call, requestID: String) async throws(Problem) -> Response {
         let reply =
             try await call.idempotent
             ? sendRetrying(call, requestID: requestID)
-            : send(call.payload, to: call.subject, requestID: requestID)
+            : send(call.payload, to: call.subject, requestID: requestID, idempotencyKey: call.idempotencyKey)
         if let serviceError = ServiceError(reply: reply) {
             let status = Self.status(for: serviceError.code)
             var errors: [String: String] = [:]
@@ -121,11 +140,15 @@ struct Gateway: Sendable {
     }
 
     /// One NATS request with the request id; what goes wrong on the way is a problem.
-    func send(_ payload: [UInt8], to subject: String, requestID: String, timeout: Duration? = nil)
+    func send(
+        _ payload: [UInt8], to subject: String, requestID: String, idempotencyKey: String? = nil,
+        timeout: Duration? = nil
+    )
         async throws(Problem) -> NATSMessage
     {
         var headers = NATSHeaders()
         headers.append(requestID, for: HandlerContext.requestIDHeader)
+        if let idempotencyKey { headers.append(idempotencyKey, for: IdempotencyRule.header) }
         do {
             return try await nats.request(
                 payload, to: subject, headers: headers, timeout: timeout ?? settings.requestTimeout)

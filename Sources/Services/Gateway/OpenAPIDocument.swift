@@ -103,8 +103,10 @@ enum OpenAPIDocument {
         var parameters: [JSONValue] = []
         var body: BodySchema?
         var status = "200"
-        if case .forward(_, let input, let success) = operation.target {
+        var keyed = false
+        if case .forward(let subject, let input, let success) = operation.target {
             status = String(success.code)
+            keyed = IdempotencyRule.subjects.contains(subject)
             switch input {
             case .query(let schema):
                 parameters += schema.parameters.map {
@@ -120,6 +122,27 @@ enum OpenAPIDocument {
             }
         }
         parameters.append(parameter("X-Request-Id", in: "header", required: false, schema: type("string")))
+        if keyed {
+            parameters.append(
+                .object([
+                    ("name", .string(IdempotencyRule.header)), ("in", .string("header")),
+                    ("required", .bool(false)),
+                    (
+                        "description",
+                        .string(
+                            "Makes a retry safe: the same key with the same body returns the first answer and changes nothing again; with another body, 422. Kept a day."
+                        )
+                    ),
+                    (
+                        "schema",
+                        .object([
+                            ("type", .string("string")), ("minLength", .number("1")),
+                            ("maxLength", .number("255")),
+                            ("pattern", .string("^[!-~]+$")),
+                        ])
+                    ),
+                ]))
+        }
         entry.append(("parameters", .array(parameters)))
         if let body {
             entry.append(
@@ -159,6 +182,10 @@ enum OpenAPIDocument {
         if operation.method != .get {
             responses.append(
                 ("409", problem("Conflict: a duplicate, a record still referenced, or a reference to none")))
+        }
+        if keyed {
+            responses.append(
+                ("422", problem("The Idempotency-Key was already used with a different request")))
         }
         responses.append(("405", problem("Method not allowed on this path")))
         entry.append(("responses", .object(responses)))

@@ -52,46 +52,70 @@ public struct EventOutbox: Sendable {
             """)
     }
 
-    /// The statement that runs `change` (an `INSERT`, `UPDATE` or `DELETE … RETURNING *`)
-    /// as the common table `alias` and returns `select` from it; with events on, the same
-    /// statement writes one event per changed row, whose `data` is the row as it is after
-    /// the change (before it, for a delete). The request id is parameter `$requestIDParameter`.
-    ///
-    /// Every change's own parameters come first; append the request id (``parameters(_:requestID:)``).
+    /// One change as one statement: `change` (an `INSERT`, `UPDATE` or `DELETE … RETURNING
+    /// *`) runs as the common table `alias`, and `select` is returned from it. With events
+    /// on, the same statement writes one event per changed row, whose `data` is the row after
+    /// the change (before it, for a delete). With an idempotency key, it also stores the key
+    /// with the changed row's id: a second request with the key finds it (``IdempotencyKeys``),
+    /// and two at once cannot both write (the key is the table's primary key).
     public func statement(
-        _ change: String, alias: String, key: String, event: Change, select: String, requestIDParameter: Int
-    ) -> String {
-        guard settings.enabled else {
-            return "WITH \(alias) AS (\(change)) SELECT \(select) FROM \(alias)"
+        _ change: String, alias: String, key: String, event: Change, select: String,
+        parameters: [String?], origin: WriteOrigin, prepared: String?
+    ) -> (sql: String, parameters: [String?], prepared: String?) {
+        var tables = ["\(alias) AS (\(change))"]
+        var all = parameters
+        var suffix = ""
+        if settings.enabled {
+            all.append(origin.requestID)
+            let subject = subject(event)
+            tables.append(
+                """
+                event_version AS (
+                  INSERT INTO \(versions) (aggregate_id, version)
+                  SELECT \(alias).\(key)::text, 1 FROM \(alias)
+                  ON CONFLICT (aggregate_id) DO UPDATE SET version = \(versions).version + 1
+                  RETURNING aggregate_id, version)
+                """)
+            tables.append(
+                """
+                event AS (
+                  INSERT INTO \(table) (subject, event_id, document)
+                  SELECT '\(subject)', e.id, json_build_object(
+                    'event_id', e.id, 'type', '\(subject)',
+                    'occurred_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+                    'aggregate_id', v.aggregate_id, 'version', v.version,
+                    'request_id', $\(all.count)::text, 'data', row_to_json(\(alias)))::text
+                  FROM \(alias) JOIN event_version v ON v.aggregate_id = \(alias).\(key)::text
+                  CROSS JOIN LATERAL (SELECT gen_random_uuid() AS id) e)
+                """)
+            suffix += " ev"
         }
-        let subject = subject(event)
-        return """
-            WITH \(alias) AS (\(change)),
-            event_version AS (
-              INSERT INTO \(versions) (aggregate_id, version)
-              SELECT \(alias).\(key)::text, 1 FROM \(alias)
-              ON CONFLICT (aggregate_id) DO UPDATE SET version = \(versions).version + 1
-              RETURNING aggregate_id, version),
-            event AS (
-              INSERT INTO \(table) (subject, event_id, document)
-              SELECT '\(subject)', e.id, json_build_object(
-                'event_id', e.id, 'type', '\(subject)',
-                'occurred_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                'aggregate_id', v.aggregate_id, 'version', v.version,
-                'request_id', $\(requestIDParameter)::text, 'data', row_to_json(\(alias)))::text
-              FROM \(alias) JOIN event_version v ON v.aggregate_id = \(alias).\(key)::text
-              CROSS JOIN LATERAL (SELECT gen_random_uuid() AS id) e)
-            SELECT \(select) FROM \(alias)
-            """
+        if let idempotency = origin.idempotency {
+            all += [idempotency.key, idempotency.operation, idempotency.request]
+            let n = all.count
+            tables.append(
+                """
+                keyed AS (
+                  INSERT INTO \(IdempotencyKeys.table(service)) (key, operation, request, aggregate_id)
+                  SELECT $\(n - 2), $\(n - 1), $\(n), \(alias).\(key)::text FROM \(alias))
+                """)
+            suffix += " key"
+        }
+        let sql = "WITH " + tables.joined(separator: ",\n") + "\nSELECT \(select) FROM \(alias)"
+        return (sql, all, prepared.map { $0 + suffix })
     }
+}
 
-    /// The change's parameters followed by the request id, when events are on.
-    public func parameters(_ parameters: [String?], requestID: String) -> [String?] {
-        settings.enabled ? parameters + [requestID] : parameters
+/// Who asked for a change: the request id its event carries, and the idempotency key that
+/// makes sending it again safe.
+public struct WriteOrigin: Sendable {
+    public var requestID: String
+    public var idempotency: IdempotencyKey?
+
+    public init(requestID: String, idempotency: IdempotencyKey? = nil) {
+        self.requestID = requestID
+        self.idempotency = idempotency
     }
-
-    /// A prepared statement's name, apart for events on and off.
-    public func preparedName(_ name: String) -> String { settings.enabled ? name + " ev" : name }
 }
 
 /// Runs a start-up step (a migration) while the database may still be starting or

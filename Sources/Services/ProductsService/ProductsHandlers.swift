@@ -37,7 +37,7 @@ struct ProductsHandlers: Sendable {
         return row
     }
 
-    func create(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
+    func create(_ payload: [UInt8], origin: WriteOrigin) async throws -> [UInt8] {
         let request = try JSONBody.object(payload).defaulting("discontinued", to: .number("0"))
         var errors = FieldErrors()
         let values = schema.parameters(
@@ -46,10 +46,12 @@ struct ProductsHandlers: Sendable {
             errors: &errors)
         try errors.throwIfAny()
         try await checkReferences(values)
-        return try await insertMappingReferences(values, requestID: requestID)
+        return try await repository.keys.once(origin.idempotency, reread: repository.current) {
+            try await insertMappingReferences(values, origin: origin)
+        }
     }
 
-    func update(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
+    func update(_ payload: [UInt8], origin: WriteOrigin) async throws -> [UInt8] {
         let body = try JSONBody.object(payload)
         let id = try productID(body)
         let request = body.removing("product_id")
@@ -58,19 +60,21 @@ struct ProductsHandlers: Sendable {
             from: request, allowed: Records.product.writableOnUpdate, required: [], errors: &errors)
         try errors.throwIfAny()
         try await checkReferences(values)
-        do {
-            guard try await repository.update(id, values, requestID: requestID) else { throw notFound(id) }
-        } catch let error as PostgresError where error.kind == .foreignKeyViolation {
-            throw referenceError(error)
+        return try await repository.keys.once(origin.idempotency, reread: repository.current) {
+            do {
+                guard try await repository.update(id, values, origin: origin) else { throw notFound(id) }
+            } catch let error as PostgresError where error.kind == .foreignKeyViolation {
+                throw referenceError(error)
+            }
+            guard let row = try await repository.find(id).first else { throw notFound(id) }
+            return row
         }
-        guard let row = try await repository.find(id).first else { throw notFound(id) }
-        return row
     }
 
-    func delete(_ payload: [UInt8], requestID: String) async throws -> [UInt8] {
+    func delete(_ payload: [UInt8], origin: WriteOrigin) async throws -> [UInt8] {
         let id = try productID(try JSONBody.object(payload))
         do {
-            guard try await repository.delete(id, requestID: requestID) > 0 else { throw notFound(id) }
+            guard try await repository.delete(id, origin: origin) > 0 else { throw notFound(id) }
             return Array(#"{"deleted":true,"product_id":\#(id)}"#.utf8)
         } catch let error as PostgresError where error.kind == .foreignKeyViolation {
             throw ServiceError(
@@ -124,11 +128,11 @@ struct ProductsHandlers: Sendable {
             code: 409, message: missing.map { "\($0): does not exist" }.joined(separator: "; "))
     }
 
-    private func insertMappingReferences(_ values: [(column: Column, value: String?)], requestID: String)
+    private func insertMappingReferences(_ values: [(column: Column, value: String?)], origin: WriteOrigin)
         async throws -> [UInt8]
     {
         do {
-            guard let row = try await repository.insert(values, requestID: requestID).first else {
+            guard let row = try await repository.insert(values, origin: origin).first else {
                 throw ServiceError(code: 500, message: "insert returned no row")
             }
             return row

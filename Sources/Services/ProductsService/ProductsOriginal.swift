@@ -23,7 +23,7 @@ extension ProductsHandlers {
         }
     }
 
-    func originalUpdate(_ data: JSONValue, requestID: String) async throws -> [UInt8] {
+    func originalUpdate(_ data: JSONValue, origin: WriteOrigin) async throws -> [UInt8] {
         guard let update = OriginalPayloads.ProductUpdate(data), case .object(let changes) = update.changes
         else {
             throw ServiceError(
@@ -32,7 +32,7 @@ extension ProductsHandlers {
         let request = JSONValue.object(
             [("product_id", .number(String(update.id)))] + changes.filter { $0.key != "product_id" })
         do {
-            _ = try await self.update(request.json, requestID: requestID)
+            _ = try await self.update(request.json, origin: origin)
             return OriginalPayloads.UpdateResult(affected: 1).json
         } catch let error as ServiceError where error.code == 404 {
             return OriginalPayloads.UpdateResult(affected: 0).json

@@ -12,6 +12,8 @@ struct ProductsRepository: Sendable {
     let outbox: EventOutbox
     /// Told after each change, so the event goes out at once.
     let relay: EventRelay?
+    /// Keys of the changes made, so that a request sent again changes nothing twice.
+    var keys: IdempotencyKeys { IdempotencyKeys(service: "products", database: database) }
 
     init(database: PostgresPool, outbox: EventOutbox, relay: EventRelay?) {
         self.database = database
@@ -165,6 +167,12 @@ struct ProductsRepository: Sendable {
         )
     }
 
+    /// A product's JSON as it is now, if it exists.
+    func current(_ id: String) async throws -> [UInt8]? {
+        guard let id = Int(id) else { return nil }
+        return try await find(id).first
+    }
+
     func find(_ id: Int) async throws -> RowWriter {
         Self.products.rowWriter(
             for: try await database.run(
@@ -190,27 +198,29 @@ struct ProductsRepository: Sendable {
     /// Inserts with an id from the sequence and returns the new row with its category and
     /// supplier names, in one statement; resyncs and retries if someone wrote an id past the
     /// sequence by other means.
-    func insert(_ values: [(column: Column, value: String?)], requestID: String) async throws -> RowWriter {
+    func insert(_ values: [(column: Column, value: String?)], origin: WriteOrigin) async throws -> RowWriter {
         let names = (["product_id"] + values.map(\.column.name)).joined(separator: ", ")
         let placeholders = (["nextval('products_product_id_seq')"] + values.indices.map { "$\($0 + 1)" })
             .joined(separator: ", ")
-        let sql = outbox.statement(
+        let statement = outbox.statement(
             "INSERT INTO products (\(names)) VALUES (\(placeholders)) RETURNING *", alias: "p",
-            key: "product_id",
-            event: .created, select: Self.productWithNames, requestIDParameter: values.count + 1)
+            key: "product_id", event: .created, select: Self.productWithNames,
+            parameters: values.map(\.value),
+            origin: origin, prepared: "products_insert \(names)")
         for attempt in 0..<3 {
             do {
                 let rows = Self.products.rowWriter(
                     for: try await database.run(
-                        sql, outbox.parameters(values.map(\.value), requestID: requestID),
-                        prepared: outbox.preparedName("products_insert \(names)")))
+                        statement.sql, statement.parameters, prepared: statement.prepared))
                 guard rows.count == 1 else {
                     throw ServiceError(code: 500, message: "insert returned no row")
                 }
                 statistics.recordWrites(1)
                 relay?.poke()
                 return rows
-            } catch let error as PostgresError where error.kind == .uniqueViolation && attempt < 2 {
+            } catch let error as PostgresError
+                where error.kind == .uniqueViolation && !keys.isTwin(error) && attempt < 2
+            {
                 try await syncSequence()
             } catch let error as PostgresError where error.sqlState == "2200H" {
                 // The smallint sequence ran out; after deletes the highest id in use may be far
@@ -223,36 +233,37 @@ struct ProductsRepository: Sendable {
         throw ServiceError(code: 500, message: "could not allocate a product id")
     }
 
-    func update(_ id: Int, _ values: [(column: Column, value: String?)], requestID: String) async throws
+    func update(_ id: Int, _ values: [(column: Column, value: String?)], origin: WriteOrigin) async throws
         -> Bool
     {
         guard !values.isEmpty else { return try await find(id).count > 0 }
         let assignments = values.enumerated().map { "\($1.column.name) = $\($0 + 2)" }.joined(separator: ", ")
         return try await change(
             "UPDATE products SET \(assignments) WHERE product_id = $1 RETURNING *", event: .updated,
-            [String(id)] + values.map(\.value), requestID: requestID, prepared: nil) > 0
+            [String(id)] + values.map(\.value), origin: origin, prepared: nil) > 0
     }
 
-    func delete(_ id: Int, requestID: String) async throws -> Int {
+    func delete(_ id: Int, origin: WriteOrigin) async throws -> Int {
         let deleted = try await change(
             "DELETE FROM products WHERE product_id = $1 RETURNING *", event: .deleted, [String(id)],
-            requestID: requestID, prepared: "product_delete")
+            origin: origin, prepared: "product_delete")
         statistics.recordWrites(deleted)
         return deleted
     }
 
-    /// One change and its event, in one statement; how many rows it changed.
+    /// One change, its event and its idempotency key, in one statement; how many rows it
+    /// changed.
     private func change(
-        _ sql: String, event: EventOutbox.Change, _ parameters: [String?], requestID: String,
+        _ sql: String, event: EventOutbox.Change, _ parameters: [String?], origin: WriteOrigin,
         prepared: String?
     ) async throws -> Int {
         let statement = outbox.statement(
-            sql, alias: "changed", key: "product_id", event: event, select: "1",
-            requestIDParameter: parameters.count + 1)
+            sql, alias: "changed", key: "product_id", event: event, select: "1", parameters: parameters,
+            origin: origin, prepared: prepared)
         let changed = try await database.run(
-            statement, outbox.parameters(parameters, requestID: requestID),
-            prepared: prepared.map(outbox.preparedName)
-        ).rowCount
+            statement.sql, statement.parameters, prepared: statement.prepared
+        )
+        .rowCount
         if changed > 0 { relay?.poke() }
         return changed
     }

@@ -43,6 +43,7 @@ do {
     try await whenDatabaseReachable(logger: logger) {
         try await repository.migrate()
         try await outbox.migrate(pool)
+        try await repository.keys.migrate()
     }
     let app = ServiceApp(
         config: ServiceConfig(
@@ -57,16 +58,16 @@ do {
             .raw("findOneProduct", subject: ProductsSubject.get) { _, body in try await handlers.get(body) }
                 .answeringOriginal { _, data in try await handlers.originalGet(data) },
             .raw("createProduct", subject: ProductsSubject.create) { context, body in
-                try await handlers.create(body, requestID: context.requestID)
+                try await handlers.create(body, origin: WriteOrigin(context, request: body))
             },
             .raw("updateProduct", subject: ProductsSubject.update) { context, body in
-                try await handlers.update(body, requestID: context.requestID)
+                try await handlers.update(body, origin: WriteOrigin(context, request: body))
             }
             .answeringOriginal { context, data in
-                try await handlers.originalUpdate(data, requestID: context.requestID)
+                try await handlers.originalUpdate(data, origin: WriteOrigin(requestID: context.requestID))
             },
             .raw("deleteProduct", subject: ProductsSubject.delete) { context, body in
-                try await handlers.delete(body, requestID: context.requestID)
+                try await handlers.delete(body, origin: WriteOrigin(requestID: context.requestID))
             },
             .raw("findAllCategories", subject: ProductsSubject.listCategories) { _, body in
                 try await handlers.listCategories(body)
@@ -80,7 +81,12 @@ do {
             .raw("findOneSupplier", subject: ProductsSubject.getSupplier) { _, body in
                 try await handlers.getSupplier(body)
             },
-        ], alongside: { nats in await relay.run(nats) })
+        ],
+        alongside: { nats in
+            async let relayed: Void = relay.run(nats)
+            await repository.keys.expireRegularly()
+            await relayed
+        })
     exit(0)
 } catch {
     logger.critical("ProductsService failed: \(error)")
