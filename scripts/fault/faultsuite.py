@@ -36,6 +36,7 @@ BEFORE = float(os.environ.get("FAULT_BEFORE_S", "3"))
 DURING = float(os.environ.get("FAULT_DURING_S", "3"))
 AFTER = float(os.environ.get("FAULT_AFTER_S", "6"))
 CLIENT_TIMEOUT = 30.0
+RETRIES = int(os.environ.get("FAULT_RETRIES", "3"))
 
 
 def stack(command):
@@ -62,8 +63,8 @@ class Client:
         self.token = token
         self.conn = None
 
-    def call(self, method, path, body=None):
-        headers = {"Content-Type": "application/json"}
+    def call(self, method, path, body=None, extra=None):
+        headers = {"Content-Type": "application/json", **(extra or {})}
         if self.token:
             headers["Authorization"] = "Bearer " + self.token
         data = json.dumps(body) if body is not None else None
@@ -134,16 +135,16 @@ class Load:
                 status, _ = client.call("GET", "/customers?limit=5")
             elif roll < 0.75:
                 kind = "create product"
-                status, body = client.call(
-                    "POST", "/products", {"product_name": "fault-" + uuid.uuid4().hex[:12], "unit_price": 1.5}
+                status, body = self.keyed_write(
+                    client, "/products", {"product_name": "fault-" + uuid.uuid4().hex[:12], "unit_price": 1.5}
                 )
                 if status == 201:
                     acked = ("product", json.loads(body)["product_id"])
             elif roll < 0.92:
                 kind = "create customer"
                 customer_id = random_customer_id()
-                status, _ = client.call(
-                    "POST", "/customers", {"customer_id": customer_id, "company_name": "Fault Test"}
+                status, _ = self.keyed_write(
+                    client, "/customers", {"customer_id": customer_id, "company_name": "Fault Test"}
                 )
                 if status == 201:
                     acked = ("customer", customer_id)
@@ -160,6 +161,23 @@ class Load:
                 self.records.append((started, ended, kind, status))
                 if acked:
                     self.acked[acked[0]].append(acked[1])
+
+
+    def keyed_write(self, client, path, body):
+        """A create with an Idempotency-Key, sent again with the same key while it fails with
+        5xx or no answer (at most RETRIES more times, a second apart): a write the service made
+        although the client saw a failure must not be made twice. Every failed attempt is
+        recorded as a failed request."""
+        key = str(uuid.uuid4())
+        for attempt in range(RETRIES + 1):
+            started = time.monotonic()
+            status, payload = client.call("POST", path, body, {"Idempotency-Key": key})
+            if (status != 0 and status < 500) or attempt == RETRIES or self.stopping.is_set():
+                return status, payload
+            with self.lock:
+                self.records.append((started, time.monotonic(), "create (failed attempt, retried)", status))
+            time.sleep(1)
+        return status, payload
 
 
 def login_token():
@@ -333,6 +351,10 @@ def run_case(name, token):
         statuses[r[3]] = statuses.get(r[3], 0) + 1
     acked_total = sum(len(v) for v in load.acked.values())
     found = found_in_databases(load.acked)
+    # Written twice: two products with one name (each create has its own name and key).
+    duplicate_writes = int(psql(
+        "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM products "
+        "WHERE product_name LIKE 'fault-%' GROUP BY product_name HAVING count(*) > 1) d"))
     lag = outbox_lag()
     missing, duplicates, phantom = check_events(load.acked, events_before)
     # Requests sent after the fault ended that still failed: the time until the last of them.
@@ -349,6 +371,7 @@ def run_case(name, token):
         "acked_writes": acked_total,
         "acked_found": found,
         "lost": acked_total - found,
+        "duplicate_writes": duplicate_writes,
         "fault_s": round(fault_end - fault_start, 2),
         "recovery_s": round(recovery, 2),
         "event_writes": len(load.acked["product"]) + len(load.acked["customer"]),
@@ -366,10 +389,11 @@ def run_case(name, token):
 def print_table(results):
     header = (
         "| case | sent | succeeded | failed (by status) | slowest failed answer | acked writes | "
-        "found in DB | lost | fault | recovery after fault | events: missing / duplicate / phantom, relay lag |"
+        "found in DB | lost | written twice | fault | recovery after fault | "
+        "events: missing / duplicate / phantom, relay lag |"
     )
     print(header)
-    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         if "error" in r:
             print(f"| {r['case']} | {r['error']} |")
@@ -377,7 +401,8 @@ def print_table(results):
         by = ", ".join(f"{k}: {v}" for k, v in r["failed_by_status"].items()) or "-"
         print(
             f"| {r['case']} | {r['sent']} | {r['succeeded']} | {r['failed']} ({by}) | {r['slowest_failed_s']} s | "
-            f"{r['acked_writes']} | {r['acked_found']} | {r['lost']} | {r['fault_s']} s | {r['recovery_s']} s | "
+            f"{r['acked_writes']} | {r['acked_found']} | {r['lost']} | {r.get('duplicate_writes', '-')} | "
+            f"{r['fault_s']} s | {r['recovery_s']} s | "
             f"{events_cell(r)} |"
         )
 
@@ -419,6 +444,7 @@ def verdict(results):
     bad = [
         r for r in results
         if "error" in r or r["lost"] > 0 or r["slowest_failed_s"] > 6 or r["recovery_s"] > 2
+        or r.get("duplicate_writes", 0)
         or r.get("events_missing", 0) or r.get("events_duplicate", 0) or r.get("events_phantom", 0)
         or ("relay_lag_s" in r and r["relay_lag_s"] is None)
     ]
