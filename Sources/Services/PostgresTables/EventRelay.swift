@@ -31,12 +31,21 @@ public final class EventRelay: Sendable {
     public func poke() { doorbell.ring() }
 
     /// Relays until the task is cancelled. Without the lease, or while NATS or the database
-    /// is away, it tries again after `interval`; events wait in the outbox meanwhile.
-    public func run(_ nats: NATSClient, interval: Duration = .milliseconds(250)) async {
+    /// is away, it tries again after `interval`; events wait in the outbox meanwhile. Under
+    /// a stream of changes, batches start at most every `gap`, so each carries many events
+    /// (a batch costs a select, a subscription and a delete however small it is).
+    public func run(
+        _ nats: NATSClient, interval: Duration = .milliseconds(250), gap: Duration = .milliseconds(10)
+    ) async {
         guard outbox.settings.enabled else { return }
         let jetStream = nats.jetStream()
         var streamReady = false
         var failures = 0
+        // The lease is checked again every second: a holder whose session ended (and whose
+        // lock went with it) may publish for that second what another relay also publishes,
+        // which the stream's de-duplication drops.
+        var leaseCheckedAt: ContinuousClock.Instant?
+        var lastBatch = ContinuousClock.now - gap
         while !Task.isCancelled {
             var more = false
             do {
@@ -44,13 +53,22 @@ public final class EventRelay: Sendable {
                     try await outbox.settings.ensureStream(jetStream)
                     streamReady = true
                 }
-                if try await holdsLease() { more = try await relayBatch(jetStream) }
+                if leaseCheckedAt.map({ ContinuousClock.now - $0 > .seconds(1) }) ?? true {
+                    leaseCheckedAt = try await holdsLease() ? ContinuousClock.now : nil
+                }
+                if leaseCheckedAt != nil {
+                    let since = ContinuousClock.now - lastBatch
+                    if since < gap { try? await Task.sleep(for: gap - since) }
+                    lastBatch = .now
+                    more = try await relayBatch(jetStream)
+                }
                 if failures > 0 { logger.info("event relay working again") }
                 failures = 0
             } catch {
                 if failures == 0 { logger.warning("event relay waits: \(error)") }
                 failures += 1
                 streamReady = false
+                leaseCheckedAt = nil
             }
             if more { continue }
             await doorbell.wait(upTo: interval)
