@@ -1,5 +1,7 @@
+import BlockingCalls
 import Contracts
 import Foundation
+import MongoStore
 import NATSWire
 import TestHarness
 import Testing
@@ -12,6 +14,8 @@ final class EventStack: TestStack, Sendable {
     let postgres: PostgresServer
     let client: NATSClient
     let services: [ServiceProcess]
+    /// The AuthService's database, when it runs.
+    let mongoURL: String?
 
     init(_ executables: [String]) async throws {
         storage = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -20,13 +24,19 @@ final class EventStack: TestStack, Sendable {
         postgres = try await PostgresServer.shared()
         client = try await NATSClient.connect(url: nats.url)
         var started: [ServiceProcess] = []
+        var mongoURL: String?
         for executable in executables {
-            started.append(
-                try await ServiceProcess.start(
-                    executable, environment: DataStack.environment(executable, nats: nats, postgres: postgres)
-                ))
+            var environment = DataStack.environment(executable, nats: nats, postgres: postgres)
+            if executable == "AuthService" {
+                let store = try await DocumentStore.shared()
+                let url = store.url(database: "events\(UInt32.random(in: 0...UInt32.max))")
+                environment = ["NATS_URL": nats.url, "BCRYPT_COST": "4", "MONGO_URL": url]
+                mongoURL = url
+            }
+            started.append(try await ServiceProcess.start(executable, environment: environment))
         }
         services = started
+        self.mongoURL = mongoURL
     }
 
     func shutdown() async {
@@ -223,6 +233,58 @@ struct EventTests {
                 try stack.postgres.query("SELECT count(*) FROM products WHERE product_name = '\(name)'")
                     == "1")
             _ = try stack.postgres.query("DELETE FROM products WHERE product_name = '\(name)'")
+        }
+    }
+
+    @Test func aRegistrationIsOneEventWithoutSecrets() async throws {
+        try await withStack({ try await EventStack(["AuthService"]) }) { stack in
+            let email = "event\(UInt32.random(in: 0...UInt32.max))@example.com"
+            let password = "correct-horse-battery"
+            let registered = try await stack.object(
+                AuthSubject.register, ["username": "eve", "email": email, "password": password],
+                requestID: "req-register")
+            #expect(registered.code == nil)
+            let id = try #require(registered.0["id"] as? String)
+            // Refused: the same email again (409) is no event.
+            #expect(
+                try await stack.object(
+                    AuthSubject.register, ["username": "eve", "email": email, "password": password],
+                    requestID: "req-again"
+                ).code == 409)
+            // A second registration as a marker: once its event is in, the first one's is too.
+            let marker = try await stack.object(
+                AuthSubject.register,
+                [
+                    "username": "max", "email": "m\(UInt32.random(in: 0...UInt32.max))@example.com",
+                    "password": password,
+                ],
+                requestID: "req-marker")
+            let markerID = try #require(marker.0["id"] as? String)
+            let events = try await stack.awaitEvents { all in
+                all.contains { $0.event["aggregate_id"] as? String == markerID }
+            }.filter { $0.event["aggregate_id"] as? String == id }
+            #expect(events.count == 1)
+            let event = try #require(events.first)
+            #expect(event.event["type"] as? String == "auth.events.registered")
+            #expect(event.event["request_id"] as? String == "req-register")
+            #expect(event.messageID == event.event["event_id"] as? String)
+            let data = try #require(event.event["data"] as? [String: Any])
+            #expect(data["email"] as? String == email && data["username"] as? String == "eve")
+            #expect(
+                Set(data.keys) == ["id", "username", "email", "roles", "created_at"], "no hash, no token")
+            let text = String(
+                decoding: try JSONSerialization.data(withJSONObject: event.event), as: UTF8.self)
+            #expect(
+                !text.contains(password) && !text.contains("$2"), "neither the password nor its bcrypt hash")
+            // Published, the event leaves the user's document (else it would go out again).
+            let database = try MongoDatabase(
+                url: try #require(stack.mongoURL), defaultDatabase: "auth",
+                executor: BlockingPool(threads: 1, name: "test-mongo"))
+            let cleared = await eventually(timeout: .seconds(30)) {
+                let user = try? await database.collection("users").findOne(["email": .string(email)])
+                return user != nil && user?["pending_event"] == nil
+            }
+            #expect(cleared)
         }
     }
 }

@@ -18,8 +18,10 @@ struct AuthDomain: Sendable {
     let hashing: PasswordHasher
     /// Verified against when the email is unknown, so both paths cost one bcrypt.
     let dummyHash: String
+    /// Told after each registration, so its event goes out at once (`nil`: events off).
+    let relay: EventRelay?
 
-    func register(_ request: RegisterUserRequest) async throws -> UserView {
+    func register(_ request: RegisterUserRequest, requestID: String) async throws -> UserView {
         // Taken as sent (no trimming), so that the rules are exactly the OpenAPI document's.
         let username = request.username
         let email = Self.normalize(request.email)
@@ -34,10 +36,12 @@ struct AuthDomain: Sendable {
         let hash = try await hashing.run { Bcrypt.hash(Self.bcryptInput(password), cost: cost) }
         guard
             let user = try await users.insert(
-                username: username, email: email, passwordHash: hash, roles: ["user"])
+                username: username, email: email, passwordHash: hash, roles: ["user"],
+                event: relay == nil ? nil : UserEvents.Origin(requestID: requestID))
         else {
             throw ServiceError(code: 409, message: "email is already registered")
         }
+        relay?.poke()
         return Self.view(user)
     }
 

@@ -8,12 +8,12 @@ import ServiceRuntime
 /// its `sub` the email, as the original's tokens have it (HS256 with `SECRET_KEY` verifies in
 /// the original gateway).
 extension AuthDomain {
-    func originalRegister(_ data: JSONValue) async throws -> [UInt8] {
+    func originalRegister(_ data: JSONValue, requestID: String) async throws -> [UInt8] {
         try await Self.answer {
             let request = RegisterUserRequest(
                 username: try Self.text(data, "username"), email: try Self.text(data, "email"),
                 password: try Self.text(data, "password"))
-            _ = try await register(request)
+            _ = try await register(request, requestID: requestID)
             return "user registered"
         }
     }

@@ -15,6 +15,7 @@ struct AuthSettings {
     var logJSON: Bool
     var logLevel: String
     var instanceName: String?
+    var events: EventSettings
 
     static let variables: [ConfigVariable] =
         NATSSettings.variables + [
@@ -35,6 +36,7 @@ struct AuthSettings {
         ]
         + TokenSettings.variables(
             algorithmHelp: "EdDSA (key pair kept in MongoDB) or HS256 (shared SECRET_KEY)")
+        + EventSettings.variables
         + ProcessSetup.loggingVariables
 
     init(_ reader: SettingsReader) {
@@ -51,5 +53,6 @@ struct AuthSettings {
         maxLoginFailures = reader.int("LOGIN_MAX_FAILURES", default: 5, range: 1...1000)
         lockoutSeconds = reader.int("LOGIN_LOCKOUT_SECONDS", default: 900, range: 1...86_400)
         (logJSON, logLevel) = ProcessSetup.logging(reader)
+        events = EventSettings(reader)
     }
 }

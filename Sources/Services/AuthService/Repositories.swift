@@ -36,17 +36,25 @@ struct UserRepository: Sendable {
     }
 
     /// Inserts a user; `nil` when the email is taken (the unique index decides, so two
-    /// concurrent registrations cannot both win).
-    func insert(username: String, email: String, passwordHash: String, roles: [String]) async throws
+    /// concurrent registrations cannot both win). With `event`, the document carries its
+    /// `auth.events.registered` event until the relay has published it (``UserEvents``): one
+    /// document, so neither exists without the other.
+    func insert(
+        username: String, email: String, passwordHash: String, roles: [String], event: UserEvents.Origin?
+    ) async throws
         -> StoredUser?
     {
         let id = ObjectID.generate()
         let now = Date()
-        let document: MongoDocument = [
+        var document: MongoDocument = [
             "_id": .objectID(id), "username": .string(username), "email": .string(email),
             "password_hash": .string(passwordHash), "roles": .array(roles.map(MongoValue.string)),
             "created_at": .date(now),
         ]
+        if let event {
+            document[UserEvents.field] = UserEvents.registered(
+                id: id, username: username, email: email, roles: roles, createdAt: now, origin: event)
+        }
         do {
             try await collection.insertOne(document)
         } catch let error as MongoError where error.kind == .duplicateKey {

@@ -26,6 +26,11 @@ do {
     let refreshTokens = RefreshTokenRepository(collection: database.collection("refresh_tokens"))
     try await users.prepare()
     try await refreshTokens.prepare()
+    let events = MongoEventSource(
+        users: database.collection("users"), leases: database.collection("event_relay_leases"),
+        settings: settings.events)
+    if settings.events.enabled { try await events.prepare() }
+    let relay = settings.events.enabled ? EventRelay(source: events, logger: logger) : nil
     let cost = UInt8(settings.bcryptCost)
     let domain = AuthDomain(
         users: users, refreshTokens: refreshTokens,
@@ -34,25 +39,30 @@ do {
             lockout: TimeInterval(settings.lockoutSeconds)),
         issuer: try await TokenIssuer.make(settings: settings, keyStore: database.collection("signing_keys")),
         settings: settings, hashing: hashing,
-        dummyHash: try await hashing.run { Bcrypt.hash("not a real password", cost: cost) })
+        dummyHash: try await hashing.run { Bcrypt.hash("not a real password", cost: cost) }, relay: relay)
 
     let app = ServiceApp(
         config: ServiceConfig(
             name: "auth", version: "1.0.0", description: summary, metadata: ["store": "mongodb"]),
         nats: settings.nats, logger: logger)
-    try await app.run([
-        .json("registerUser", subject: AuthSubject.register) { _, request in
-            try await domain.register(request)
-        }
-        .answeringOriginal { _, data in try await domain.originalRegister(data) },
-        .json("loginUser", subject: AuthSubject.login) { _, request in try await domain.login(request) }
-            .answeringOriginal { _, data in try await domain.originalLogin(data) },
-        .json("refreshToken", subject: AuthSubject.refresh) { _, request in try await domain.refresh(request)
-        },
-        .json("logoutUser", subject: AuthSubject.logout) { _, request in try await domain.logout(request) },
-        .json("me", subject: AuthSubject.me) { _, request in try await domain.me(request) },
-        EndpointDefinition.raw("jwks", subject: AuthSubject.jwks) { _, _ in domain.issuer.jwks },
-    ])
+    try await app.run(
+        [
+            .json("registerUser", subject: AuthSubject.register) { context, request in
+                try await domain.register(request, requestID: context.requestID)
+            }
+            .answeringOriginal { context, data in
+                try await domain.originalRegister(data, requestID: context.requestID)
+            },
+            .json("loginUser", subject: AuthSubject.login) { _, request in try await domain.login(request) }
+                .answeringOriginal { _, data in try await domain.originalLogin(data) },
+            .json("refreshToken", subject: AuthSubject.refresh) { _, request in
+                try await domain.refresh(request)
+            },
+            .json("logoutUser", subject: AuthSubject.logout) { _, request in try await domain.logout(request)
+            },
+            .json("me", subject: AuthSubject.me) { _, request in try await domain.me(request) },
+            EndpointDefinition.raw("jwks", subject: AuthSubject.jwks) { _, _ in domain.issuer.jwks },
+        ], alongside: { nats in await relay?.run(nats) })
     exit(0)
 } catch {
     logger.critical("AuthService failed: \(error)")

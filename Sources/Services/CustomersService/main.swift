@@ -41,7 +41,9 @@ do {
         try await outbox.migrate(pool)
         try await keys.migrate()
     }
-    let relay = try EventRelay(outbox: outbox, database: pool, conninfo: database.conninfo, logger: logger)
+    let relay = EventRelay(
+        source: try PostgresEventSource(outbox: outbox, database: pool, conninfo: database.conninfo),
+        logger: logger)
     let handlers = CustomersHandlers(
         repository: CustomersRepository(database: pool, outbox: outbox, relay: relay))
     let app = ServiceApp(

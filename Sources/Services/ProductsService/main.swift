@@ -37,7 +37,9 @@ let logger = ProcessSetup.logger(label: "products-service", json: logging.json, 
 do {
     let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
     let outbox = EventOutbox(service: "products", settings: events)
-    let relay = try EventRelay(outbox: outbox, database: pool, conninfo: database.conninfo, logger: logger)
+    let relay = EventRelay(
+        source: try PostgresEventSource(outbox: outbox, database: pool, conninfo: database.conninfo),
+        logger: logger)
     let repository = ProductsRepository(database: pool, outbox: outbox, relay: relay)
     let handlers = ProductsHandlers(repository: repository)
     try await whenDatabaseReachable(logger: logger) {

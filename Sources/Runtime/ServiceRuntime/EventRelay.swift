@@ -1,29 +1,51 @@
 import Logging
 import NATSWire
-import PostgresStore
-import ServiceRuntime
 import Synchronization
 
-/// Publishes the outbox's events to JetStream in commit order and deletes each once the
-/// stream acknowledged it. One relay per service holds the lease (a PostgreSQL advisory
-/// lock on its own session): replicas wait, and take over when the holder's session ends.
-/// An event published again after a crash (stored, not yet deleted) carries the same
-/// `Nats-Msg-Id`, which the stream's de-duplication window drops: each event is stored once.
+/// An event waiting in a service's outbox.
+public struct PendingEvent: Sendable {
+    /// Where the outbox keeps it (a row's sequence, a document's id).
+    public var reference: String
+    public var subject: String
+    public var eventID: String
+    public var document: [UInt8]
+
+    public init(reference: String, subject: String, eventID: String, document: [UInt8]) {
+        self.reference = reference
+        self.subject = subject
+        self.eventID = eventID
+        self.document = document
+    }
+}
+
+/// A service's outbox, as the relay sees it: events written with the changes they describe,
+/// in the order they were committed.
+public protocol EventSource: Sendable {
+    var settings: EventSettings { get }
+    /// Takes the lease if it is free; `true` while this instance holds it (one relay per
+    /// service publishes, so events go out in order).
+    func holdsLease() async throws -> Bool
+    /// The oldest events not yet published, at most `limit`.
+    func pending(limit: Int) async throws -> [PendingEvent]
+    /// Forgets events the stream has stored.
+    func published(_ events: [PendingEvent]) async throws
+}
+
+/// Publishes an outbox's events to JetStream in order and tells the outbox which the stream
+/// stored. One relay per service holds the lease: replicas wait, and take over when the
+/// holder goes. An event published again after a crash (stored, not yet forgotten) carries
+/// the same `Nats-Msg-Id`, which the stream's de-duplication window drops: each event is
+/// stored once.
 public final class EventRelay: Sendable {
-    let outbox: EventOutbox
-    let database: PostgresPool
-    /// A connection of its own for the lease: the lock lives as long as this session.
-    let lease: PostgresPool
+    let source: any EventSource
     let logger: Logger
     let batchSize = 256
     private let doorbell = Doorbell()
     /// Events published since start (for logs and tests).
     private let published = Atomic<Int>(0)
 
-    public init(outbox: EventOutbox, database: PostgresPool, conninfo: String, logger: Logger) throws {
-        self.outbox = outbox
-        self.database = database
-        lease = try PostgresPool(conninfo: conninfo, size: 1)
+    public init(source: any EventSource, logger: Logger) {
+        self.source = source
         self.logger = logger
     }
 
@@ -37,7 +59,7 @@ public final class EventRelay: Sendable {
     public func run(
         _ nats: NATSClient, interval: Duration = .milliseconds(250), gap: Duration = .milliseconds(10)
     ) async {
-        guard outbox.settings.enabled else { return }
+        guard source.settings.enabled else { return }
         let jetStream = nats.jetStream()
         var streamReady = false
         var failures = 0
@@ -50,11 +72,11 @@ public final class EventRelay: Sendable {
             var more = false
             do {
                 if !streamReady {
-                    try await outbox.settings.ensureStream(jetStream)
+                    try await source.settings.ensureStream(jetStream)
                     streamReady = true
                 }
                 if leaseCheckedAt.map({ ContinuousClock.now - $0 > .seconds(1) }) ?? true {
-                    leaseCheckedAt = try await holdsLease() ? ContinuousClock.now : nil
+                    leaseCheckedAt = try await source.holdsLease() ? ContinuousClock.now : nil
                 }
                 if leaseCheckedAt != nil {
                     let since = ContinuousClock.now - lastBatch
@@ -75,81 +97,42 @@ public final class EventRelay: Sendable {
         }
     }
 
-    /// Takes the lease if it is free; `true` while this relay holds it.
-    func holdsLease() async throws -> Bool {
-        let key = Self.leaseKey(outbox.service)
-        let result = try await lease.run(
-            """
-            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
-                AND classid = 0 AND objid = $1::bigint AND granted)
-              OR pg_try_advisory_lock($1::bigint)
-            """, [String(key)], prepared: "event_relay_lease")
-        return result.string(0, 0) == "t"
-    }
-
-    /// Publishes one batch in order and deletes what the stream stored; `true` if the batch
-    /// was full (more may wait).
+    /// Publishes one batch in order and forgets what the stream stored; `true` if the
+    /// batch was full (more may wait).
     func relayBatch(_ jetStream: JetStream) async throws -> Bool {
-        let pending = try await database.run(
-            "SELECT seq, subject, event_id, document FROM \(outbox.table) ORDER BY seq LIMIT $1",
-            [String(batchSize)], prepared: "\(outbox.table) pending")
-        guard pending.rowCount > 0 else { return false }
+        let pending = try await source.pending(limit: batchSize)
+        guard !pending.isEmpty else { return false }
         // Published back to back, acknowledgements awaited in order: the stream stores one
-        // connection's messages in the order sent. The stored prefix is deleted; after a
+        // connection's messages in the order sent. The stored prefix is forgotten; after a
         // failure the rest is sent again next time (an event the stream already has is
         // dropped as a duplicate of its Nats-Msg-Id).
         let publisher = try jetStream.asyncPublisher(maxPending: batchSize)
         defer { publisher.close() }
-        var sent: [(seq: String, ack: PubAckFuture)] = []
-        var stored: [String] = []
+        var acks: [PubAckFuture] = []
+        var stored: [PendingEvent] = []
         defer {
             if !stored.isEmpty { published.add(stored.count, ordering: .relaxed) }
         }
         do {
-            for row in 0..<pending.rowCount {
-                guard let seq = pending.string(row, 0), let subject = pending.string(row, 1),
-                    let eventID = pending.string(row, 2)
-                else { continue }
-                let document = pending.bytes(row, 3).map { Array($0) } ?? []
-                sent.append(
-                    (
-                        seq,
-                        try await publisher.publish(
-                            document, to: subject, options: PublishOptions(messageID: eventID))
-                    ))
+            for event in pending {
+                acks.append(
+                    try await publisher.publish(
+                        event.document, to: event.subject, options: PublishOptions(messageID: event.eventID)))
             }
-            for (seq, ack) in sent {
+            for (event, ack) in zip(pending, acks) {
                 _ = try await ack.value
-                stored.append(seq)
+                stored.append(event)
             }
         } catch {
-            try await delete(stored)
+            if !stored.isEmpty { try await source.published(stored) }
             throw error
         }
-        try await delete(stored)
-        return pending.rowCount == batchSize
-    }
-
-    private func delete(_ seqs: [String]) async throws {
-        guard !seqs.isEmpty else { return }
-        try await database.execute(
-            "DELETE FROM \(outbox.table) WHERE seq = ANY($1::bigint[])",
-            ["{" + seqs.joined(separator: ",") + "}"],
-            prepared: "\(outbox.table) delete")
+        try await source.published(stored)
+        return pending.count == batchSize
     }
 
     /// Events this relay published since it started.
     public var publishedCount: Int { published.load(ordering: .relaxed) }
-
-    /// The advisory lock key of a service's relay (a small stable number per service name).
-    static func leaseKey(_ service: String) -> Int {
-        var hash: UInt32 = 2_166_136_261  // FNV-1a, 32 bits
-        for byte in service.utf8 {
-            hash ^= UInt32(byte)
-            hash &*= 16_777_619
-        }
-        return 7_240_000 + Int(hash % 100_000)
-    }
 }
 
 /// A wake-up that is not lost: a ring while nobody waits is kept for the next wait.
