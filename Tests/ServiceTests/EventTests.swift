@@ -144,6 +144,7 @@ struct EventTests {
                 #expect((event["occurred_at"] as? String)?.hasSuffix("Z") == true)
             }
             #expect(Set(events.compactMap { $0.event["event_id"] as? String }).count == 3)
+            try expectValidEvents(events.map(\.event))
         }
     }
 
@@ -174,6 +175,7 @@ struct EventTests {
             let events = created(try await stack.awaitEvents { created($0).count >= ids.count })
             let perProduct = Dictionary(grouping: events) { $0.event["aggregate_id"] as? String ?? "" }
             #expect(Set(perProduct.keys) == Set(ids.map(String.init)))
+            try expectValidEvents(events.map(\.event))
             #expect(perProduct.values.allSatisfy { $0.count == 1 }, "an event published twice")
             #expect(Set(events.compactMap { $0.event["request_id"] as? String }).count == ids.count)
             _ = try stack.postgres.query("DELETE FROM products WHERE product_name LIKE '\(marker)%'")
@@ -270,6 +272,7 @@ struct EventTests {
             #expect(event.messageID == event.event["event_id"] as? String)
             let data = try #require(event.event["data"] as? [String: Any])
             #expect(data["email"] as? String == email && data["username"] as? String == "eve")
+            try expectValidEvents([event.event])
             #expect(
                 Set(data.keys) == ["id", "username", "email", "roles", "created_at"], "no hash, no token")
             let text = String(
@@ -287,4 +290,13 @@ struct EventTests {
             #expect(cleared)
         }
     }
+}
+
+/// Every event conforms to the schema in the repository (`Schemas/events/event.schema.json`).
+func expectValidEvents(_ events: [[String: Any]]) throws {
+    let documents = try events.map {
+        (schema: "event.schema.json", json: Array(try JSONSerialization.data(withJSONObject: $0)))
+    }
+    let verdict = try validate(documents, schemasIn: projectRoot.appendingPathComponent("Schemas/events"))
+    #expect(verdict == "valid", "\(verdict)")
 }

@@ -7,6 +7,13 @@ public func validateAgainstMicroSchema(_ documents: [(schema: String, json: [UIn
     else {
         throw HarnessError("schemas not found at \(schemas.path)")
     }
+    return try validate(documents, schemasIn: schemas)
+}
+
+/// Validates JSON documents against JSON Schemas (draft 7) in `schemas`, with Python's
+/// `jsonschema`: "valid", or every error found, one per line.
+public func validate(_ documents: [(schema: String, json: [UInt8])], schemasIn schemas: URL) throws -> String
+{
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
         "micro-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

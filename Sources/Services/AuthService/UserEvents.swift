@@ -41,8 +41,12 @@ enum UserEvents {
         ])
     }
 
+    /// UTC with milliseconds and `Z`, as the data services write it.
     private static func timestamp(_ date: Date) -> String {
-        date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
+        date.formatted(
+            .iso8601.year().month().day().dateTimeSeparator(.standard).time(includingFractionalSeconds: true)
+                .timeZone(separator: .omitted)
+        )
     }
 }
 
