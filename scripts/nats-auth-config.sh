@@ -5,6 +5,7 @@
 #   usage: nats-auth-config.sh SECRETS_DIR NATSWIRE_BINARY > auth.conf
 #
 #   gateway   publishes requests to the services' subjects and $SRV pings, never an event;
+#             reads the EVENTS stream (ordered consumers: create, next, delete) for GET /events;
 #             receives only on its own inbox (_INBOX.gateway.>).
 #   auth, customers, products
 #             subscribe to their own subjects, $SRV.> and their own inbox; publish replies to
@@ -46,7 +47,14 @@ authorization {
     {
       nkey: $(public_key gateway)
       permissions: {
-        publish: { allow: ["auth.>", "customers.>", "products.>", "\$SRV.>"], deny: ["*.events.>"] }
+        publish: {
+          allow: [
+            "auth.>", "customers.>", "products.>", "\$SRV.>",
+            "\$JS.API.STREAM.INFO.EVENTS", "\$JS.API.CONSUMER.CREATE.EVENTS", "\$JS.API.CONSUMER.CREATE.EVENTS.>",
+            "\$JS.API.CONSUMER.DELETE.EVENTS.>", "\$JS.API.CONSUMER.MSG.NEXT.EVENTS.>"
+          ]
+          deny: ["*.events.>"]
+        }
         subscribe: { allow: ["_INBOX.gateway.>"] }
       }
     }

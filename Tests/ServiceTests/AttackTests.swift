@@ -8,7 +8,7 @@ import Testing
 
 /// A plain TCP connection to the gateway, for requests URLSession will not send (huge
 /// headers, requests left unfinished on purpose).
-final class RawHTTPConnection {
+final class RawHTTPConnection: Sendable {
     let fd: Int32
 
     init(port: Int) throws {
@@ -61,6 +61,19 @@ final class RawHTTPConnection {
             }
         }
         return data.isEmpty ? nil : String(decoding: data, as: UTF8.self)
+    }
+
+    /// What the server sends until `marker` appears (or it closes, or goes quiet for the
+    /// receive timeout). Blocking: call it off the cooperative pool.
+    func read(until marker: String) -> String {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !String(decoding: data, as: UTF8.self).contains(marker) {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Whether the server closed the connection (a read returns end of stream).

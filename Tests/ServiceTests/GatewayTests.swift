@@ -61,9 +61,19 @@ final class FullStack: TestStack, Sendable {
 
     init(
         gatewayEnvironment: [String: String] = [:], authEnvironment: [String: String] = [:],
-        access: NATSAccess = .open
+        access: NATSAccess = .open, jetStream: Bool = false
     ) async throws {
-        nats = try NATSServer(config: access.serverConfig)
+        // With JetStream, the auth service's events only: the data services' relays would
+        // compete for the shared PostgreSQL's lease with the event tests' stacks.
+        nats = try NATSServer(
+            config: access.serverConfig,
+            arguments: jetStream
+                ? [
+                    "-js", "-sd",
+                    FileManager.default.temporaryDirectory.appendingPathComponent(
+                        "natswire-js-\(UUID().uuidString.prefix(8))"
+                    ).path,
+                ] : [])
         let natsURL = "\(access.scheme)://127.0.0.1:\(nats.port)"
         let postgres = try await PostgresServer.shared()
         let store = try await DocumentStore.shared()
@@ -82,6 +92,10 @@ final class FullStack: TestStack, Sendable {
             "CustomersService", nats: nats, postgres: postgres)
         environments["ProductsService"] = DataStack.environment(
             "ProductsService", nats: nats, postgres: postgres)
+        if jetStream {
+            environments["CustomersService"]?["EVENTS"] = "off"
+            environments["ProductsService"]?["EVENTS"] = "off"
+        }
         for (name, environment) in environments {
             var merged = environment.merging(access.environment(name)) { $1 }
             merged["NATS_URL"] = natsURL
@@ -174,12 +188,13 @@ func sendHTTP(
 
 func withFullStack(
     gatewayEnvironment: [String: String] = [:], authEnvironment: [String: String] = [:],
-    access: FullStack.NATSAccess = .open, _ body: (FullStack) async throws -> Void
+    access: FullStack.NATSAccess = .open, jetStream: Bool = false, _ body: (FullStack) async throws -> Void
 ) async throws {
     try await withStack(
         {
             try await FullStack(
-                gatewayEnvironment: gatewayEnvironment, authEnvironment: authEnvironment, access: access)
+                gatewayEnvironment: gatewayEnvironment, authEnvironment: authEnvironment, access: access,
+                jetStream: jetStream)
         },
         body)
 }
@@ -246,6 +261,35 @@ struct GatewayTests {
             let page = try await stack.send(
                 "GET", "/products?search=\(name.replacingOccurrences(of: " ", with: "%20"))", token: token)
             #expect(page.object["total"] as? Int == 1, "one product for the key, whatever the retries")
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2))) func adminsFollowTheEventsOverServerSentEvents() async throws {
+        let admin = "admin\(UInt32.random(in: 0...UInt32.max))@example.com"
+        try await withFullStack(authEnvironment: ["ADMIN_EMAILS": admin], jetStream: true) { stack in
+            _ = try await stack.send(
+                "POST", "/auth/register", json: ["username": "root", "email": admin, "password": "password1"])
+            let login = try await stack.send(
+                "POST", "/auth/login", json: ["email": admin, "password": "password1"])
+            let adminToken = try #require(login.object["access_token"] as? String)
+            let userToken = try #require(try await stack.login()["access_token"] as? String)
+            #expect(try await stack.send("GET", "/events", token: userToken).status == 403)
+            #expect(try await stack.send("GET", "/events").status == 401)
+            #expect(try await stack.send("GET", "/events?after=x", token: adminToken).status == 400)
+
+            // Replay from the start, then live: a registration made while the stream is open
+            // arrives as its own event.
+            let connection = try RawHTTPConnection(port: stack.port)
+            connection.send(
+                "GET /events?after=0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(adminToken)\r\n\r\n")
+            let replayed = try await offThePool { connection.read(until: "event: auth.events.registered") }
+            #expect(replayed.hasPrefix("HTTP/1.1 200") && replayed.lowercased().contains("text/event-stream"))
+            #expect(replayed.contains("id: 1\n"), "replayed from the first event")
+            let late = "late\(UInt32.random(in: 0...UInt32.max))@example.com"
+            _ = try await stack.send(
+                "POST", "/auth/register", json: ["username": "late", "email": late, "password": "password1"])
+            let live = try await offThePool { connection.read(until: late) }
+            #expect(live.contains("event: auth.events.registered\ndata: {"))
         }
     }
 

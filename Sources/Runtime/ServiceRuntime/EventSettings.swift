@@ -13,15 +13,23 @@ public struct EventSettings: Sendable {
     public static let variables: [ConfigVariable] = [
         ConfigVariable(
             "EVENTS", help: "write domain events with every change and publish them (on|off)", default: "on"),
-        ConfigVariable("EVENTS_STREAM", help: "JetStream stream of the events", default: "EVENTS"),
+        streamVariable,
         ConfigVariable(
             "EVENTS_MAX_AGE", help: "seconds the stream keeps an event (when it creates the stream)",
             default: "604800"),
     ]
 
+    /// The stream's name: also what the gateway reads `GET /events` from.
+    public static let streamVariable = ConfigVariable(
+        "EVENTS_STREAM", help: "JetStream stream of the events", default: "EVENTS")
+
+    public static func stream(_ reader: SettingsReader) -> String {
+        reader.string("EVENTS_STREAM", default: "EVENTS") ?? "EVENTS"
+    }
+
     public init(_ reader: SettingsReader) {
         enabled = reader.oneOf("EVENTS", ["on", "off"], default: "on") == "on"
-        stream = reader.string("EVENTS_STREAM", default: "EVENTS") ?? "EVENTS"
+        stream = Self.stream(reader)
         maxAgeSeconds = reader.int("EVENTS_MAX_AGE", default: 604_800, range: 1...(10 * 365 * 86_400))
     }
 

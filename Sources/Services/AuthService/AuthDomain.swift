@@ -115,10 +115,19 @@ struct AuthDomain: Sendable {
     }
 
     private func tokens(for user: StoredUser, family: String) async throws -> TokenPair {
-        let access = try await issuer.accessToken(for: user)
+        let access = try await issuer.accessToken(for: withConfiguredRoles(user))
         let refresh = try await refreshTokens.issue(
             userID: user.id, family: family, ttl: settings.refreshTokenTTL)
         return TokenPair(access_token: access, refresh_token: refresh, expires_in: settings.accessTokenTTL)
+    }
+
+    /// The user with the `admin` role added when `ADMIN_EMAILS` lists the email: granted by
+    /// configuration, at every token, so removing an email takes the role away again.
+    func withConfiguredRoles(_ user: StoredUser) -> StoredUser {
+        guard settings.adminEmails.contains(user.email), !user.roles.contains("admin") else { return user }
+        var granted = user
+        granted.roles.append("admin")
+        return granted
     }
 
     static func view(_ user: StoredUser) -> UserView {

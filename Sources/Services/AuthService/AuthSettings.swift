@@ -16,6 +16,8 @@ struct AuthSettings {
     var logLevel: String
     var instanceName: String?
     var events: EventSettings
+    /// Users with these emails get the `admin` role (e.g. for `GET /events`).
+    var adminEmails: Set<String>
 
     static let variables: [ConfigVariable] =
         NATSSettings.variables + [
@@ -33,6 +35,8 @@ struct AuthSettings {
             ConfigVariable(
                 "LOGIN_MAX_FAILURES", help: "failed logins for one email before it is locked", default: "5"),
             ConfigVariable("LOGIN_LOCKOUT_SECONDS", help: "how long a locked email waits", default: "900"),
+            ConfigVariable(
+                "ADMIN_EMAILS", help: "comma-separated emails whose users get the admin role in their tokens"),
         ]
         + TokenSettings.variables(
             algorithmHelp: "EdDSA (key pair kept in MongoDB) or HS256 (shared SECRET_KEY)")
@@ -54,5 +58,9 @@ struct AuthSettings {
         lockoutSeconds = reader.int("LOGIN_LOCKOUT_SECONDS", default: 900, range: 1...86_400)
         (logJSON, logLevel) = ProcessSetup.logging(reader)
         events = EventSettings(reader)
+        adminEmails = Set(
+            (reader.string("ADMIN_EMAILS") ?? "").split(separator: ",").map {
+                String($0.filter { $0 != " " }).lowercased()
+            }.filter { !$0.isEmpty })
     }
 }

@@ -13,6 +13,8 @@ struct Operation: Sendable {
         case open
         /// `Authorization: Bearer <token>`, verified by ``BearerAuthentication``.
         case bearer
+        /// A bearer token whose roles include `admin` (``RequireRole``).
+        case admin
     }
 
     /// The path parameter `{id}` of an operation.
@@ -53,6 +55,8 @@ struct Operation: Sendable {
     /// Routes the gateway answers itself.
     enum LocalRoute: Sendable {
         case health, ready, metrics, openAPI
+        /// The `EVENTS` stream as Server-Sent Events (``EventStream``).
+        case events
     }
 
     let method: HTTPRequest.Method
@@ -233,5 +237,11 @@ enum API {
             Operation(
                 method: .get, path: "/openapi.json", summary: "This document", access: .open,
                 target: .local(.openAPI)),
+            Operation(
+                method: .get, path: "/events",
+                summary:
+                    "Domain events as Server-Sent Events: replayed from after the stream sequence `after` (or `Last-Event-ID`), then live; admins only",
+                access: .admin, target: .local(.events),
+                result: .object([("type", .string("string"))]), contentType: "text/event-stream"),
         ]
 }

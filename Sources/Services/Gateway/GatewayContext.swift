@@ -30,7 +30,7 @@ struct BearerAuthentication: RouterMiddleware {
         return try await next(request, context)
     }
 
-    private func authenticate(_ request: Request) async throws(Problem) -> Identity {
+    func authenticate(_ request: Request) async throws(Problem) -> Identity {
         guard let header = request.headers[.authorization], let token = Self.bearerToken(header) else {
             throw Problem.unauthorized("a Bearer token is required")
         }
@@ -64,5 +64,22 @@ struct BearerAuthentication: RouterMiddleware {
         while end > index, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
         guard index < end else { return nil }
         return String(header[index..<end])
+    }
+}
+
+/// Requires a verified token (``BearerAuthentication`` first) whose roles include `role`: a
+/// 403 problem otherwise.
+struct RequireRole: RouterMiddleware {
+    typealias Context = GatewayContext
+    let role: String
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws -> Response
+    {
+        guard context.identity?.roles.contains(role) == true else {
+            return Problem(status: .forbidden, detail: "the \(role) role is required").response(
+                requestID: Gateway.requestID(request))
+        }
+        return try await next(request, context)
     }
 }

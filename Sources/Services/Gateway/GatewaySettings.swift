@@ -11,6 +11,7 @@ struct GatewaySettings {
     var idleTimeoutSeconds: Int
     var tokens: TokenSettings
     var upstreams: Upstreams
+    var eventsStream: String
     var logJSON: Bool
     var logLevel: String
 
@@ -26,7 +27,7 @@ struct GatewaySettings {
                 help: "seconds a client connection may send nothing before it is closed",
                 default: "30"),
         ] + TokenSettings.variables(algorithmHelp: "EdDSA (keys from auth.jwks) or HS256 (SECRET_KEY)")
-        + Upstreams.variables + ProcessSetup.loggingVariables
+        + Upstreams.variables + [EventSettings.streamVariable] + ProcessSetup.loggingVariables
 
     init(_ reader: SettingsReader) {
         host = reader.string("HTTP_HOST", default: "127.0.0.1") ?? "127.0.0.1"
@@ -37,6 +38,7 @@ struct GatewaySettings {
         idleTimeoutSeconds = reader.int("HTTP_IDLE_TIMEOUT_S", default: 30, range: 1...3600)
         tokens = TokenSettings(reader)
         upstreams = Upstreams(reader)
+        eventsStream = EventSettings.stream(reader)
         if upstreams.auth == .nest && tokens.algorithm != .hs256 {
             reader.problem(
                 "UPSTREAM_AUTH=nest needs JWT_ALGORITHM=HS256 and the original's secret as SECRET_KEY"

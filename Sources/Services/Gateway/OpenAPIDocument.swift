@@ -121,6 +121,11 @@ enum OpenAPIDocument {
             case .identity: break
             }
         }
+        if case .local(.events) = operation.target {
+            let sequence: JSONValue = .object([("type", .string("integer")), ("minimum", .number("0"))])
+            parameters.append(parameter("after", in: "query", required: false, schema: sequence))
+            parameters.append(parameter("Last-Event-ID", in: "header", required: false, schema: sequence))
+        }
         parameters.append(parameter("X-Request-Id", in: "header", required: false, schema: type("string")))
         if keyed {
             parameters.append(
@@ -167,9 +172,12 @@ enum OpenAPIDocument {
             ("504", problem("The service did not answer in time")),
         ]
         if body != nil { responses.append(("413", problem("The body is too large"))) }
-        if operation.access == .bearer {
+        if operation.access == .bearer || operation.access == .admin {
             entry.append(("security", .array([.object([("bearer", .array([]))])])))
             responses.append(("401", problem("Missing, invalid or expired token")))
+            if operation.access == .admin {
+                responses.append(("403", problem("The token lacks the admin role")))
+            }
         } else if operation.path == "/auth/login" || operation.path == "/auth/refresh" {
             responses.append(("401", problem("Wrong email or password, or an invalid refresh token")))
         }

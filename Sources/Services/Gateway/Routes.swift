@@ -9,12 +9,16 @@ extension Gateway {
     /// behind ``BearerAuthentication``, the others on the router itself.
     func routes(_ router: Router<GatewayContext>) {
         let secured = router.group().add(middleware: BearerAuthentication(verifier: verifier))
+        let admins = router.group().add(middleware: BearerAuthentication(verifier: verifier))
+            .add(middleware: RequireRole(role: "admin"))
         for operation in API.operations {
             let responder = self.responder(operation)
             switch operation.access {
             case .open: router.on(RouterPath(operation.routerPath), method: operation.method, use: responder)
             case .bearer:
                 secured.on(RouterPath(operation.routerPath), method: operation.method, use: responder)
+            case .admin:
+                admins.on(RouterPath(operation.routerPath), method: operation.method, use: responder)
             }
         }
     }
@@ -41,6 +45,7 @@ extension Gateway {
                     body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"status":"ok"}"#)))
             }
         case .local(.ready): return { _, _ in await readiness() }
+        case .local(.events): return { request, _ in eventStream(request) }
         case .local(.openAPI):
             return { _, _ in
                 Response(

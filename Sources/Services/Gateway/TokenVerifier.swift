@@ -8,6 +8,7 @@ import Synchronization
 struct Identity: Sendable {
     let userID: String
     let expires: Date
+    var roles: [String] = []
 }
 
 /// Verifies bearer tokens: EdDSA with the auth service's public keys fetched over NATS
@@ -62,7 +63,8 @@ final class TokenVerifier: Sendable {
         } else if !acceptsOriginalTokens {
             throw .invalid("the token has no audience")
         }
-        let identity = Identity(userID: claims.sub.value, expires: claims.exp.value)
+        let identity = Identity(
+            userID: claims.sub.value, expires: claims.exp.value, roles: claims.roles ?? [])
         cache.withLock { cache in
             if cache.count >= Self.cacheLimit {
                 let now = Date()
