@@ -6,6 +6,7 @@
 #   NATS_PORT (4222)  PG_PORT (5433)  MONGO_PORT (27018)  HTTP_PORT (8080)  STATE_DIR (.state)
 #   NATS_TLS=1     TLS between every process and NATS (CA in $STATE/tls/ca.pem)
 #   NATS_NODES=3   three nats-servers as a cluster, the processes spread over them
+#   ADMIN_EMAILS   users with these emails get the admin role (GET /events)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"

@@ -23,6 +23,45 @@ func withJetStream(_ body: (NATSClient, JetStream) async throws -> Void) async t
 
 /// JetStream streams and publishing with acknowledgements, against a live nats-server -js.
 @Suite(.timeLimit(.minutes(3))) struct JetStreamTests {
+    @Test func everyJetStreamCallRepliesUnderTheClientsInboxPrefix() async throws {
+        // A user allowed replies only under its own prefix (as the system's services and
+        // gateway are): fetch, the ordered consumer, requests and the asynchronous publisher
+        // all work, so none of them subscribes under the default _INBOX.
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "js-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let config = """
+            authorization { users: [
+              { user: app, password: secret, permissions: {
+                  publish: { allow: ["work.>", "$JS.API.>"] }
+                  subscribe: { allow: ["_INBOX.app.>"] } } }
+            ] }
+            """
+        let server = try NATSServer(config: config, arguments: ["-js", "-sd", storage.path])
+        defer { server.stop() }
+        var options = NATSOptions(url: "nats://app:secret@127.0.0.1:\(server.port)")
+        options.inboxPrefix = "_INBOX.app"
+        let nats = try await NATSClient.connect(options)
+        let violations = Mutex<[String]>([])
+        let watcher = Task {
+            for await event in nats.events() {
+                if case .serverError(let error) = event { violations.withLock { $0.append("\(error)") } }
+            }
+        }
+        let js = nats.jetStream()
+        _ = try await js.addStream(StreamConfig(name: "WORK", subjects: ["work.>"], storage: .memory))
+        let publisher = try js.asyncPublisher()
+        for i in 0..<3 { _ = try await publisher.publish(Array("m\(i)".utf8), to: "work.a") }
+        try await publisher.complete()
+        _ = try await js.addConsumer("WORK", ConsumerConfig(durableName: "pull"))
+        #expect(try await js.fetch("WORK", "pull", batch: 3).count == 3)
+        var ordered = js.orderedConsumer("WORK").makeAsyncIterator()
+        for i in 0..<3 { #expect(try await ordered.next()?.payload == Array("m\(i)".utf8)) }
+        watcher.cancel()
+        #expect(violations.withLock { $0 }.isEmpty, "\(violations.withLock { $0 })")
+        await nats.close()
+    }
+
     @Test func streamsAreCreatedReadUpdatedListedAndDeleted() async throws {
         try await withJetStream { _, js in
             let created = try await js.addStream(

@@ -222,7 +222,8 @@ start_instance() {
 
 start_services() {
     # shellcheck disable=SC2046
-    start_service AuthService $(nats_env auth 1) MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/auth"
+    start_service AuthService $(nats_env auth 1) MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/auth" \
+        ADMIN_EMAILS="${ADMIN_EMAILS:-}"
     # shellcheck disable=SC2046
     start_service CustomersService $(nats_env customers 2) \
         DATABASE_URL="postgresql://customers_svc:$(secret customers-db)@127.0.0.1:$PG_PORT/northwind"

@@ -1,4 +1,9 @@
 extension NATSClient {
+    /// A unique subject under the client's inbox prefix (``NATSOptions/inboxPrefix``), for
+    /// replies: a user whose permissions allow replies only under its own prefix gets them
+    /// there.
+    public func newInbox() -> String { "\(options.inboxPrefix).\(NUID.generate())" }
+
     /// Sends a request and waits for the first reply.
     ///
     /// Throws ``NATSError`` of kind `noResponders` at once when nobody listens on `subject`
@@ -70,7 +75,7 @@ extension NATSClient {
         if let maxReplies, maxReplies < 1 {
             throw NATSError(.invalidArgument, "maxReplies must be at least 1")
         }
-        let replies = try subscribe(to: "\(options.inboxPrefix).\(NUID.generate())")
+        let replies = try subscribe(to: newInbox())
         defer { try? replies.unsubscribe() }
         // The subscription goes to the server before the request, on the same connection.
         try publish(payload, to: subject, replyTo: replies.subject, headers: headers)

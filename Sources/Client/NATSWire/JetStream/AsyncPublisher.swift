@@ -68,8 +68,7 @@ public final class JetStreamPublisher: Sendable {
         self.client = client
         self.maxPending = max(1, maxPending)
         self.timeout = timeout
-        // Under the client's inbox prefix: a user may be allowed replies only there.
-        inbox = client.options.inboxPrefix + "." + NUID.generate() + "."
+        inbox = client.newInbox() + "."
         let handle = try client.subscribe(to: inbox + "*") { [weak self] message in self?.receive(message) }
         subscription.withLock { $0 = handle }
         // Acknowledgements that never come: failed at their deadline, which also frees room.

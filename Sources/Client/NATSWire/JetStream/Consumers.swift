@@ -254,7 +254,7 @@ extension JetStream {
         async throws -> [JetStreamMessage]
     {
         guard batch > 0 else { return [] }
-        let inbox = "_INBOX." + NUID.generate()
+        let inbox = client.newInbox()
         let subscription = try client.subscribe(to: inbox)
         defer { try? subscription.unsubscribe() }
         let request = PullRequest(batch: batch, expires: StreamConfig.nanoseconds(expires))

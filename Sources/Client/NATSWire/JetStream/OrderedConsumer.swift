@@ -130,7 +130,7 @@ public struct OrderedConsumer: AsyncSequence, Sendable {
             let info = try await sequence.js.addConsumer(sequence.stream, config)
             consumer = info.name
             nextConsumerSequence = 1
-            inbox = "_INBOX." + NUID.generate()
+            inbox = sequence.js.client.newInbox()
             let subscription = try sequence.js.client.subscribe(to: inbox)
             self.subscription = subscription
             messages = subscription.makeAsyncIterator()
