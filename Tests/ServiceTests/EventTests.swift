@@ -238,6 +238,55 @@ struct EventTests {
         }
     }
 
+    @Test func aRetriedRegistrationWithItsKeyIsOneUserAndOneEvent() async throws {
+        try await withStack({ try await EventStack(["AuthService"]) }) { stack in
+            let email = "retry\(UInt32.random(in: 0...UInt32.max))@example.com"
+            let body: [String: Any] = ["username": "ret", "email": email, "password": "password-one"]
+            let key = UUID().uuidString
+            let first = try await stack.object(AuthSubject.register, body, requestID: "r1", key: key)
+            let again = try await stack.object(AuthSubject.register, body, requestID: "r2", key: key)
+            #expect(first.code == nil && again.code == nil, "\(again)")
+            let id = try #require(first.0["id"] as? String)
+            #expect(again.0["id"] as? String == id)
+            var otherPassword = body
+            otherPassword["password"] = "password-two"
+            #expect(
+                try await stack.object(AuthSubject.register, otherPassword, requestID: "r3", key: key).code
+                    == 422)
+            var otherName = body
+            otherName["username"] = "someone"
+            #expect(
+                try await stack.object(AuthSubject.register, otherName, requestID: "r4", key: key).code == 422
+            )
+            #expect(
+                try await stack.object(AuthSubject.register, body, requestID: "r5").code == 409,
+                "no key: a duplicate")
+            // Twins at once with one key: one user, one answer.
+            let twinEmail = "twin\(UInt32.random(in: 0...UInt32.max))@example.com"
+            let twinKey = UUID().uuidString
+            let ids = try await withThrowingTaskGroup(of: String?.self) { group in
+                for i in 0..<6 {
+                    group.addTask {
+                        try await stack.object(
+                            AuthSubject.register,
+                            ["username": "twin", "email": twinEmail, "password": "password-one"],
+                            requestID: "t\(i)", key: twinKey
+                        ).0["id"] as? String
+                    }
+                }
+                var out: [String?] = []
+                for try await id in group { out.append(id) }
+                return out
+            }
+            #expect(Set(ids).count == 1 && ids.first != nil, "\(ids)")
+            let events = try await stack.awaitEvents { all in
+                all.contains { $0.event["aggregate_id"] as? String == ids.first ?? "" }
+            }
+            #expect(events.filter { $0.event["aggregate_id"] as? String == id }.count == 1)
+            #expect(events.filter { $0.event["aggregate_id"] as? String == ids.first ?? "" }.count == 1)
+        }
+    }
+
     @Test func aRegistrationIsOneEventWithoutSecrets() async throws {
         try await withStack({ try await EventStack(["AuthService"]) }) { stack in
             let email = "event\(UInt32.random(in: 0...UInt32.max))@example.com"

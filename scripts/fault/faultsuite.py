@@ -151,8 +151,8 @@ class Load:
             else:
                 kind = "register"
                 email = f"fault-{uuid.uuid4().hex[:12]}@example.com"
-                status, _ = client.call(
-                    "POST", "/auth/register", {"username": "fault", "email": email, "password": "secret-pass-1"}
+                status, _ = self.keyed_write(
+                    client, "/auth/register", {"username": "fault", "email": email, "password": "secret-pass-1"}
                 )
                 if status == 201:
                     acked = ("user", email)

@@ -6,6 +6,7 @@ public enum IdempotencyRule {
     /// The requests whose service stores keys: a retry with the key changes nothing twice.
     public static let subjects: Set<String> = [
         CustomersSubject.create, CustomersSubject.update, ProductsSubject.create, ProductsSubject.update,
+        AuthSubject.register,
     ]
 
     /// 1–255 printable ASCII characters (no spaces).

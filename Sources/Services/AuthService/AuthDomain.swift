@@ -21,7 +21,12 @@ struct AuthDomain: Sendable {
     /// Told after each registration, so its event goes out at once (`nil`: events off).
     let relay: EventRelay?
 
-    func register(_ request: RegisterUserRequest, requestID: String) async throws -> UserView {
+    /// Registers a user. With an idempotency key, a registration sent again with the same
+    /// key, username, email and password answers the first one's user (a retry after a lost
+    /// answer is not a 409); the key with anything else is 422.
+    func register(_ request: RegisterUserRequest, requestID: String, idempotencyKey: String? = nil)
+        async throws -> UserView
+    {
         // Taken as sent (no trimming), so that the rules are exactly the OpenAPI document's.
         let username = request.username
         let email = Self.normalize(request.email)
@@ -31,17 +36,44 @@ struct AuthDomain: Sendable {
         if let problem = UserRules.passwordProblem(request.password) { errors.add("password", problem) }
         try errors.throwIfAny()
 
+        let key = idempotencyKey.map {
+            UserRepository.IdempotencyRecord(key: $0, username: username, email: email)
+        }
+        if let key, let first = try await firstRegistration(key, password: request.password) { return first }
         let cost = UInt8(settings.bcryptCost)
         let password = request.password
         let hash = try await hashing.run { Bcrypt.hash(Self.bcryptInput(password), cost: cost) }
         guard
             let user = try await users.insert(
                 username: username, email: email, passwordHash: hash, roles: ["user"],
-                event: relay == nil ? nil : UserEvents.Origin(requestID: requestID))
+                event: relay == nil ? nil : UserEvents.Origin(requestID: requestID), idempotency: key)
         else {
+            // A twin with the same key that was faster wrote it: its answer is ours.
+            if let key, let first = try await firstRegistration(key, password: request.password) {
+                return first
+            }
             throw ServiceError(code: 409, message: "email is already registered")
         }
         relay?.poke()
+        return Self.view(user)
+    }
+
+    /// The user a key's first registration made, if the key was used: the same username,
+    /// email and password (checked against the stored hash) or 422.
+    private func firstRegistration(_ key: UserRepository.IdempotencyRecord, password: String) async throws
+        -> UserView?
+    {
+        guard let (user, record) = try await users.find(idempotencyKey: key.key) else { return nil }
+        guard record == key else {
+            throw ServiceError(
+                code: 422, message: "Idempotency-Key was already used with a different request")
+        }
+        let hash = user.passwordHash
+        let same = try await hashing.run { Bcrypt.verify(Self.bcryptInput(password), hash: hash) }
+        guard same else {
+            throw ServiceError(
+                code: 422, message: "Idempotency-Key was already used with a different request")
+        }
         return Self.view(user)
     }
 

@@ -33,6 +33,30 @@ struct UserRepository: Sendable {
 
     func prepare() async throws {
         try await collection.createIndex(name: "email_unique", keys: ["email": .int(1)], unique: true)
+        // Only registrations that came with a key have one.
+        try await collection.createIndex(
+            name: "idempotency_key_unique", keys: ["idempotency.key": .int(1)], unique: true, sparse: true)
+    }
+
+    /// The `Idempotency-Key` a registration came with, and what it registered (never the
+    /// password: a retry's password is checked against the stored hash).
+    struct IdempotencyRecord: Equatable, Sendable {
+        var key: String
+        var username: String
+        var email: String
+
+        var document: MongoValue {
+            .document(["key": .string(key), "username": .string(username), "email": .string(email)])
+        }
+    }
+
+    /// The user a key registered, with the key's record.
+    func find(idempotencyKey key: String) async throws -> (StoredUser, IdempotencyRecord)? {
+        guard let document = try await collection.findOne(["idempotency.key": .string(key)]),
+            let user = StoredUser(document), let record = document["idempotency"]?.document,
+            let username = record["username"]?.string, let email = record["email"]?.string
+        else { return nil }
+        return (user, IdempotencyRecord(key: key, username: username, email: email))
     }
 
     /// Inserts a user; `nil` when the email is taken (the unique index decides, so two
@@ -40,7 +64,8 @@ struct UserRepository: Sendable {
     /// `auth.events.registered` event until the relay has published it (``UserEvents``): one
     /// document, so neither exists without the other.
     func insert(
-        username: String, email: String, passwordHash: String, roles: [String], event: UserEvents.Origin?
+        username: String, email: String, passwordHash: String, roles: [String], event: UserEvents.Origin?,
+        idempotency: IdempotencyRecord? = nil
     ) async throws
         -> StoredUser?
     {
@@ -51,6 +76,7 @@ struct UserRepository: Sendable {
             "password_hash": .string(passwordHash), "roles": .array(roles.map(MongoValue.string)),
             "created_at": .date(now),
         ]
+        if let idempotency { document["idempotency"] = idempotency.document }
         if let event {
             document[UserEvents.field] = UserEvents.registered(
                 id: id, username: username, email: email, roles: roles, createdAt: now, origin: event)

@@ -48,7 +48,11 @@ do {
     try await app.run(
         [
             .json("registerUser", subject: AuthSubject.register) { context, request in
-                try await domain.register(request, requestID: context.requestID)
+                try await domain.register(
+                    request, requestID: context.requestID,
+                    idempotencyKey: context.headers?[IdempotencyRule.header].flatMap {
+                        IdempotencyRule.isValid($0) ? $0 : nil
+                    })
             }
             .answeringOriginal { context, data in
                 try await domain.originalRegister(data, requestID: context.requestID)

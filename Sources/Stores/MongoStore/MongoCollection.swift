@@ -128,14 +128,18 @@ public struct MongoCollection: Sendable {
         return Int(reply["deletedCount"]?.int ?? 0)
     }
 
-    /// Creates an index if it is not there (same name and keys: nothing changes).
-    public func createIndex(name indexName: String, keys: MongoDocument, unique: Bool = false) async throws {
-        let command: MongoDocument = [
-            "createIndexes": .string(name),
-            "indexes": .array([
-                .document(["key": .document(keys), "name": .string(indexName), "unique": .bool(unique)])
-            ]),
+    /// Creates an index if it is not there (same name and keys: nothing changes). A `sparse`
+    /// index leaves out documents without the field (so a unique one allows many of them).
+    public func createIndex(
+        name indexName: String, keys: MongoDocument, unique: Bool = false, sparse: Bool = false
+    )
+        async throws
+    {
+        var index: MongoDocument = [
+            "key": .document(keys), "name": .string(indexName), "unique": .bool(unique),
         ]
+        if sparse { index["sparse"] = .bool(true) }
+        let command: MongoDocument = ["createIndexes": .string(name), "indexes": .array([.document(index)])]
         _ = try await database.runCommand(command)
     }
 
