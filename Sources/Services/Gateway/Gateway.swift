@@ -34,6 +34,8 @@ struct Gateway: Sendable {
     /// The share of the deadline an idempotent request waits before it is sent again: a
     /// replica that died with the request in hand does not cost the client the whole wait.
     static let firstAttemptShare = 0.4
+    /// How long an idempotent request that found no responder waits before its second try.
+    static let noRespondersPause = Duration.milliseconds(500)
 
     /// Runs one forwarding operation: request id, building the call from the validated
     /// input, one NATS request, the reply as the response.
@@ -133,6 +135,11 @@ struct Gateway: Sendable {
             return try await send(call.payload, to: call.subject, requestID: requestID, timeout: first)
         } catch {
             guard error.status == .gatewayTimeout || error.status == .serviceUnavailable else { throw error }
+            // Nobody listening: the services may be subscribing again after a NATS restart
+            // (they reconnect within about 250 ms of the server's return). Give them that.
+            if error.status == .serviceUnavailable {
+                try? await Task.sleep(for: min(Self.noRespondersPause, (total - (ContinuousClock.now - start)) / 2))
+            }
         }
         metrics.recordRetry()
         let remaining = max(total - (ContinuousClock.now - start), .milliseconds(100))
