@@ -98,7 +98,8 @@ public final class NATSClient: Sendable {
             inMessages: components.counters.messages.load(ordering: .relaxed),
             inBytes: components.counters.bytes.load(ordering: .relaxed),
             outMessages: out.messages, outBytes: out.bytes,
-            reconnects: reconnectCount.load(ordering: .relaxed))
+            reconnects: reconnectCount.load(ordering: .relaxed),
+            serverPings: components.counters.serverPings.load(ordering: .relaxed))
     }
 
     /// A new stream of this connection's events. Each call gets its own stream.

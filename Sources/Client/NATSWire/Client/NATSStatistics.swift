@@ -5,4 +5,6 @@ public struct NATSStatistics: Sendable, Equatable {
     public var outMessages: UInt64
     public var outBytes: UInt64
     public var reconnects: UInt64
+    /// Keepalive PINGs the server sent, each answered with a PONG.
+    public var serverPings: UInt64 = 0
 }

@@ -34,6 +34,8 @@ final class ConnectionComponents: Sendable {
 /// Inbound traffic counters, written by the I/O thread only.
 final class InboundCounters: Sendable {
     let messages = Atomic<UInt64>(0)
+    /// The server's keepalive PINGs, each answered with a PONG.
+    let serverPings = Atomic<UInt64>(0)
     let bytes = Atomic<UInt64>(0)
 }
 
@@ -238,6 +240,7 @@ final class ConnectionLoop {
                 deliver(message, sid: sid)
             case .ping:
                 try components.writeBuffer.append { $0.append(contentsOf: ClientOperation.pong) }
+                components.counters.serverPings.add(1, ordering: .relaxed)
             case .pong:
                 components.pongs.pong()
             case .ok:
