@@ -51,6 +51,27 @@ import Testing
         #expect(throws: ConfigurationError.self) { try reader.validate() }
     }
 
+    @Test func eventSettingsMakeTheStreamTheyDescribe() {
+        let reader = SettingsReader(
+            arguments: ["service"],
+            environment: [
+                "EVENTS_STREAM": "DOMAIN", "EVENTS_MAX_AGE": "3600", "EVENTS_MAX_BYTES": "1048576",
+            ],
+            dotEnv: nil, known: EventSettings.variables)
+        let settings = EventSettings(reader)
+        #expect(reader.problems.isEmpty && settings.enabled)
+        let config = settings.streamConfig
+        #expect(config.name == "DOMAIN" && config.subjects == ["*.events.>"] && config.storage == .file)
+        #expect(config.maxAgeNanoseconds == 3_600_000_000_000 && config.maxBytes == 1_048_576)
+        #expect(
+            config.duplicateWindowNanoseconds == 120_000_000_000, "the window that drops a relay's repeats")
+        let off = EventSettings(
+            SettingsReader(
+                arguments: ["service"], environment: ["EVENTS": "off"], dotEnv: nil,
+                known: EventSettings.variables))
+        #expect(!off.enabled && off.streamConfig.maxBytes == nil)
+    }
+
     @Test func optionsAreTheVariablesInKebabCase() {
         #expect(SettingsReader.option("NATS_NKEY_SEED_FILE") == "--nats-nkey-seed-file")
         let text = helpText(service: "S", summary: "what", variables: Self.variables)

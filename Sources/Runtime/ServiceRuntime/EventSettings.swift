@@ -9,6 +9,8 @@ public struct EventSettings: Sendable {
     public var enabled: Bool
     public var stream: String
     public var maxAgeSeconds: Int
+    /// The stream's size limit in bytes (`nil`: none); the oldest events go first.
+    public var maxBytes: Int64?
 
     public static let variables: [ConfigVariable] = [
         ConfigVariable(
@@ -17,6 +19,11 @@ public struct EventSettings: Sendable {
         ConfigVariable(
             "EVENTS_MAX_AGE", help: "seconds the stream keeps an event (when it creates the stream)",
             default: "604800"),
+        ConfigVariable(
+            "EVENTS_MAX_BYTES",
+            help:
+                "bytes the stream keeps at most, oldest events dropped first (0: no limit; when it creates the stream)",
+            default: "0"),
     ]
 
     /// The stream's name: also what the gateway reads `GET /events` from.
@@ -31,6 +38,8 @@ public struct EventSettings: Sendable {
         enabled = reader.oneOf("EVENTS", ["on", "off"], default: "on") == "on"
         stream = Self.stream(reader)
         maxAgeSeconds = reader.int("EVENTS_MAX_AGE", default: 604_800, range: 1...(10 * 365 * 86_400))
+        let bytes = reader.int("EVENTS_MAX_BYTES", default: 0, range: 0...Int(Int64.max))
+        maxBytes = bytes > 0 ? Int64(bytes) : nil
     }
 
     public init(enabled: Bool = true, stream: String = "EVENTS", maxAgeSeconds: Int = 604_800) {
@@ -47,8 +56,8 @@ public struct EventSettings: Sendable {
     /// after a crash does not store it twice.
     public var streamConfig: StreamConfig {
         StreamConfig(
-            name: stream, subjects: ["*.events.>"], retention: .limits, storage: .file,
-            maxAge: .seconds(maxAgeSeconds), duplicateWindow: .seconds(120),
+            name: stream, subjects: ["*.events.>"], retention: .limits, storage: .file, maxBytes: maxBytes,
+            maxAge: .seconds(maxAgeSeconds), discard: .old, duplicateWindow: .seconds(120),
             description: "Domain events of the NATSWire services")
     }
 
