@@ -6,12 +6,11 @@ import ServiceRuntime
 /// The `customers` table, the only one this service may touch.
 struct CustomersRepository: Sendable {
     let database: PostgresPool
-    /// Each change writes its `customers.events.*` event in the same statement.
-    let outbox: EventOutbox
-    /// Told after each change, so the event goes out at once.
-    let relay: EventRelay?
-    /// Keys of the changes made, so that a request sent again changes nothing twice.
-    var keys: IdempotencyKeys { IdempotencyKeys(service: "customers", database: database) }
+    /// Each change writes its event and idempotency key in the same statement
+    /// (``ChangeTracking``).
+    let changes: ChangeTracking
+    var outbox: EventOutbox { changes.outbox }
+    var keys: IdempotencyKeys { changes.keys }
 
     static let schema = TableSchema(name: "customers", record: Records.customer)
     static let columnList = schema.columns.map(\.name).joined(separator: ", ")
@@ -98,7 +97,7 @@ struct CustomersRepository: Sendable {
             parameters: parameters, origin: origin, prepared: prepared)
         let rows = Self.schema.rowWriter(
             for: try await database.run(statement.sql, statement.parameters, prepared: statement.prepared))
-        if rows.count > 0 { relay?.poke() }
+        if rows.count > 0 { changes.relay.poke() }
         return rows
     }
 }

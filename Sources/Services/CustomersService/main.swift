@@ -35,17 +35,10 @@ let logger = ProcessSetup.logger(label: "customers-service", json: logging.json,
 
 do {
     let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
-    let outbox = EventOutbox(service: "customers", settings: events)
-    let keys = IdempotencyKeys(service: "customers", database: pool)
-    try await whenDatabaseReachable(logger: logger) {
-        try await outbox.migrate(pool)
-        try await keys.migrate()
-    }
-    let relay = EventRelay(
-        source: try PostgresEventSource(outbox: outbox, database: pool, conninfo: database.conninfo),
-        logger: logger)
-    let handlers = CustomersHandlers(
-        repository: CustomersRepository(database: pool, outbox: outbox, relay: relay))
+    let changes = try ChangeTracking(
+        service: "customers", database: pool, conninfo: database.conninfo, events: events, logger: logger)
+    try await whenDatabaseReachable(logger: logger) { try await changes.migrate() }
+    let handlers = CustomersHandlers(repository: CustomersRepository(database: pool, changes: changes))
     let app = ServiceApp(
         config: ServiceConfig(
             name: "customers", version: "1.0.0", description: summary, executor: pool.executor),
@@ -76,11 +69,7 @@ do {
                 try await handlers.originalDelete(data, origin: WriteOrigin(requestID: context.requestID))
             },
         ],
-        alongside: { nats in
-            async let relayed: Void = relay.run(nats)
-            await keys.expireRegularly()
-            await relayed
-        })
+        alongside: { nats in await changes.run(nats) })
     exit(0)
 } catch {
     logger.critical("CustomersService failed: \(error)")

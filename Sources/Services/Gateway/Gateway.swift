@@ -138,7 +138,8 @@ struct Gateway: Sendable {
             // Nobody listening: the services may be subscribing again after a NATS restart
             // (they reconnect within about 250 ms of the server's return). Give them that.
             if error.status == .serviceUnavailable {
-                try? await Task.sleep(for: min(Self.noRespondersPause, (total - (ContinuousClock.now - start)) / 2))
+                try? await Task.sleep(
+                    for: min(Self.noRespondersPause, (total - (ContinuousClock.now - start)) / 2))
             }
         }
         metrics.recordRetry()

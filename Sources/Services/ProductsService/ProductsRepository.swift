@@ -8,18 +8,16 @@ import ServiceRuntime
 struct ProductsRepository: Sendable {
     let database: PostgresPool
     let statistics: PlanStatistics
-    /// Each change writes its `products.events.*` event in the same statement.
-    let outbox: EventOutbox
-    /// Told after each change, so the event goes out at once.
-    let relay: EventRelay?
-    /// Keys of the changes made, so that a request sent again changes nothing twice.
-    var keys: IdempotencyKeys { IdempotencyKeys(service: "products", database: database) }
+    /// Each change writes its event and idempotency key in the same statement
+    /// (``ChangeTracking``).
+    let changes: ChangeTracking
+    var outbox: EventOutbox { changes.outbox }
+    var keys: IdempotencyKeys { changes.keys }
 
-    init(database: PostgresPool, outbox: EventOutbox, relay: EventRelay?) {
+    init(database: PostgresPool, changes: ChangeTracking) {
         self.database = database
         self.statistics = PlanStatistics(table: "products", database: database)
-        self.outbox = outbox
-        self.relay = relay
+        self.changes = changes
     }
 
     static let products = TableSchema(name: "products", record: Records.product)
@@ -216,7 +214,7 @@ struct ProductsRepository: Sendable {
                     throw ServiceError(code: 500, message: "insert returned no row")
                 }
                 statistics.recordWrites(1)
-                relay?.poke()
+                changes.relay.poke()
                 return rows
             } catch let error as PostgresError
                 where error.kind == .uniqueViolation && !keys.isTwin(error) && attempt < 2
@@ -264,7 +262,7 @@ struct ProductsRepository: Sendable {
             statement.sql, statement.parameters, prepared: statement.prepared
         )
         .rowCount
-        if changed > 0 { relay?.poke() }
+        if changed > 0 { changes.relay.poke() }
         return changed
     }
 

@@ -36,16 +36,13 @@ let logger = ProcessSetup.logger(label: "products-service", json: logging.json, 
 
 do {
     let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
-    let outbox = EventOutbox(service: "products", settings: events)
-    let relay = EventRelay(
-        source: try PostgresEventSource(outbox: outbox, database: pool, conninfo: database.conninfo),
-        logger: logger)
-    let repository = ProductsRepository(database: pool, outbox: outbox, relay: relay)
+    let changes = try ChangeTracking(
+        service: "products", database: pool, conninfo: database.conninfo, events: events, logger: logger)
+    let repository = ProductsRepository(database: pool, changes: changes)
     let handlers = ProductsHandlers(repository: repository)
     try await whenDatabaseReachable(logger: logger) {
         try await repository.migrate()
-        try await outbox.migrate(pool)
-        try await repository.keys.migrate()
+        try await changes.migrate()
     }
     let app = ServiceApp(
         config: ServiceConfig(
@@ -84,11 +81,7 @@ do {
                 try await handlers.getSupplier(body)
             },
         ],
-        alongside: { nats in
-            async let relayed: Void = relay.run(nats)
-            await repository.keys.expireRegularly()
-            await relayed
-        })
+        alongside: { nats in await changes.run(nats) })
     exit(0)
 } catch {
     logger.critical("ProductsService failed: \(error)")
