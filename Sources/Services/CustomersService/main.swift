@@ -35,7 +35,7 @@ let logger = ProcessSetup.logger(label: "customers-service", json: logging.json,
 
 do {
     let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
-    let changes = try ChangeTracking(
+    let changes = ChangeTracking(
         service: "customers", database: pool, conninfo: database.conninfo, events: events, logger: logger)
     try await whenDatabaseReachable(logger: logger) { try await changes.migrate() }
     let handlers = CustomersHandlers(repository: CustomersRepository(database: pool, changes: changes))

@@ -14,10 +14,10 @@ public struct ChangeTracking: Sendable {
     /// `service` names the tables (`<service>_outbox`, …) and the events' subjects.
     public init(
         service: String, database: PostgresPool, conninfo: String, events: EventSettings, logger: Logger
-    ) throws {
+    ) {
         outbox = EventOutbox(service: service, settings: events)
         relay = EventRelay(
-            source: try PostgresEventSource(outbox: outbox, database: database, conninfo: conninfo),
+            source: PostgresEventSource(outbox: outbox, database: database, conninfo: conninfo),
             logger: logger)
         keys = IdempotencyKeys(service: service, database: database)
         self.database = database

@@ -11,10 +11,10 @@ public struct PostgresEventSource: EventSource {
     /// A connection of its own for the lease.
     let lease: PostgresPool
 
-    public init(outbox: EventOutbox, database: PostgresPool, conninfo: String) throws {
+    public init(outbox: EventOutbox, database: PostgresPool, conninfo: String) {
         self.outbox = outbox
         self.database = database
-        lease = try PostgresPool(conninfo: conninfo, size: 1)
+        lease = PostgresPool(conninfo: conninfo, size: 1, sharingThreadsOf: database)
     }
 
     public var settings: EventSettings { outbox.settings }

@@ -36,7 +36,7 @@ let logger = ProcessSetup.logger(label: "products-service", json: logging.json, 
 
 do {
     let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
-    let changes = try ChangeTracking(
+    let changes = ChangeTracking(
         service: "products", database: pool, conninfo: database.conninfo, events: events, logger: logger)
     let repository = ProductsRepository(database: pool, changes: changes)
     let handlers = ProductsHandlers(repository: repository)

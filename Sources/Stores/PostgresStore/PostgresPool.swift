@@ -21,9 +21,11 @@ public final class PostgresPool: Sendable {
     private let connections: [PostgresConnection]
     private let poller: PostgresPoller
     /// Opens connections: PQconnectdb blocks, so never on the cooperative pool.
-    private let connector = BlockingPool(threads: 1, name: "postgres-connect")
+    private let connector: BlockingPool
     private let downUntil = Mutex<ContinuousClock.Instant?>(nil)
     private let retryAfter: Duration
+    /// Whether the poller and the connect thread are this pool's (else another's it shares).
+    private let ownsThreads: Bool
 
     /// A session setting (`SET name = value`) every connection applies when it opens.
     public struct Setting: Sendable, Equatable {
@@ -52,10 +54,28 @@ public final class PostgresPool: Sendable {
     ) throws {
         let poller = try PostgresPoller(name: "postgres-poller")
         self.poller = poller
+        connector = BlockingPool(threads: 1, name: "postgres-connect")
         connections = (0..<max(1, size)).map { _ in
             PostgresConnection(conninfo: conninfo, settings: settings, poller: poller)
         }
         self.retryAfter = retryAfter
+        ownsThreads = true
+    }
+
+    /// A pool of its own connections that shares `other`'s poller and connect threads (e.g.
+    /// one session kept apart for an advisory lock): no threads more.
+    public init(
+        conninfo: String, size: Int, sharingThreadsOf other: PostgresPool,
+        settings: [Setting] = defaultSettings,
+        retryAfter: Duration = .milliseconds(500)
+    ) {
+        poller = other.poller
+        connector = other.connector
+        connections = (0..<max(1, size)).map { _ in
+            PostgresConnection(conninfo: conninfo, settings: settings, poller: other.poller)
+        }
+        self.retryAfter = retryAfter
+        ownsThreads = false
     }
 
     /// The thread that reads every result, as a task executor: run request handlers there
@@ -65,8 +85,10 @@ public final class PostgresPool: Sendable {
 
     deinit {
         for connection in connections { connection.close() }
-        poller.stop()
-        connector.shutdown()
+        if ownsThreads {
+            poller.stop()
+            connector.shutdown()
+        }
     }
 
     /// Runs a statement with text parameters (`nil` is NULL) and returns libpq's result to
