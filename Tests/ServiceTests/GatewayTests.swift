@@ -14,6 +14,8 @@ import Testing
 /// the gateway, each its own process; HTTP through URLSession.
 final class FullStack: TestStack, Sendable {
     let nats: NATSServer
+    /// JetStream's storage, when the stack has it.
+    let storage: URL?
     let baseString: String
     private let processes: Box
 
@@ -65,15 +67,13 @@ final class FullStack: TestStack, Sendable {
     ) async throws {
         // With JetStream, the auth service's events only: the data services' relays would
         // compete for the shared PostgreSQL's lease with the event tests' stacks.
+        storage =
+            jetStream
+            ? FileManager.default.temporaryDirectory.appendingPathComponent(
+                "natswire-js-\(UUID().uuidString.prefix(8))")
+            : nil
         nats = try NATSServer(
-            config: access.serverConfig,
-            arguments: jetStream
-                ? [
-                    "-js", "-sd",
-                    FileManager.default.temporaryDirectory.appendingPathComponent(
-                        "natswire-js-\(UUID().uuidString.prefix(8))"
-                    ).path,
-                ] : [])
+            config: access.serverConfig, arguments: storage.map { ["-js", "-sd", $0.path] } ?? [])
         let natsURL = "\(access.scheme)://127.0.0.1:\(nats.port)"
         let postgres = try await PostgresServer.shared()
         let store = try await DocumentStore.shared()
@@ -125,6 +125,7 @@ final class FullStack: TestStack, Sendable {
     func shutdown() {
         for name in ["Gateway", "ProductsService", "CustomersService", "AuthService"] { stop(name) }
         nats.stop()
+        if let storage { try? FileManager.default.removeItem(at: storage) }
     }
 
     typealias Reply = HTTPReply
