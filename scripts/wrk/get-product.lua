@@ -3,16 +3,4 @@ local token = os.getenv("TOKEN")
 wrk.method = "GET"
 wrk.path = "/products/1"
 wrk.headers["Authorization"] = "Bearer " .. token
-
-local wrong = 0
-function response(status, headers, body)
-    if status ~= 200 then wrong = wrong + 1 end
-end
-
-function done(summary, latency, requests)
-    io.write(string.format("requests=%d seconds=%.2f rps=%.0f p50_ms=%.2f p95_ms=%.2f p99_ms=%.2f errors=%d\n",
-        summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
-        latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000,
-        summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
-        + summary.errors.status))
-end
+dofile("scripts/wrk/report.lua")

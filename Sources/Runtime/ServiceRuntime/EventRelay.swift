@@ -41,8 +41,6 @@ public final class EventRelay: Sendable {
     let logger: Logger
     let batchSize = 256
     private let doorbell = Doorbell()
-    /// Events published since start (for logs and tests).
-    private let published = Atomic<Int>(0)
 
     public init(source: any EventSource, logger: Logger) {
         self.source = source
@@ -110,9 +108,6 @@ public final class EventRelay: Sendable {
         defer { publisher.close() }
         var acks: [PubAckFuture] = []
         var stored: [PendingEvent] = []
-        defer {
-            if !stored.isEmpty { published.add(stored.count, ordering: .relaxed) }
-        }
         do {
             for event in pending {
                 acks.append(
@@ -130,9 +125,6 @@ public final class EventRelay: Sendable {
         try await source.published(stored)
         return pending.count == batchSize
     }
-
-    /// Events this relay published since it started.
-    public var publishedCount: Int { published.load(ordering: .relaxed) }
 }
 
 /// A wake-up that is not lost: a ring while nobody waits is kept for the next wait.
