@@ -4,23 +4,12 @@ import Synchronization
 import TestHarness
 import Testing
 
-/// Runs the `natswire` executable built beside the test bundle.
-private func natswire(_ arguments: [String], timeout: TimeInterval = 20) throws -> (
+/// Runs the `natswire` executable built beside the test bundle to its end (killed after
+/// `timeout`): its exit status and what it printed.
+private func natswire(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> (
     status: Int32, output: String
 ) {
-    let process = Process()
-    process.executableURL = try cliExecutable()
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = FileHandle.nullDevice
-    try process.run()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(10_000) }
-    if process.isRunning { process.terminate() }
-    process.waitUntilExit()
-    let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    try await ChildProcess.run(cliExecutable().path, arguments, errorsToo: false, timeout: timeout)
 }
 
 private func cliExecutable() throws -> URL {
@@ -34,21 +23,20 @@ private func cliExecutable() throws -> URL {
         "natswire executable not found near \(CommandLine.arguments[0]); run swift build first")
 }
 
-@Suite("natswire CLI against a live server")
+@Suite("natswire CLI against a live server", .timeLimit(.minutes(5)))
 struct CLITests {
     @Test func requestAndReply() async throws {
         try await withNATSServer { server in
-            let replier = Process()
-            replier.executableURL = try cliExecutable()
-            replier.arguments = ["--server", server.url, "reply", "cli.hello", "hi there", "--count", "1"]
-            replier.standardOutput = FileHandle.nullDevice
-            replier.standardError = FileHandle.nullDevice
-            try replier.run()
-            defer { if replier.isRunning { replier.terminate() } }
+            let replier = try ChildProcess(
+                cliExecutable().path,
+                ["--server", server.url, "reply", "cli.hello", "hi there", "--count", "1"])
+            defer { replier.stop(grace: .seconds(5)) }
             // Retry until the replier has subscribed (no responders until then).
             var answer = ""
             for _ in 0..<50 {
-                let (status, output) = try natswire(["request", "cli.hello", "x", "--server", server.url])
+                let (status, output) = try await natswire([
+                    "request", "cli.hello", "x", "--server", server.url,
+                ])
                 if status == 0 {
                     answer = output
                     break
@@ -61,32 +49,26 @@ struct CLITests {
 
     @Test func publishAndSubscribeWithHeaders() async throws {
         try await withNATSServer { server in
-            let subscriber = Process()
-            subscriber.executableURL = try cliExecutable()
-            subscriber.arguments = ["sub", "cli.news", "--count", "2", "--server", server.url]
-            let pipe = Pipe()
-            subscriber.standardOutput = pipe
-            let announcements = Pipe()
-            subscriber.standardError = announcements
-            try subscriber.run()
-            defer { if subscriber.isRunning { subscriber.terminate() } }
+            let printed = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "cli-sub-\(UUID().uuidString.prefix(8)).out")
+            defer { try? FileManager.default.removeItem(at: printed) }
+            let subscriber = try ChildProcess(
+                cliExecutable().path, ["sub", "cli.news", "--count", "2", "--server", server.url],
+                output: printed)
+            defer { subscriber.stop(grace: .seconds(5)) }
             // The subscriber says so once the server has its subscription.
-            var said = ""
-            while !said.contains("listening on cli.news") {
-                let chunk = announcements.fileHandleForReading.availableData
-                if chunk.isEmpty { break }  // it exited
-                said += String(decoding: chunk, as: UTF8.self)
-            }
-            #expect(said.contains("listening on cli.news"))
-            let (status, output) = try natswire([
+            #expect(
+                await eventually(timeout: .seconds(20)) {
+                    subscriber.output.contains("listening on cli.news") || !subscriber.isRunning
+                })
+            #expect(subscriber.output.contains("listening on cli.news"))
+            let (status, output) = try await natswire([
                 "pub", "cli.news", "extra", "--header", "X-Trace:abc", "--count", "2", "--server", server.url,
             ])
             #expect(status == 0)
             #expect(output.contains("published 2 messages"))
-            let deadline = Date().addingTimeInterval(10)
-            while subscriber.isRunning && Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
-            let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            let lines = printed.split(separator: "\n")
+            #expect(await eventually(timeout: .seconds(20)) { !subscriber.isRunning })
+            let lines = subscriber.output.split(separator: "\n").filter { !$0.contains("listening on") }
             #expect(lines.count == 2)
             #expect(
                 lines.allSatisfy {
@@ -98,7 +80,7 @@ struct CLITests {
     @Test(arguments: ["pub", "pubsub", "req", "reqpar"])
     func benchPrintsTheSharedResultLine(mode: String) async throws {
         try await withNATSServer { server in
-            let (status, output) = try natswire([
+            let (status, output) = try await natswire([
                 "bench", "--url", server.url, "--mode", mode, "--msgs", "500", "--size", "32", "--par", "8",
             ])
             #expect(status == 0)
@@ -122,7 +104,7 @@ struct CLITests {
     @Test(arguments: [("fanout", "each"), ("fanout", "shared"), ("queue", "each")])
     func benchFanOutAndQueueGroups(mode: String, connections: String) async throws {
         try await withNATSServer { server in
-            let (status, output) = try natswire([
+            let (status, output) = try await natswire([
                 "bench", "--url", server.url, "--mode", mode, "--msgs", "400", "--size", "16", "--subs", "3",
                 "--sub-connections", connections,
             ])
@@ -149,29 +131,29 @@ struct CLITests {
                 ServiceConfig(name: "clisvc", version: "2.0.0", description: "for the CLI"))
             try service.addEndpoint("hello", subject: "clisvc.hello") { _ in ServiceReply("hi") }
             try await nats.flush()
-            let (lsStatus, ls) = try natswire(["micro", "ls", "--server", server.url])
+            let (lsStatus, ls) = try await natswire(["micro", "ls", "--server", server.url])
             #expect(lsStatus == 0)
             #expect(
                 ls.contains("clisvc") && ls.contains("2.0.0") && ls.contains(service.id)
                     && ls.contains("for the CLI"))
-            let (_, stats) = try natswire(["--server", server.url, "micro", "stats", "clisvc"])
+            let (_, stats) = try await natswire(["--server", server.url, "micro", "stats", "clisvc"])
             #expect(stats.contains("io.nats.micro.v1.stats_response") && stats.contains("clisvc.hello"))
-            let (_, info) = try natswire(["micro", "info", "clisvc", "--server", server.url])
+            let (_, info) = try await natswire(["micro", "info", "clisvc", "--server", server.url])
             #expect(info.contains("io.nats.micro.v1.info_response"))
-            let (pingStatus, ping) = try natswire(["micro", "ping", "--server", server.url])
+            let (pingStatus, ping) = try await natswire(["micro", "ping", "--server", server.url])
             #expect(pingStatus == 0 && ping.contains("1 answered"))
-            let (missingStatus, _) = try natswire(["micro", "info", "nosuch", "--server", server.url])
+            let (missingStatus, _) = try await natswire(["micro", "info", "nosuch", "--server", server.url])
             #expect(missingStatus != 0)
             await service.stop()
             await nats.close()
         }
     }
 
-    @Test func benchFailsWithoutAServer() throws {
+    @Test func benchFailsWithoutAServer() async throws {
         let server = try NATSServer()
         let url = server.url
         server.stop()
-        let (status, _) = try natswire([
+        let (status, _) = try await natswire([
             "bench", "--url", url, "--mode", "pub", "--msgs", "10", "--size", "1",
         ])
         #expect(status != 0)
@@ -187,26 +169,26 @@ struct CLITests {
         let server = try NATSServer(arguments: ["-js", "-sd", storage.path])
         defer { server.stop() }
         let url = server.url
-        func run(_ arguments: [String]) throws -> String {
-            let (status, output) = try natswire(arguments + ["--server", url])
+        func run(_ arguments: [String]) async throws -> String {
+            let (status, output) = try await natswire(arguments + ["--server", url])
             #expect(status == 0, "\(arguments): \(output)")
             return output
         }
-        _ = try run(["stream", "add", "LOG", "--subject", "log.>", "--storage", "memory"])
-        for index in 1...3 { _ = try run(["js", "pub", "log.app", "line \(index)"]) }
-        let all = try run(["stream", "follow", "LOG", "--count", "3"])
+        _ = try await run(["stream", "add", "LOG", "--subject", "log.>", "--storage", "memory"])
+        for index in 1...3 { _ = try await run(["js", "pub", "log.app", "line \(index)"]) }
+        let all = try await run(["stream", "follow", "LOG", "--count", "3"])
         #expect(all.contains("#1 [log.app] line 1") && all.contains("#3 [log.app] line 3"), "\(all)")
-        let later = try run(["stream", "follow", "LOG", "--from", "2", "--count", "2"])
+        let later = try await run(["stream", "follow", "LOG", "--from", "2", "--count", "2"])
         #expect(!later.contains("line 1") && later.contains("#2 [log.app] line 2"), "\(later)")
 
-        _ = try run(["kv", "add", "cfg", "--storage", "memory"])
-        _ = try run(["kv", "put", "cfg", "mode", "one"])
+        _ = try await run(["kv", "add", "cfg", "--storage", "memory"])
+        _ = try await run(["kv", "put", "cfg", "mode", "one"])
         // The watch prints the current value, then exits after one change; changes are made
         // until it has seen one (it may start after some of them).
         let finished = Atomic<Bool>(false)
         let watching = Task.detached {
             defer { finished.store(true, ordering: .releasing) }
-            return try natswire(["kv", "watch", "cfg", "--count", "1", "--server", url])
+            return try await natswire(["kv", "watch", "cfg", "--count", "1", "--server", url])
         }
         let nats = try await NATSClient.connect(url: url)
         let kv = try await nats.jetStream().keyValue("cfg")
@@ -236,45 +218,48 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(at: storage) }
         let server = try NATSServer(arguments: ["-js", "-sd", storage.path])
         defer { server.stop() }
-        func run(_ arguments: [String]) throws -> String {
-            let (status, output) = try natswire(arguments + ["--server", server.url])
+        func run(_ arguments: [String]) async throws -> String {
+            let (status, output) = try await natswire(arguments + ["--server", server.url])
             #expect(status == 0, "\(arguments): \(output)")
             return output
         }
         #expect(
-            try run(["stream", "add", "ORDERS", "--subject", "orders.>", "--storage", "memory"]).contains(
-                "stream ORDERS"))
-        #expect(try run(["stream", "ls"]).contains("ORDERS"))
+            try await run(["stream", "add", "ORDERS", "--subject", "orders.>", "--storage", "memory"])
+                .contains(
+                    "stream ORDERS"))
+        #expect(try await run(["stream", "ls"]).contains("ORDERS"))
         #expect(
-            try run(["js", "pub", "orders.new", "first", "--msg-id", "o-1"]).contains(
+            try await run(["js", "pub", "orders.new", "first", "--msg-id", "o-1"]).contains(
                 "stored in ORDERS as #1"))
-        #expect(try run(["js", "pub", "orders.new", "first", "--msg-id", "o-1"]).contains("duplicate"))
-        _ = try run(["js", "pub", "orders.paid", "second"])
-        #expect(try run(["stream", "info", "ORDERS"]).contains("messages 2"))
-        let stored = try run(["stream", "get", "ORDERS", "--last-for", "orders.paid"])
+        #expect(try await run(["js", "pub", "orders.new", "first", "--msg-id", "o-1"]).contains("duplicate"))
+        _ = try await run(["js", "pub", "orders.paid", "second"])
+        #expect(try await run(["stream", "info", "ORDERS"]).contains("messages 2"))
+        let stored = try await run(["stream", "get", "ORDERS", "--last-for", "orders.paid"])
         #expect(stored.contains("#2 [orders.paid]") && stored.contains("second"))
         #expect(
-            try run(["consumer", "add", "ORDERS", "billing", "--filter", "orders.>"]).contains("pending 2"))
-        #expect(try run(["consumer", "ls", "ORDERS"]).contains("billing"))
-        let next = try run(["consumer", "next", "ORDERS", "billing", "--count", "2", "--wait", "2"])
+            try await run(["consumer", "add", "ORDERS", "billing", "--filter", "orders.>"]).contains(
+                "pending 2"))
+        #expect(try await run(["consumer", "ls", "ORDERS"]).contains("billing"))
+        let next = try await run(["consumer", "next", "ORDERS", "billing", "--count", "2", "--wait", "2"])
         #expect(next.contains("#1 [orders.new]") && next.contains("#2 [orders.paid]"))
-        #expect(try run(["consumer", "info", "ORDERS", "billing"]).contains("pending 0, waiting for ack 0"))
-        _ = try run(["consumer", "rm", "ORDERS", "billing"])
-        #expect(try run(["stream", "purge", "ORDERS"]).contains("purged 2 messages"))
-        _ = try run(["stream", "rm", "ORDERS"])
+        #expect(
+            try await run(["consumer", "info", "ORDERS", "billing"]).contains("pending 0, waiting for ack 0"))
+        _ = try await run(["consumer", "rm", "ORDERS", "billing"])
+        #expect(try await run(["stream", "purge", "ORDERS"]).contains("purged 2 messages"))
+        _ = try await run(["stream", "rm", "ORDERS"])
         // A missing stream is a clear error and a failure status.
-        let (status, _) = try natswire(["stream", "info", "ORDERS", "--server", server.url])
+        let (status, _) = try await natswire(["stream", "info", "ORDERS", "--server", server.url])
         #expect(status == 1)
 
-        _ = try run(["kv", "add", "config", "--history", "3", "--storage", "memory"])
-        #expect(try run(["kv", "put", "config", "mode", "fast"]).contains("mode revision 1"))
-        _ = try run(["kv", "put", "config", "mode", "safe"])
-        #expect(try run(["kv", "get", "config", "mode"]).contains("safe"))
-        #expect(try run(["kv", "ls", "config"]).contains("mode"))
-        let history = try run(["kv", "history", "config", "mode"])
+        _ = try await run(["kv", "add", "config", "--history", "3", "--storage", "memory"])
+        #expect(try await run(["kv", "put", "config", "mode", "fast"]).contains("mode revision 1"))
+        _ = try await run(["kv", "put", "config", "mode", "safe"])
+        #expect(try await run(["kv", "get", "config", "mode"]).contains("safe"))
+        #expect(try await run(["kv", "ls", "config"]).contains("mode"))
+        let history = try await run(["kv", "history", "config", "mode"])
         #expect(history.contains("revision 1 PUT fast") && history.contains("revision 2 PUT safe"))
-        _ = try run(["kv", "del", "config", "mode"])
-        let (getStatus, _) = try natswire(["kv", "get", "config", "mode", "--server", server.url])
+        _ = try await run(["kv", "del", "config", "mode"])
+        let (getStatus, _) = try await natswire(["kv", "get", "config", "mode", "--server", server.url])
         #expect(getStatus == 1)
 
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -284,15 +269,16 @@ struct CLITests {
         let original = folder.appendingPathComponent("photo.bin")
         let bytes = Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 13) })
         try bytes.write(to: original)
-        _ = try run(["object", "add", "media", "--storage", "memory"])
+        _ = try await run(["object", "add", "media", "--storage", "memory"])
         #expect(
-            try run(["object", "put", "media", original.path]).contains("photo.bin: 300000 bytes in 3 chunks")
+            try await run(["object", "put", "media", original.path]).contains(
+                "photo.bin: 300000 bytes in 3 chunks")
         )
-        #expect(try run(["object", "ls", "media"]).contains("photo.bin\t300000"))
+        #expect(try await run(["object", "ls", "media"]).contains("photo.bin\t300000"))
         let copy = folder.appendingPathComponent("copy.bin")
-        _ = try run(["object", "get", "media", "photo.bin", "--out", copy.path])
+        _ = try await run(["object", "get", "media", "photo.bin", "--out", copy.path])
         #expect(try Data(contentsOf: copy) == bytes)
-        _ = try run(["object", "rm", "media", "photo.bin"])
-        #expect(try run(["object", "ls", "media"]).contains("(no objects)"))
+        _ = try await run(["object", "rm", "media", "photo.bin"])
+        #expect(try await run(["object", "ls", "media"]).contains("(no objects)"))
     }
 }

@@ -4,7 +4,7 @@ import Synchronization
 import TestHarness
 import Testing
 
-@Suite("Conformance against a live nats-server")
+@Suite("Conformance against a live nats-server", .timeLimit(.minutes(5)))
 struct ConformanceTests {
     @Test func handshakeAndInfo() async throws {
         try await withNATSServer { server in

@@ -60,7 +60,7 @@ final class ScriptedHost: ConnectorHost, @unchecked Sendable {
 
 /// The connector alone: which servers it tries, in what order, how long it waits between
 /// passes and when it gives up. No sockets to servers, no time spent.
-@Suite struct ConnectorTests {
+@Suite(.timeLimit(.minutes(5))) struct ConnectorTests {
     private func connector(_ ports: [Int], policy: ReconnectPolicy = .default) throws -> Connector {
         let addresses = try ports.map { try ServerAddress(parsing: "nats://10.0.0.\($0 % 250):\($0)") }
         return Connector(

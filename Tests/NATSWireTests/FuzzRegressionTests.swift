@@ -5,7 +5,7 @@ import Testing
 /// Replays the fuzzer's seeds, the minimised corpus of a fuzz run (FuzzCorpus/) and every
 /// input it ever found a problem with (scripts/fuzz.sh writes them to .state/fuzz/; they are
 /// kept in FuzzRegressions/), through the same entry point the fuzzer uses.
-@Suite("Fuzz inputs replayed")
+@Suite("Fuzz inputs replayed", .timeLimit(.minutes(5)))
 struct FuzzRegressionTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 

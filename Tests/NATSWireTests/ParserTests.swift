@@ -22,7 +22,7 @@ private func parse(_ pieces: [[UInt8]], maxPayload: Int = ProtocolParser.default
 
 private func bytes(_ s: String) -> [UInt8] { Array(s.utf8) }
 
-@Suite("Protocol parser")
+@Suite("Protocol parser", .timeLimit(.minutes(5)))
 struct ParserTests {
     static let info =
         #"INFO {"server_id":"S1","version":"2.9.10","proto":1,"headers":true,"max_payload":1048576,"connect_urls":["10.0.0.1:4222"],"ldm":false}"#
@@ -150,7 +150,7 @@ struct ParserTests {
     }
 }
 
-@Suite("Wire encoding, subjects, NUID, URLs")
+@Suite("Wire encoding, subjects, NUID, URLs", .timeLimit(.minutes(5)))
 struct EncodingTests {
     @Test func publishEncoding() throws {
         let out = ByteBuffer()
@@ -281,7 +281,7 @@ struct EncodingTests {
 }
 
 /// Formats NATSWire writes without Foundation's formatters (it uses FoundationEssentials only).
-@Suite struct WireFormatTests {
+@Suite(.timeLimit(.minutes(5))) struct WireFormatTests {
     @Test func discoveryTimestampsAreRFC3339InUTCWithMilliseconds() {
         #expect(ServiceDiscovery.timestamp(Date(timeIntervalSince1970: 1.5)) == "1970-01-01T00:00:01.500Z")
         #expect(

@@ -3,7 +3,7 @@ import Testing
 @testable import NATSWire
 
 /// The acknowledgement's byte reader, and when it leaves the work to the JSON decoder.
-@Suite struct PubAckTests {
+@Suite(.timeLimit(.minutes(5))) struct PubAckTests {
     @Test func readsTheUsualAcknowledgement() {
         #expect(
             PubAck.parse(Array(#"{"stream":"ORDERS","seq":42}"#.utf8))
@@ -30,7 +30,7 @@ import Testing
 
 /// What the JetStream API might send that is not what we expect: a clear error or ignored,
 /// never a crash.
-@Suite struct JetStreamReplyTests {
+@Suite(.timeLimit(.minutes(5))) struct JetStreamReplyTests {
     @Test func unknownFieldsAreIgnoredAndMissingOnesAreClear() throws {
         let info = try JetStream.decode(
             Array(

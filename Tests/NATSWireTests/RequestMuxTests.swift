@@ -5,7 +5,7 @@ import Testing
 @testable import NATSWire
 
 /// The request multiplexer alone: tokens, routing of replies, deadlines, failures. No server.
-@Suite struct RequestMuxTests {
+@Suite(.timeLimit(.minutes(5))) struct RequestMuxTests {
     /// Registers a request and returns its outcome once something resumes it.
     private func waiting(
         _ mux: RequestMux, deadline: Deadline = .after(.seconds(60)),

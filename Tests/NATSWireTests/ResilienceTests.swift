@@ -42,7 +42,7 @@ func quickReconnect(_ options: inout NATSOptions) {
         maxAttemptsPerServer: nil)
 }
 
-@Suite("Reconnect, cluster failover, lame duck, drain, slow consumers")
+@Suite("Reconnect, cluster failover, lame duck, drain, slow consumers", .timeLimit(.minutes(5)))
 struct ResilienceTests {
     // MARK: - Pure rules
 

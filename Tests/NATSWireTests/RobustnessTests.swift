@@ -3,7 +3,7 @@ import NATSWire
 import TestHarness
 import Testing
 
-@Suite("Hostile servers and edge cases")
+@Suite("Hostile servers and edge cases", .timeLimit(.minutes(5)))
 struct RobustnessTests {
     @Test(arguments: [
         "MSG foo x 5\r\nhello\r\n",

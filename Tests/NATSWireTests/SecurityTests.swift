@@ -32,7 +32,7 @@ private func expectConnectFails(
     }
 }
 
-@Suite("Auth: NKeys and credentials")
+@Suite("Auth: NKeys and credentials", .timeLimit(.minutes(5)))
 struct NKeyTests {
     @Test func ed25519MatchesRFC8032TestVector1() throws {
         let secret: [UInt8] = Array(
@@ -80,7 +80,7 @@ struct NKeyTests {
     }
 }
 
-@Suite("Auth against live servers")
+@Suite("Auth against live servers", .timeLimit(.minutes(5)))
 struct NATSAuthTests {
     @Test func token() async throws {
         try await withNATSServer(config: "authorization { token: \"s3cret-token\" }") { server in
@@ -184,7 +184,7 @@ struct NATSAuthTests {
     }
 }
 
-@Suite("TLS against live servers")
+@Suite("TLS against live servers", .timeLimit(.minutes(5)))
 struct TLSTests {
     static let certificates = Result { try TestCertificates() }
 

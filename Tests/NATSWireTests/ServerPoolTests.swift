@@ -2,7 +2,7 @@ import Testing
 
 @testable import NATSWire
 
-@Suite("Server pool rules")
+@Suite("Server pool rules", .timeLimit(.minutes(5)))
 struct ServerPoolTests {
     private func addresses(_ urls: String...) throws -> [ServerAddress] {
         try urls.map { try ServerAddress(parsing: $0) }

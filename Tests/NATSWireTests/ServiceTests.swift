@@ -13,7 +13,7 @@ func gather(
         [], to: subject, timeout: expecting == nil ? window : .seconds(10), maxReplies: expecting)
 }
 
-@Suite("Services API (ADR-32) against a live server")
+@Suite("Services API (ADR-32) against a live server", .timeLimit(.minutes(5)))
 struct ServiceTests {
     static func echoService(_ nats: NATSClient, name: String = "echo") throws -> NATSService {
         let service = try nats.addService(

@@ -4,7 +4,7 @@ import Testing
 
 /// The subscription registry alone: sids, routing, auto-unsubscribe, what a new connection
 /// is sent again.
-@Suite struct SubscriptionRegistryTests {
+@Suite(.timeLimit(.minutes(5))) struct SubscriptionRegistryTests {
     private let ignore = SubscriptionSink.handler { _ in }
 
     private func resubscribe(_ registry: SubscriptionRegistry) -> String {

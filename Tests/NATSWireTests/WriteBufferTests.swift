@@ -30,7 +30,7 @@ private final class RecordingTransport: Transport, @unchecked Sendable {
 
 /// The outbound buffer alone: coalescing, the I/O thread's take, direct writes, wake-ups,
 /// the reconnect buffer and the buffered-PING count. No server, no socket.
-@Suite struct WriteBufferTests {
+@Suite(.timeLimit(.minutes(5))) struct WriteBufferTests {
     private func text(_ string: String) -> (ByteBuffer) throws(NATSError) -> Void {
         { buffer in buffer.append(contentsOf: string.utf8) }
     }

@@ -110,7 +110,7 @@ extension FullStack {
 
 /// Hostile input against the whole system over HTTP: injection into MongoDB and SQL,
 /// oversized requests, slow clients. Token attacks are in GatewayTests.
-@Suite("Attacks on the gateway", .serialized)
+@Suite("Attacks on the gateway", .serialized, .timeLimit(.minutes(5)))
 struct AttackTests {
     @Test func mongoOperatorsInAuthJSONAreRefused() async throws {
         try await withFullStack { stack in

@@ -97,7 +97,7 @@ func withAuthStack(environment: [String: String] = [:], _ body: (AuthStack) asyn
     try await withStack({ try await AuthStack(environment: environment) }, body)
 }
 
-@Suite("AuthService against nats-server and a MongoDB-protocol store", .serialized)
+@Suite("AuthService against nats-server and a MongoDB-protocol store", .serialized, .timeLimit(.minutes(5)))
 struct AuthTests {
     @Test func longPasswordsCountEveryCharacter() async throws {
         try await withAuthStack { stack in

@@ -80,7 +80,7 @@ func uniqueCustomerID() -> String {
 
 let sqlMetacharacters = "x'); DROP TABLE t;--\\%_\"$1"
 
-@Suite("CustomersService and ProductsService on PostgreSQL", .serialized)
+@Suite("CustomersService and ProductsService on PostgreSQL", .serialized, .timeLimit(.minutes(5)))
 struct DataServiceTests {
     // MARK: Customers
 

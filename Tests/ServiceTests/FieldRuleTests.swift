@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The field rules the gateway, its OpenAPI document and the services share.
-@Suite struct FieldRuleTests {
+@Suite(.timeLimit(.minutes(5))) struct FieldRuleTests {
     @Test(arguments: [
         "ann@example.com", "a.b+c_d%e-f@sub.example.co", "x@a-b.example.org", "ann@example.xn--p1ai",
         "ANN@EXAMPLE.COM",

@@ -200,7 +200,7 @@ func withFullStack(
         body)
 }
 
-@Suite("Gateway end to end over HTTP", .serialized)
+@Suite("Gateway end to end over HTTP", .serialized, .timeLimit(.minutes(5)))
 struct GatewayTests {
     @Test func authFlowOverHTTP() async throws {
         try await withFullStack { stack in
@@ -537,19 +537,13 @@ extension GatewayTests {
                 "openapi-\(UUID().uuidString).json")
             try JSONSerialization.data(withJSONObject: spec.object).write(to: file)
             defer { try? FileManager.default.removeItem(at: file) }
-            let check = Process()
-            check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            check.arguments = [
-                "python3", "-c",
-                "import json,sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')",
-                file.path,
-            ]
-            let pipe = Pipe()
-            check.standardOutput = pipe
-            check.standardError = pipe
-            try check.run()
-            check.waitUntilExit()
-            let verdict = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            let (_, verdict) = try await ChildProcess.run(
+                "python3",
+                [
+                    "-c",
+                    "import json,sys; from openapi_spec_validator import validate; validate(json.load(open(sys.argv[1]))); print('valid')",
+                    file.path,
+                ])
             #expect(
                 verdict.trimmingCharacters(in: .whitespacesAndNewlines) == "valid", "\(verdict.suffix(1500))")
         }

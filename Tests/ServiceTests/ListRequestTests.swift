@@ -2,7 +2,7 @@ import Contracts
 import Testing
 
 /// The list options the gateway checks in URL queries and the services decode from JSON.
-@Suite struct ListRequestTests {
+@Suite(.timeLimit(.minutes(5))) struct ListRequestTests {
     @Test func decodesEveryOptionInItsOwnType() throws {
         let request = try ListOptions.products.decode([
             ("page", .number("3")), ("limit", .string("5")), ("search", .string("cha")),

@@ -45,7 +45,9 @@ struct OriginalGatewayCalls {
     }
 }
 
-@Suite("Migration, direction 1: our services behind the original NestJS gateway", .serialized)
+@Suite(
+    "Migration, direction 1: our services behind the original NestJS gateway", .serialized,
+    .timeLimit(.minutes(5)))
 struct OriginalGatewayToOurServicesTests {
     static let secret = String(repeating: "s", count: 40)
 
@@ -283,7 +285,9 @@ func withOriginalServices(_ body: (OriginalServicesStack) async throws -> Void) 
     try await withStack({ try await OriginalServicesStack() }, body)
 }
 
-@Suite("Migration, direction 2: our gateway in front of the original services", .serialized)
+@Suite(
+    "Migration, direction 2: our gateway in front of the original services", .serialized,
+    .timeLimit(.minutes(5)))
 struct OurGatewayToOriginalServicesTests {
     @Test func authRegisterLoginAndTheOriginalsTokens() async throws {
         try await withOriginalServices { stack in
@@ -438,7 +442,9 @@ struct OurGatewayToOriginalServicesTests {
     }
 }
 
-@Suite("Migration, both directions at once: our gateway speaking the original's payloads to our services")
+@Suite(
+    "Migration, both directions at once: our gateway speaking the original's payloads to our services",
+    .timeLimit(.minutes(5)))
 struct BothDirectionsTests {
     /// The two halves agree on one description of the original: our gateway in `nest` mode in
     /// front of our services, which answer the original gateway's payloads.

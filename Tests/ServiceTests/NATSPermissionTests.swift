@@ -6,7 +6,7 @@ import Testing
 
 /// The system's NATS authorization (scripts/nats-auth-config.sh, used by scripts/up.sh),
 /// enforced by a real nats-server: each process may do what it needs and nothing else.
-@Suite("NATS permissions of the system's processes")
+@Suite("NATS permissions of the system's processes", .timeLimit(.minutes(5)))
 struct NATSPermissionTests {
     /// Runs the script that `up.sh` runs; returns the config and the folder of seeds.
     static func generateConfig(secrets existing: URL? = nil) throws -> (config: String, secrets: URL) {
@@ -14,16 +14,11 @@ struct NATSPermissionTests {
             existing
             ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("natswire-perm-\(UUID().uuidString.prefix(8))")
-        let process = Process()
-        process.executableURL = projectRoot.appendingPathComponent("scripts/nats-auth-config.sh")
-        process.arguments = [secrets.path, try ServiceProcess.locate("natswire").path]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw HarnessError("nats-auth-config.sh failed") }
-        return (String(decoding: data, as: UTF8.self), secrets)
+        let (status, config) = try ChildProcess.runBlocking(
+            projectRoot.appendingPathComponent("scripts/nats-auth-config.sh").path,
+            [secrets.path, try ServiceProcess.locate("natswire").path], errorsToo: false)
+        guard status == 0 else { throw HarnessError("nats-auth-config.sh failed") }
+        return (config, secrets)
     }
 
     static func connect(_ server: NATSServer, as user: String, secrets: URL, inbox: String = "_INBOX")

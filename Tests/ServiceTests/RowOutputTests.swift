@@ -3,7 +3,7 @@ import Testing
 @testable import PostgresTables
 
 /// How PostgreSQL's text output of a column becomes JSON in a reply.
-@Suite struct RowOutputTests {
+@Suite(.timeLimit(.minutes(5))) struct RowOutputTests {
     private func written(_ output: ValueOutput, _ text: String) -> String {
         var out: [UInt8] = []
         Array(text.utf8).withUnsafeBufferPointer { output.write($0, into: &out) }

@@ -3,7 +3,7 @@ import ServiceRuntime
 import Testing
 
 /// Where settings come from and what is wrong with them, through swift-configuration.
-@Suite struct SettingsReaderTests {
+@Suite(.timeLimit(.minutes(5))) struct SettingsReaderTests {
     static let variables = [
         ConfigVariable("HTTP_PORT", help: "port", default: "8080"),
         ConfigVariable("NATS_URL", help: "url"),

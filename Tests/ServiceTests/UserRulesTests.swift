@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// The account rules the auth service enforces and the OpenAPI document states say the same.
-@Suite struct UserRulesTests {
+@Suite(.timeLimit(.minutes(5))) struct UserRulesTests {
     /// As JSON Schema (ECMA-262) reads the pattern: `$` is the end of the input, where ICU's
     /// also matches before a final newline, so the match must cover all of it.
     private func matchesDocumentedPattern(_ username: String) throws -> Bool {

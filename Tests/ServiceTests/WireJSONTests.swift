@@ -4,7 +4,7 @@ import ServiceRuntime
 import Testing
 
 /// The byte-level JSON reader and writer the request path uses instead of Foundation.
-@Suite struct WireJSONTests {
+@Suite(.timeLimit(.minutes(5))) struct WireJSONTests {
     @Test func parsesEveryKindOfValue() throws {
         let value = try JSONValue.parse(
             Array(#" {"a": [1, -2.5e3, true, false, null], "b": {"c": "x\"y\\z\n\u00e9\ud83d\ude00"}} "#.utf8)

@@ -6,7 +6,7 @@ import Synchronization
 public final class DocumentStore: Sendable {
     public let port: Int
     public let dataDirectory: URL
-    private let process: Mutex<Process?>
+    private let process: ChildProcess
 
     public func url(database: String) -> String { "mongodb://127.0.0.1:\(port)/\(database)" }
 
@@ -20,18 +20,14 @@ public final class DocumentStore: Sendable {
         self.dataDirectory = directory
         let log = directory.appendingPathComponent("server-\(UUID().uuidString.prefix(4)).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-        let process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments = [
-            "--host", "127.0.0.1", "--port", "0", "--storage-path",
-            directory.appendingPathComponent("data").path,
-            "--standalone",
-        ]
-        let handle = try FileHandle(forWritingTo: log)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        self.process = Mutex(process)
+        let process = try ChildProcess(
+            Self.executable().path,
+            [
+                "--host", "127.0.0.1", "--port", "0", "--storage-path",
+                directory.appendingPathComponent("data").path,
+                "--standalone",
+            ], output: log)
+        self.process = process
         let deadline = Date().addingTimeInterval(30)
         var found: Int?
         while Date() < deadline {
@@ -45,7 +41,7 @@ public final class DocumentStore: Sendable {
             usleep(50_000)
         }
         guard let found else {
-            process.terminate()
+            process.kill()
             throw HarnessError("secantusd-py did not report its port in 30 s")
         }
         port = found
@@ -76,17 +72,7 @@ public final class DocumentStore: Sendable {
     }
 
     public func stop() {
-        process.withLock { process in
-            guard let running = process else { return }
-            if running.isRunning {
-                running.terminate()
-                let deadline = Date().addingTimeInterval(10)
-                while running.isRunning && Date() < deadline { usleep(20_000) }
-                if running.isRunning { kill(running.processIdentifier, SIGKILL) }
-                running.waitUntilExit()
-            }
-            process = nil
-        }
+        process.stop(grace: .seconds(10))
     }
 
     /// `$SECANTUSD`, the project's venv (`.state/venv`), or `PATH`.

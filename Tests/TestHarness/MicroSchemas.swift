@@ -34,14 +34,6 @@ public func validate(_ documents: [(schema: String, json: [UInt8])], schemasIn s
             errors += [f"{schema_path.rsplit('/',1)[-1]}: {e.message}" for e in validator.iter_errors(doc)]
         print("\\n".join(errors) if errors else "valid")
         """
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", script] + pairs
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    process.standardError = pipe
-    try process.run()
-    process.waitUntilExit()
-    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    return try ChildProcess.runBlocking("python3", ["-c", script] + pairs).output
         .trimmingCharacters(in: .whitespacesAndNewlines)
 }

@@ -11,8 +11,7 @@ public final class NATSServer: Sendable {
     public var url: String { "nats://127.0.0.1:\(port)" }
     /// Directory with the config and log of this server.
     public let directory: URL
-    // Process is not Sendable; it is only signalled through this lock.
-    private let process: Mutex<Process?>
+    private let process: ChildProcess
     public let pid: Int32
 
     /// Starts a server. `config` is the text of a config file; `port` pins the port (for a
@@ -33,14 +32,9 @@ public final class NATSServer: Sendable {
             args += ["-c", file.path]
         }
         args += arguments
-        let process = Process()
-        process.executableURL = try Self.executable()
-        process.arguments = args
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        self.pid = process.processIdentifier
-        self.process = Mutex(process)
+        let process = try ChildProcess(Self.executable().path, args)
+        self.pid = process.pid
+        self.process = process
 
         // The server logs the port it bound; wait for it (and for "ready").
         let deadline = Date().addingTimeInterval(10)
@@ -57,7 +51,7 @@ public final class NATSServer: Sendable {
             usleep(20_000)
         }
         guard let boundPort else {
-            process.terminate()
+            process.kill()
             throw HarnessError("nats-server did not become ready in 10 s")
         }
         self.port = boundPort
@@ -67,40 +61,22 @@ public final class NATSServer: Sendable {
 
     /// Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit.
     public func stop() {
-        signalAndWait(SIGTERM)
+        process.stop(grace: .seconds(5))
     }
 
     /// Kills the server at once (SIGKILL), as a crash would.
     public func kill() {
-        signalAndWait(SIGKILL)
+        process.kill()
     }
 
     /// Sends a signal by name through `nats-server --signal` (e.g. `ldm` for lame duck).
     public func signal(_ name: String) throws {
-        let p = Process()
-        p.executableURL = try Self.executable()
-        p.arguments = ["--signal", "\(name)=\(pid)"]
-        try p.run()
-        p.waitUntilExit()
+        _ = try ChildProcess.runBlocking(Self.executable().path, ["--signal", "\(name)=\(pid)"])
     }
 
     /// The server's log so far.
     public var log: String {
         (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
-    }
-
-    private func signalAndWait(_ signal: Int32) {
-        process.withLock { process in
-            guard let running = process else { return }
-            if running.isRunning {
-                Foundation.kill(running.processIdentifier, signal)
-                let deadline = Date().addingTimeInterval(5)
-                while running.isRunning && Date() < deadline { usleep(10_000) }
-                if running.isRunning { Foundation.kill(running.processIdentifier, SIGKILL) }
-                running.waitUntilExit()
-            }
-            process = nil
-        }
     }
 
     private static func clientPort(in log: String) -> Int? {

@@ -155,9 +155,8 @@ public final class PostgresServer: Sendable {
         _ = try run("/bin/chown", ["-R", "postgres:postgres", url.path])
     }
 
-    /// Runs a command to completion with `posix_spawn` and `waitpid`. Foundation's
-    /// `Process` cannot be used for `pg_ctl start`: it waits for the server pg_ctl leaves
-    /// running, which inherits its exit-notification descriptor.
+    /// Runs a command to completion with `posix_spawn` and `waitpid`, stdout and stderr
+    /// apart (``ChildProcess`` joins them).
     @discardableResult
     static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("pgrun-\(UUID().uuidString)")
@@ -173,6 +172,8 @@ public final class PostgresServer: Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, errPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // The server pg_ctl leaves running must hold none of the test process's descriptors.
+        try SpawnExtensions.closeFrom(&actions, 3)
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         var pid = pid_t()

@@ -6,7 +6,7 @@ import Synchronization
 public final class ServiceProcess: Sendable {
     public let name: String
     public let logFile: URL
-    private let process: Mutex<Process?>
+    private let process: ChildProcess
 
     /// Starts the process and waits for its ready line off the cooperative pool.
     public static func start(
@@ -23,57 +23,36 @@ public final class ServiceProcess: Sendable {
         name = executable
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent(
             "\(executable)-\(UUID().uuidString.prefix(8)).log")
-        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
-        let process = Process()
-        process.executableURL = try Self.locate(executable)
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        process.environment = env
         // A directory without a .env, so only what the test passes counts.
-        process.currentDirectoryURL = FileManager.default.temporaryDirectory
-        let handle = try FileHandle(forWritingTo: logFile)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        self.process = Mutex(process)
-        let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline {
+        process = try ChildProcess(
+            Self.locate(executable).path, [], environment: env,
+            directory: FileManager.default.temporaryDirectory, output: logFile)
+        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
+        while ContinuousClock.now < deadline {
             if log.contains(readyMarker) { return }
             if !process.isRunning {
                 throw HarnessError("\(executable) exited at start:\n\(log.suffix(3000))")
             }
             usleep(20_000)
         }
-        process.terminate()
+        process.kill()
         throw HarnessError("\(executable) was not ready in 30 s:\n\(log.suffix(3000))")
     }
 
-    deinit { _ = stop() }
+    public var log: String { process.output }
 
-    public var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+    /// The process id.
+    public var pid: pid_t { process.pid }
 
     /// SIGTERM, then waits; returns the exit status (SIGKILL after 15 s).
     @discardableResult
-    public func stop() -> Int32? { signalAndWait(SIGTERM) }
+    public func stop() -> Int32? { process.stop(grace: .seconds(15)) }
 
     /// SIGKILL, as a crash.
     @discardableResult
-    public func kill() -> Int32? { signalAndWait(SIGKILL) }
-
-    private func signalAndWait(_ signal: Int32) -> Int32? {
-        process.withLock { process in
-            guard let running = process else { return nil }
-            if running.isRunning {
-                Foundation.kill(running.processIdentifier, signal)
-                let deadline = Date().addingTimeInterval(15)
-                while running.isRunning && Date() < deadline { usleep(10_000) }
-                if running.isRunning { Foundation.kill(running.processIdentifier, SIGKILL) }
-            }
-            running.waitUntilExit()
-            process = nil
-            return running.terminationStatus
-        }
-    }
+    public func kill() -> Int32? { process.kill() }
 
     /// A product built beside the test bundle.
     public static func locate(_ executable: String) throws -> URL {

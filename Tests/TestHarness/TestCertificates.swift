@@ -68,14 +68,7 @@ public struct TestCertificates: Sendable {
     }
 
     private func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard try ChildProcess.runBlocking("/usr/bin/openssl", arguments).status == 0 else {
             throw HarnessError("openssl \(arguments.prefix(2).joined(separator: " ")) failed")
         }
     }

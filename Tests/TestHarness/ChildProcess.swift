@@ -1,0 +1,212 @@
+import Foundation
+import Synchronization
+
+/// A process the tests start: `posix_spawn` with every descriptor above stderr closed in
+/// the child, output to a file, and the exit collected with `waitpid` on its own pid.
+///
+/// Foundation's `Process` is not used for this: its children inherit whatever descriptors
+/// are open in the test process when they start, among them the pipes of other tests'
+/// children and Foundation's own exit-notification descriptors. With tests starting
+/// processes in parallel, a long-lived service inherited a CLI test's output pipe (whose
+/// reader then never saw the end of the file) and another child's exit notification
+/// (whose `waitUntilExit` never returned): the run hung on the two blocked threads.
+public final class ChildProcess: Sendable {
+    public let pid: pid_t
+    /// What the process wrote to stdout and stderr, when the caller asked for a file.
+    public let outputFile: URL?
+    /// The exit status once collected: the exit code, or 128 + the signal that ended it.
+    private let exitStatus = Mutex<Int32?>(nil)
+
+    /// Starts `executable` (a path, or a name looked up in `PATH`). `environment` replaces
+    /// the test process's environment when given; stdin is `/dev/null`; stdout (and stderr
+    /// unless `errorsToo` is false) go to `output` (appended, created if missing), or to
+    /// `/dev/null`.
+    public init(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        directory: URL? = nil, output: URL? = nil, errorsToo: Bool = true
+    ) throws {
+        let path = try Self.resolve(executable)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if let output {
+            posix_spawn_file_actions_addopen(&actions, 1, output.path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        }
+        if errorsToo {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
+        try SpawnExtensions.closeFrom(&actions, 3)
+        if let directory { try SpawnExtensions.changeDirectory(&actions, directory.path) }
+
+        // The child starts with default signal handling and nothing blocked.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        let envp =
+            (environment ?? ProcessInfo.processInfo.environment)
+            .map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in envp { free(pointer) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        guard spawned == 0 else {
+            throw HarnessError("cannot start \(path): \(String(cString: strerror(spawned)))")
+        }
+        self.pid = pid
+        outputFile = output
+    }
+
+    deinit { _ = stop(grace: .seconds(5)) }
+
+    /// Runs a command to its end off Swift's cooperative pool and returns its status and
+    /// what it printed (stdout, and stderr unless `errorsToo` is false); kills it after
+    /// `timeout`.
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        errorsToo: Bool = true, timeout: Duration = .seconds(60)
+    ) async throws -> (status: Int32, output: String) {
+        try await offThePool {
+            try runBlocking(
+                executable, arguments, environment: environment, errorsToo: errorsToo, timeout: timeout)
+        }
+    }
+
+    /// ``run(_:_:environment:errorsToo:timeout:)`` on the calling thread, for callers that are not
+    /// async (server set-up that already runs off the pool).
+    public static func runBlocking(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        errorsToo: Bool = true, timeout: Duration = .seconds(60)
+    ) throws -> (status: Int32, output: String) {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "run-\(UUID().uuidString.prefix(8)).out")
+        defer { try? FileManager.default.removeItem(at: file) }
+        let child = try ChildProcess(
+            executable, arguments, environment: environment, output: file, errorsToo: errorsToo)
+        let status = child.wait(timeout: timeout) ?? child.stop(grace: .zero)
+        return (status, child.output)
+    }
+
+    /// What the process has written so far (empty without an output file).
+    public var output: String {
+        guard let outputFile, let data = FileManager.default.contents(atPath: outputFile.path) else {
+            return ""
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Whether the process has not exited yet.
+    public var isRunning: Bool { collect(blocking: false) == nil }
+
+    /// Sends `signal` unless the process has already been collected (its pid may be reused).
+    public func signal(_ signal: Int32) {
+        exitStatus.withLock { status in
+            if status == nil { _ = Glibc.kill(pid, signal) }
+        }
+    }
+
+    /// Waits up to `timeout` for the process to exit; its status, or nil if it still runs.
+    public func wait(timeout: Duration) -> Int32? {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: timeout)
+        var pause: UInt32 = 1_000
+        while true {
+            if let status = collect(blocking: false) { return status }
+            if clock.now >= end { return nil }
+            usleep(pause)
+            pause = min(pause * 2, 20_000)
+        }
+    }
+
+    /// SIGTERM, up to `grace` to exit, then SIGKILL; the exit status.
+    @discardableResult
+    public func stop(grace: Duration) -> Int32 {
+        if let status = collect(blocking: false) { return status }
+        signal(SIGTERM)
+        if let status = wait(timeout: grace) { return status }
+        return kill()
+    }
+
+    /// SIGKILL, as a crash, and waits for the process to go.
+    @discardableResult
+    public func kill() -> Int32 {
+        signal(SIGKILL)
+        return collect(blocking: true) ?? -1
+    }
+
+    /// Collects the exit status once; later calls return the stored one.
+    private func collect(blocking: Bool) -> Int32? {
+        exitStatus.withLock { stored in
+            if let stored { return stored }
+            var status: Int32 = 0
+            var result: pid_t
+            repeat {
+                result = waitpid(pid, &status, blocking ? 0 : WNOHANG)
+            } while result < 0 && errno == EINTR
+            guard result == pid else { return result < 0 ? -1 : nil }
+            let signalled = status & 0x7f
+            stored = signalled == 0 ? (status >> 8) & 0xff : 128 + signalled
+            return stored
+        }
+    }
+
+    /// A path as given when it contains a slash, else the first match in `PATH`.
+    static func resolve(_ executable: String) throws -> String {
+        if executable.contains("/") { return executable }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        // String.init: without it the literals below turn the split into arrays of characters.
+        for directory in path.split(separator: ":").map(String.init) + ["/usr/sbin", "/usr/bin", "/bin"] {
+            let candidate = "\(directory)/\(executable)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        throw HarnessError("\(executable) is not installed (run scripts/install-deps.sh)")
+    }
+}
+
+/// glibc's `posix_spawn_file_actions_addclosefrom_np` and `_addchdir_np` (2.34 and 2.29),
+/// which the Glibc module does not import: looked up once by name.
+enum SpawnExtensions {
+    private typealias CloseFrom =
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private typealias ChangeDirectory =
+        @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+
+    // Function pointers looked up once and never written again.
+    nonisolated(unsafe) private static let closeFromFunction: CloseFrom? = lookUp(
+        "posix_spawn_file_actions_addclosefrom_np")
+    nonisolated(unsafe) private static let changeDirectoryFunction: ChangeDirectory? = lookUp(
+        "posix_spawn_file_actions_addchdir_np")
+
+    private static func lookUp<F>(_ name: String) -> F? {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
+        return unsafeBitCast(symbol, to: F.self)
+    }
+
+    /// Closes every descriptor from `lowest` up in the child.
+    static func closeFrom(_ actions: inout posix_spawn_file_actions_t, _ lowest: Int32) throws {
+        guard let closeFromFunction, closeFromFunction(&actions, lowest) == 0 else {
+            throw HarnessError(
+                "posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or later needed)")
+        }
+    }
+
+    /// Makes the child start in `path`.
+    static func changeDirectory(_ actions: inout posix_spawn_file_actions_t, _ path: String) throws {
+        guard let changeDirectoryFunction, changeDirectoryFunction(&actions, path) == 0 else {
+            throw HarnessError("posix_spawn_file_actions_addchdir_np is missing (glibc 2.29 or later needed)")
+        }
+    }
+}
