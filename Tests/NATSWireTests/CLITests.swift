@@ -224,9 +224,11 @@ struct CLITests {
             return output
         }
         #expect(
-            try await run(["stream", "add", "ORDERS", "--subject", "orders.>", "--storage", "memory"])
-                .contains(
-                    "stream ORDERS"))
+            try await run([
+                "stream", "add", "ORDERS", "--subject", "orders.>", "--storage", "memory", "--allow-direct",
+            ])
+            .contains(
+                "stream ORDERS"))
         #expect(try await run(["stream", "ls"]).contains("ORDERS"))
         #expect(
             try await run(["js", "pub", "orders.new", "first", "--msg-id", "o-1"]).contains(
@@ -236,6 +238,8 @@ struct CLITests {
         #expect(try await run(["stream", "info", "ORDERS"]).contains("messages 2"))
         let stored = try await run(["stream", "get", "ORDERS", "--last-for", "orders.paid"])
         #expect(stored.contains("#2 [orders.paid]") && stored.contains("second"))
+        let direct = try await run(["stream", "get", "ORDERS", "--sequence", "2", "--direct"])
+        #expect(direct == stored, "direct get and the stream API print the same")
         #expect(
             try await run(["consumer", "add", "ORDERS", "billing", "--filter", "orders.>"]).contains(
                 "pending 2"))

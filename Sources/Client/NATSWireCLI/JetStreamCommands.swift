@@ -70,13 +70,16 @@
             @Option(name: .long, help: "Seconds in which a repeated Nats-Msg-Id is a duplicate.")
             var dupeWindow: Double?
             @Option(name: .long, help: "Replicas.") var replicas: Int?
+            @Flag(name: .customLong("allow-direct"), help: "Let any replica answer direct gets.")
+            var allowDirect =
+                false
 
             func run() async throws {
                 let config = StreamConfig(
                     name: name, subjects: subject.isEmpty ? nil : subject, retention: retention,
                     storage: storage,
                     maxMessages: maxMessages, maxBytes: maxBytes, maxAge: seconds(maxAge), replicas: replicas,
-                    duplicateWindow: seconds(dupeWindow))
+                    duplicateWindow: seconds(dupeWindow), allowDirect: allowDirect ? true : nil)
                 let info = try await withJetStream(server, name: "natswire stream add") {
                     try await $0.addStream(config)
                 }
@@ -150,12 +153,20 @@
             @Option(name: .long, help: "The message's sequence.") var sequence: UInt64?
             @Option(name: .customLong("last-for"), help: "The last message on this subject.") var lastFor:
                 String?
+            @Flag(help: "Read with direct get (any replica answers; the stream must allow it).") var direct =
+                false
 
             func run() async throws {
                 let message = try await withJetStream(server, name: "natswire stream get") { js in
-                    if let sequence { return try await js.message(name, sequence: sequence) }
+                    if let sequence {
+                        return direct
+                            ? try await js.directMessage(name, sequence: sequence)
+                            : try await js.message(name, sequence: sequence)
+                    }
                     guard let lastFor else { throw ValidationError("give --sequence or --last-for") }
-                    return try await js.lastMessage(name, subject: lastFor)
+                    return direct
+                        ? try await js.directLastMessage(name, subject: lastFor)
+                        : try await js.lastMessage(name, subject: lastFor)
                 }
                 var line = "#\(message.sequence) [\(message.subject)] \(message.time)"
                 for field in message.headers ?? NATSHeaders() { line += " \(field.name)=\(field.value)" }

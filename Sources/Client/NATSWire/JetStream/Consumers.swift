@@ -38,12 +38,20 @@ public struct ConsumerConfig: Codable, Sendable, Equatable {
     public var inactiveThresholdNanoseconds: Int64?
     /// Deliver headers only (with `Nats-Msg-Size`), not the payloads.
     public var headersOnly: Bool?
+    /// Push consumers: the server pauses until the client answers its flow-control messages
+    /// (``PushConsumer`` answers them as it reaches them). Needs an idle heartbeat.
+    public var flowControl: Bool?
+    /// Push consumers: a status message after this long without messages (nanoseconds).
+    public var idleHeartbeatNanoseconds: Int64?
+    /// Push consumers: the queue group whose members share the deliveries.
+    public var deliverGroup: String?
 
     public init(
         durableName: String? = nil, name: String? = nil, deliverPolicy: DeliverPolicy? = nil,
         startSequence: UInt64? = nil, ackPolicy: AckPolicy? = .explicit, ackWait: Duration? = nil,
         maxDeliver: Int? = nil, filterSubject: String? = nil, maxAckPending: Int? = nil,
-        deliverSubject: String? = nil, backoff: [Duration]? = nil, inactiveThreshold: Duration? = nil
+        deliverSubject: String? = nil, backoff: [Duration]? = nil, inactiveThreshold: Duration? = nil,
+        flowControl: Bool? = nil, idleHeartbeat: Duration? = nil, deliverGroup: String? = nil
     ) {
         self.durableName = durableName
         self.name = name
@@ -57,6 +65,9 @@ public struct ConsumerConfig: Codable, Sendable, Equatable {
         self.deliverSubject = deliverSubject
         self.backoffNanoseconds = backoff?.map(StreamConfig.nanoseconds)
         self.inactiveThresholdNanoseconds = inactiveThreshold.map(StreamConfig.nanoseconds)
+        self.flowControl = flowControl
+        self.idleHeartbeatNanoseconds = idleHeartbeat.map(StreamConfig.nanoseconds)
+        self.deliverGroup = deliverGroup
     }
 
     enum CodingKeys: String, CodingKey {
@@ -74,6 +85,9 @@ public struct ConsumerConfig: Codable, Sendable, Equatable {
         case backoffNanoseconds = "backoff"
         case inactiveThresholdNanoseconds = "inactive_threshold"
         case headersOnly = "headers_only"
+        case flowControl = "flow_control"
+        case idleHeartbeatNanoseconds = "idle_heartbeat"
+        case deliverGroup = "deliver_group"
     }
 }
 

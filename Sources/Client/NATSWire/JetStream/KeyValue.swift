@@ -52,6 +52,8 @@ public struct KeyValueEntry: Sendable, Equatable {
 public struct KeyValue: Sendable {
     public let bucket: String
     let js: JetStream
+    /// Reads by direct get (any replica answers) when the bucket's stream allows it.
+    let direct: Bool
     var streamName: String { "KV_\(bucket)" }
     var prefix: String { "$KV.\(bucket)." }
 
@@ -192,7 +194,10 @@ public struct KeyValue: Sendable {
     private func entry(_ key: String, includingDeletions: Bool) async throws -> KeyValueEntry? {
         let stored: StoredMessage
         do {
-            stored = try await js.lastMessage(streamName, subject: try subject(key))
+            stored =
+                direct
+                ? try await js.directLastMessage(streamName, subject: try subject(key))
+                : try await js.lastMessage(streamName, subject: try subject(key))
         } catch let error as JetStreamError where error.errorCode == JetStreamError.Code.messageNotFound {
             return nil
         }
@@ -253,14 +258,14 @@ extension JetStream {
         stream.maxMessageSize = config.maxValueSize
         stream.allowRollup = true
         stream.denyDelete = true
-        _ = try await addStream(stream)
-        return KeyValue(bucket: config.bucket, js: self)
+        let info = try await addStream(stream)
+        return KeyValue(bucket: config.bucket, js: self, direct: info.config.allowDirect == true)
     }
 
     /// An existing bucket; a ``JetStreamError`` (stream not found) when there is none.
     public func keyValue(_ bucket: String) async throws -> KeyValue {
-        _ = try await streamInfo("KV_\(bucket)")
-        return KeyValue(bucket: bucket, js: self)
+        let info = try await streamInfo("KV_\(bucket)")
+        return KeyValue(bucket: bucket, js: self, direct: info.config.allowDirect == true)
     }
 
     public func deleteKeyValue(_ bucket: String) async throws {
