@@ -78,15 +78,22 @@ import Testing
 }
 
 @Suite(.timeLimit(.minutes(3))) struct PushConsumerTests {
+    static let messageSize = 64 * 1024
+
+    /// A memory stream `name` on `<name>.>` with 128 messages of 64 KiB (8 MiB).
+    static func fill(_ js: JetStream, stream name: String) async throws {
+        _ = try await js.addStream(StreamConfig(name: name, subjects: ["\(name).>"], storage: .memory))
+        let body = [UInt8](repeating: 0x61, count: messageSize)
+        let publisher = try js.asyncPublisher(maxPending: 64)
+        for _ in 1...128 { _ = try await publisher.publish(body, to: "\(name).item") }
+        try await publisher.complete()
+    }
+
     @Test func deliversEveryMessageInOrderWithFlowControl() async throws {
         try await withJetStream { _, js in
-            _ = try await js.addStream(StreamConfig(name: "FEED", subjects: ["feed.>"], storage: .memory))
-            // 8 MiB in 64 KiB messages: more than the server sends before it asks for flow
-            // control, so the delivery only completes when the consumer answers.
-            let body = [UInt8](repeating: 0x61, count: 64 * 1024)
-            let publisher = try js.asyncPublisher(maxPending: 64)
-            for _ in 1...128 { _ = try await publisher.publish(body, to: "feed.item") }
-            try await publisher.complete()
+            // More than the server sends before it asks for flow control, so the delivery
+            // only completes when the consumer answers.
+            try await Self.fill(js, stream: "FEED")
 
             let consumer = try await js.pushConsumer(
                 "FEED",
@@ -96,7 +103,7 @@ import Testing
             #expect(consumer.info.config.flowControl == true)
             var sequences: [UInt64] = []
             for try await message in consumer {
-                #expect(message.payload.count == body.count)
+                #expect(message.payload.count == Self.messageSize)
                 sequences.append(message.metadata.streamSequence)
                 try message.ack()
                 if sequences.count == 128 { break }
@@ -110,11 +117,7 @@ import Testing
     @Test func theServerAsksForFlowControlOnTheDeliverSubject() async throws {
         // What PushConsumer answers, seen on a plain subscription: status 100 with a reply.
         try await withJetStream { nats, js in
-            _ = try await js.addStream(StreamConfig(name: "RAW", subjects: ["raw.>"], storage: .memory))
-            let body = [UInt8](repeating: 0x62, count: 64 * 1024)
-            let publisher = try js.asyncPublisher(maxPending: 64)
-            for _ in 1...128 { _ = try await publisher.publish(body, to: "raw.item") }
-            try await publisher.complete()
+            try await Self.fill(js, stream: "RAW")
             let inbox = nats.newInbox()
             let subscription = try nats.subscribe(to: inbox)
             _ = try await js.addConsumer(
