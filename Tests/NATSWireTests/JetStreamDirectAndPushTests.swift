@@ -186,3 +186,84 @@ private final class Tally: Sendable {
     var byMember: [Int: [UInt64]] { seen.withLock { $0 } }
     var total: Int { seen.withLock { $0.values.reduce(0) { $0 + $1.count } } }
 }
+
+/// The continuous pull of a durable consumer (`js.messages`).
+@Suite(.timeLimit(.minutes(3))) struct PullMessagesTests {
+    @Test func deliversWhatIsStoredThenWhatComesLater() async throws {
+        try await withJetStream { _, js in
+            _ = try await js.addStream(StreamConfig(name: "TASKS", subjects: ["tasks.>"], storage: .memory))
+            for index in 1...10 { _ = try await js.publish("task \(index)", to: "tasks.new") }
+            _ = try await js.addConsumer("TASKS", ConsumerConfig(durableName: "doers", ackPolicy: .explicit))
+            var iterator = try js.messages("TASKS", consumer: "doers", batch: 4).makeAsyncIterator()
+            var sequences: [UInt64] = []
+            while sequences.count < 20, let message = try await iterator.next() {
+                sequences.append(message.metadata.streamSequence)
+                try message.ack()
+                if sequences.count == 10 {
+                    for index in 11...20 { _ = try await js.publish("task \(index)", to: "tasks.new") }
+                }
+            }
+            #expect(sequences == Array(1...20))
+            #expect(await eventually { (try? await js.consumerInfo("TASKS", "doers").ackPending) == 0 })
+        }
+    }
+
+    @Test func aMissingConsumerIsAnError() async throws {
+        try await withJetStream { _, js in
+            _ = try await js.addStream(StreamConfig(name: "NONE", subjects: ["none.>"], storage: .memory))
+            var iterator = try js.messages("NONE", consumer: "ghost").makeAsyncIterator()
+            do {
+                _ = try await iterator.next()
+                Issue.record("a missing consumer delivered")
+            } catch let error as JetStreamError {
+                #expect(error.errorCode == JetStreamError.Code.consumerNotFound)
+            }
+            #expect(throws: NATSError.self) {
+                _ = try js.messages("NONE", consumer: "c", expires: .seconds(1))
+            }
+        }
+    }
+}
+
+extension JetStreamRestartTests {
+    /// A restart loses the connection and the open pulls. After SIGTERM nothing acked comes
+    /// again; a killed server may forget acks it confirmed but had not written yet (as in
+    /// the fetch test above), so after SIGKILL only "everything arrives" is checked.
+    @Test(arguments: [false, true])
+    func aContinuousPullSurvivesARestart(killed: Bool) async throws {
+        let (storage, first, nats) = try await Self.restartableServer()
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let port = first.port
+        let js = nats.jetStream(timeout: .seconds(2))
+        _ = try await js.addStream(StreamConfig(name: "QUEUE", subjects: ["queue"], storage: .file))
+        let publisher = try js.asyncPublisher(maxPending: 256)
+        for index in 1...300 { _ = try await publisher.publish(Array(String(index).utf8), to: "queue") }
+        try await publisher.complete()
+        publisher.close()
+        _ = try await js.addConsumer(
+            "QUEUE", ConsumerConfig(durableName: "workers", ackPolicy: .explicit, ackWait: .seconds(2)))
+
+        var iterator = try js.messages(
+            "QUEUE", consumer: "workers", batch: 50, expires: .seconds(2), heartbeat: .milliseconds(500)
+        ).makeAsyncIterator()
+        var received = Set<UInt64>()
+        var confirmed = Set<UInt64>()
+        var second: NATSServer?
+        while received.count < 300 || confirmed.count < 300, let message = try await iterator.next() {
+            let sequence = message.metadata.streamSequence
+            if !killed {
+                #expect(!confirmed.contains(sequence), "\(sequence) came again after its ack was confirmed")
+            }
+            received.insert(sequence)
+            // A double ack is confirmed by the server: what it confirmed must never come back.
+            if (try? await message.doubleAck(timeout: .seconds(2))) != nil { confirmed.insert(sequence) }
+            if received.count == 100, second == nil {
+                if killed { first.kill() } else { first.stop() }
+                second = try NATSServer(port: port, arguments: ["-js", "-sd", storage.path])
+            }
+        }
+        #expect(received == Set(1...300))
+        second?.stop()
+        await nats.close()
+    }
+}

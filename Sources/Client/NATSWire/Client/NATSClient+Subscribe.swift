@@ -107,6 +107,10 @@ public struct NATSSubscription: AsyncSequence, Sendable {
     /// Messages received and not yet taken by the consumer.
     public var pendingCount: Int { messages.pendingCount }
 
+    /// Messages that arrived so far, whether taken, waiting or dropped: a watchdog compares
+    /// it over time to see whether anything arrives.
+    public var receivedCount: UInt64 { messages.receivedCount }
+
     public func makeAsyncIterator() -> Iterator { Iterator(queue: messages) }
 
     public struct Iterator: AsyncIteratorProtocol {

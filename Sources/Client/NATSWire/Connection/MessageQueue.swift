@@ -27,6 +27,8 @@ final class MessageQueue: Sendable {
         var waiter: UnsafeContinuation<Batch, Never>?
         var end: Batch?
         var dropped: UInt64 = 0
+        /// Every message that arrived, queued or dropped.
+        var received: UInt64 = 0
         /// Dropping since the consumer last took a batch.
         var isSlow = false
         /// Waiting for the consumer to take everything after the end (drain).
@@ -43,6 +45,7 @@ final class MessageQueue: Sendable {
     func push(_ message: NATSMessage) -> PushResult {
         let (waiter, result) = state.withLock { s -> (UnsafeContinuation<Batch, Never>?, PushResult) in
             if s.end != nil { return (nil, .closed) }
+            s.received &+= 1
             if let waiter = s.waiter {
                 s.waiter = nil
                 return (waiter, .queued)
@@ -126,6 +129,9 @@ final class MessageQueue: Sendable {
 
     /// Messages dropped because the limits were reached.
     var droppedCount: UInt64 { state.withLock { $0.dropped } }
+
+    /// Messages that arrived so far, taken or not.
+    var receivedCount: UInt64 { state.withLock { $0.received } }
 }
 
 /// How much a subscription may hold for a consumer that has not caught up. 0 = unlimited.

@@ -271,12 +271,9 @@ extension JetStream {
         let inbox = client.newInbox()
         let subscription = try client.subscribe(to: inbox)
         defer { try? subscription.unsubscribe() }
-        let request = PullRequest(batch: batch, expires: StreamConfig.nanoseconds(expires))
-        try client.publish(
-            Array(try JetStreamJSON.encoder.encode(request)),
-            to:
-                "\(apiPrefix).CONSUMER.MSG.NEXT.\(try Self.streamName(stream)).\(try Self.streamName(consumer))",
-            replyTo: inbox)
+        try requestPull(
+            try Self.streamName(stream), try Self.streamName(consumer), batch: batch, expires: expires,
+            into: inbox)
         // The server ends the pull itself at `expires`; the local deadline only guards against
         // a server that went away.
         let deadline = ContinuousClock.now.advanced(by: expires + timeout)
@@ -308,6 +305,21 @@ extension JetStream {
         return messages
     }
 
+    /// Asks `consumer` of `stream` (names already checked) for up to `batch` messages, sent
+    /// to `inbox` until `expires`, with idle heartbeats when `heartbeat` is given.
+    func requestPull(
+        _ stream: String, _ consumer: String, batch: Int, expires: Duration, heartbeat: Duration? = nil,
+        into inbox: String
+    ) throws {
+        let request = PullRequest(
+            batch: batch, expires: StreamConfig.nanoseconds(expires),
+            idleHeartbeat: heartbeat.map(StreamConfig.nanoseconds))
+        try client.publish(
+            Array(try JetStreamJSON.encoder.encode(request)),
+            to: "\(apiPrefix).CONSUMER.MSG.NEXT.\(stream).\(consumer)",
+            replyTo: inbox)
+    }
+
     struct CreateConsumer: Encodable {
         var streamName: String
         var config: ConsumerConfig
@@ -320,5 +332,12 @@ extension JetStream {
     struct PullRequest: Encodable {
         var batch: Int
         var expires: Int64
+        /// Nanoseconds between the server's status-100 messages while the pull waits.
+        var idleHeartbeat: Int64? = nil
+
+        enum CodingKeys: String, CodingKey {
+            case batch, expires
+            case idleHeartbeat = "idle_heartbeat"
+        }
     }
 }

@@ -154,12 +154,8 @@ public struct OrderedConsumer: AsyncSequence, Sendable {
         /// One more pull request into the inbox, and a fresh watchdog for it.
         private mutating func pull() throws {
             guard let consumer else { return }
-            let request = JetStream.PullRequest(
-                batch: sequence.batch, expires: StreamConfig.nanoseconds(sequence.wait))
-            try sequence.js.client.publish(
-                Array(try JetStreamJSON.encoder.encode(request)),
-                to: "\(sequence.js.apiPrefix).CONSUMER.MSG.NEXT.\(sequence.stream).\(consumer)",
-                replyTo: inbox)
+            try sequence.js.requestPull(
+                sequence.stream, consumer, batch: sequence.batch, expires: sequence.wait, into: inbox)
             outstanding += sequence.batch
             watchdog?.cancel()
             // A pull ends at `wait` with a 408; twice that and a second more means it never will.
