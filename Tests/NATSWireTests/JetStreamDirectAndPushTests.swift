@@ -267,3 +267,38 @@ extension JetStreamRestartTests {
         await nats.close()
     }
 }
+
+@Suite(.timeLimit(.minutes(3))) struct JetStreamListTests {
+    @Test func streamAndConsumerListsGoThroughEveryPage() async throws {
+        try await withJetStream { _, js in
+            // The server answers 256 streams per page: 260 need two.
+            for index in 0..<260 {
+                _ = try await js.addStream(
+                    StreamConfig(name: "S\(index)", subjects: ["s.\(index)"], storage: .memory))
+            }
+            let streams = try await js.streams()
+            #expect(streams.count == 260)
+            #expect(Set(streams.map(\.config.name)) == Set((0..<260).map { "S\($0)" }))
+            #expect(try await js.streams(subject: "s.7").map(\.config.name) == ["S7"])
+
+            _ = try await js.publish("x", to: "s.1")
+            for name in ["a", "b", "c"] {
+                _ = try await js.addConsumer("S1", ConsumerConfig(durableName: name, ackPolicy: .explicit))
+            }
+            let consumers = try await js.consumers("S1")
+            #expect(consumers.map(\.name).sorted() == ["a", "b", "c"])
+            #expect(consumers.allSatisfy { $0.stream == "S1" && $0.pending == 1 })
+
+            // An update changes what the server allows to change, and refuses the rest.
+            var config = ConsumerConfig(durableName: "a", ackPolicy: .explicit, ackWait: .seconds(90))
+            config.maxAckPending = 10
+            let updated = try await js.updateConsumer("S1", config)
+            #expect(updated.config.ackWaitNanoseconds == 90_000_000_000 && updated.config.maxAckPending == 10)
+            await #expect(throws: JetStreamError.self) {
+                _ = try await js.updateConsumer(
+                    "S1", ConsumerConfig(durableName: "a", ackPolicy: .explicit, filterSubject: "s.other"))
+            }
+            await #expect(throws: NATSError.self) { _ = try await js.updateConsumer("S1", ConsumerConfig()) }
+        }
+    }
+}

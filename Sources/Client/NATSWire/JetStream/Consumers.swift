@@ -244,6 +244,16 @@ extension JetStream {
         return try await api("CONSUMER.CREATE.\(stream)", request, as: ConsumerInfo.self)
     }
 
+    /// Changes a named consumer's configuration where the server allows it (description, ack
+    /// wait, max deliver, backoff, max ack pending, ...); changing what it delivers (deliver
+    /// policy, filter, ack policy) is refused with the server's error.
+    public func updateConsumer(_ stream: String, _ config: ConsumerConfig) async throws -> ConsumerInfo {
+        guard config.durableName ?? config.name != nil else {
+            throw NATSError(.invalidArgument, "only a named consumer can be updated")
+        }
+        return try await addConsumer(stream, config)
+    }
+
     public func consumerInfo(_ stream: String, _ consumer: String) async throws -> ConsumerInfo {
         try await api(
             "CONSUMER.INFO.\(try Self.streamName(stream)).\(try Self.streamName(consumer))",
@@ -254,6 +264,11 @@ extension JetStream {
         _ = try await api(
             "CONSUMER.DELETE.\(try Self.streamName(stream)).\(try Self.streamName(consumer))",
             as: Success.self)
+    }
+
+    /// Every consumer of `stream` with its configuration and state, page by page.
+    public func consumers(_ stream: String) async throws -> [ConsumerInfo] {
+        try await pages("CONSUMER.LIST.\(try Self.streamName(stream))")
     }
 
     /// The names of every consumer of `stream`, page by page.

@@ -145,15 +145,26 @@ extension JetStream {
         try await names("STREAM.NAMES", subject: subject)
     }
 
-    /// Every name of a paged names request (`streams` or `consumers` in each page).
+    /// Every stream with its configuration and state (optionally those that capture
+    /// `subject`), page by page.
+    public func streams(subject: String? = nil) async throws -> [StreamInfo] {
+        try await pages("STREAM.LIST", subject: subject)
+    }
+
+    /// Every name of a paged names request.
     func names(_ path: String, subject: String? = nil) async throws -> [String] {
-        var names: [String] = []
+        try await pages(path, subject: subject)
+    }
+
+    /// Every item of a paged request (`streams` or `consumers` in each page).
+    func pages<Item: Decodable>(_ path: String, subject: String? = nil) async throws -> [Item] {
+        var items: [Item] = []
         while true {
             let page = try await api(
-                path, NamesRequest(offset: names.count, subject: subject), as: NamesPage.self)
+                path, NamesRequest(offset: items.count, subject: subject), as: Page<Item>.self)
             let found = page.streams ?? page.consumers ?? []
-            names += found
-            if found.isEmpty || names.count >= page.total { return names }
+            items += found
+            if found.isEmpty || items.count >= page.total { return items }
         }
     }
 
@@ -205,10 +216,10 @@ extension JetStream {
         var subject: String?
     }
 
-    struct NamesPage: Decodable {
+    struct Page<Item: Decodable>: Decodable {
         var total: Int
-        var streams: [String]?
-        var consumers: [String]?
+        var streams: [Item]?
+        var consumers: [Item]?
     }
 
     struct MessageRequest: Encodable {
