@@ -162,6 +162,22 @@ struct CLITests {
 
 /// The JetStream commands against nats-server -js.
 @Suite(.timeLimit(.minutes(3))) struct JetStreamCLITests {
+    @Test(arguments: ["jspub", "jsfetch", "jsconsume"])
+    func jetStreamBenchModesPrintTheSharedLine(mode: String) async throws {
+        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "cli-bench-\(UUID().uuidString.prefix(8))")
+        defer { try? FileManager.default.removeItem(at: storage) }
+        let server = try NATSServer(arguments: ["-js", "-sd", storage.path])
+        defer { server.stop() }
+        let (status, output) = try await natswire([
+            "bench", "--url", server.url, "--mode", mode, "--msgs", "600", "--size", "16", "--par", "64",
+        ])
+        #expect(status == 0, "\(output)")
+        let last = output.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(last.hasPrefix("mode=\(mode) msgs=600 size=16 seconds="), "\(last)")
+        #expect(last.contains("msgs_per_sec="))
+    }
+
     @Test func followAStreamAndWatchABucket() async throws {
         let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
             "cli-follow-\(UUID().uuidString.prefix(8))")

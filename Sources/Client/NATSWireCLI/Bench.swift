@@ -27,6 +27,7 @@
             /// JetStream: a durable pull consumer fetches batches of 256 of the stored
             /// messages and acks each, until the last ack is flushed.
             case jsfetch
+            case jsconsume
         }
 
         /// Where the fan-out and queue subscribers live.
@@ -38,8 +39,8 @@
         }
 
         @Option(name: .long, help: "Server URL.") var url = "nats://127.0.0.1:4222"
-        @Option(name: .long, help: "pub, pubsub, req, reqpar, fanout, queue, jspub or jsfetch.") var mode:
-            Mode
+        @Option(name: .long, help: "pub, pubsub, req, reqpar, fanout, queue, jspub, jsfetch or jsconsume.")
+        var mode: Mode
         @Option(name: .long, help: "Messages (or requests) in total.") var msgs: Int
         @Option(name: .long, help: "Payload bytes.") var size: Int
         @Option(name: .long, help: "Requests outstanding at once (reqpar).") var par = 64
@@ -77,6 +78,7 @@
             case .queue: seconds = try await benchSubscribers(payload, queue: "bench-queue")
             case .jspub: seconds = try await benchJetStreamPublish(payload)
             case .jsfetch: seconds = try await benchJetStreamFetch(payload)
+            case .jsconsume: seconds = try await benchJetStreamConsume(payload)
             }
             var line =
                 "mode=\(mode.rawValue) msgs=\(msgs) size=\(size) seconds=\(TextOutput.fixed(seconds, places: 6))"
@@ -240,6 +242,35 @@
             let elapsed = clock.now - start
             await nats.close()
             return elapsed.seconds
+        }
+
+        /// Like jsfetch, through the continuous pull (`js.messages`, 256 per pull request, the
+        /// next one sent when half of the last has arrived) instead of one fetch at a time.
+        private func benchJetStreamConsume(_ payload: [UInt8]) async throws -> Double {
+            let nats = try await connect("bench jsconsume")
+            let js = try await benchStream(nats)
+            try await publishAll(js, payload)
+            _ = try await js.addConsumer("BENCH", ConsumerConfig(durableName: "bench", ackPolicy: .explicit))
+            let clock = ContinuousClock()
+            let start = clock.now
+            let messages = try js.messages("BENCH", consumer: "bench", batch: 256)
+            try await Self.consume(messages, count: msgs)
+            try await nats.flush(timeout: limit)
+            let elapsed = clock.now - start
+            await nats.close()
+            return elapsed.seconds
+        }
+
+        /// Takes `count` messages, acknowledging each. A function of its own: written inside
+        /// the bench function, the loop crashed swift 6.3's optimizer ("While splitting coroutine").
+        static func consume(_ messages: PullMessages, count: Int) async throws {
+            var received = 0
+            var iterator = messages.makeAsyncIterator()
+            while received < count {
+                guard let message = try await iterator.next() else { break }
+                try message.ack()
+                received += 1
+            }
         }
 
         private func benchRequests(_ payload: [UInt8], parallel: Int) async throws -> (Double, [UInt64]) {
