@@ -265,6 +265,39 @@ struct GatewayTests {
         }
     }
 
+    @Test func idempotencyKeyMakesARetriedRefreshSafe() async throws {
+        try await withFullStack { stack in
+            let login = try await stack.login()
+            let parent = try #require(login["refresh_token"] as? String)
+            let key = UUID().uuidString
+            func refresh(_ token: String, key: String?) async throws -> HTTPReply {
+                try await stack.send(
+                    "POST", "/auth/refresh", json: ["refresh_token": token],
+                    headers: key.map { ["Idempotency-Key": $0] } ?? [:])
+            }
+            // The answer was lost and the client sends the same refresh again: the same pair,
+            // not a replay that revokes the login.
+            let first = try await refresh(parent, key: key)
+            let again = try await refresh(parent, key: key)
+            #expect(first.status == 200 && again.status == 200)
+            #expect(first.object["refresh_token"] as? String == again.object["refresh_token"] as? String)
+            #expect(first.object["access_token"] as? String == again.object["access_token"] as? String)
+            let access = try #require(again.object["access_token"] as? String)
+            #expect(try await stack.send("GET", "/auth/me", token: access).status == 200)
+
+            // Another key with the same token is a replay, as before.
+            let child = try #require(first.object["refresh_token"] as? String)
+            let grandchild = try await refresh(child, key: UUID().uuidString)
+            #expect(grandchild.status == 200)
+            // Once the pair it gave was used, the first refresh sent again is a replay too:
+            // refused, and the family revoked.
+            let late = try await refresh(parent, key: key)
+            #expect(late.status == 401)
+            let revoked = try #require(grandchild.object["refresh_token"] as? String)
+            #expect(try await refresh(revoked, key: nil).status == 401)
+        }
+    }
+
     @Test(.timeLimit(.minutes(2))) func adminsFollowTheEventsOverServerSentEvents() async throws {
         let admin = "admin\(UInt32.random(in: 0...UInt32.max))@example.com"
         try await withFullStack(authEnvironment: ["ADMIN_EMAILS": admin], jetStream: true) { stack in

@@ -37,6 +37,13 @@ public struct HandlerContext: Sendable {
 
     /// The endpoint's name (`createCustomer`).
     public var endpointName: String { endpoint }
+
+    /// The request's `Idempotency-Key`, if it carries a valid one (``IdempotencyRule``; the
+    /// gateway refuses any other with a 400).
+    public var idempotencyKey: String? {
+        guard let key = headers?[IdempotencyRule.header], IdempotencyRule.isValid(key) else { return nil }
+        return key
+    }
 }
 
 /// An error of a store or library that knows which service error it is (a database that is

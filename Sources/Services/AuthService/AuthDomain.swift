@@ -104,16 +104,26 @@ struct AuthDomain: Sendable {
         return user
     }
 
-    func refresh(_ request: RefreshRequest) async throws -> TokenPair {
+    /// Rotates a refresh token. With an idempotency key, the same refresh sent again (its
+    /// answer was lost) gets the same pair instead of revoking the family as a replay; see
+    /// ``RefreshTokenRepository``.
+    func refresh(_ request: RefreshRequest, idempotencyKey: String? = nil) async throws -> TokenPair {
         guard !request.refresh_token.isEmpty, request.refresh_token.utf8.count < 512 else {
             throw ServiceError(code: 400, message: "refresh_token: is required")
         }
-        switch try await refreshTokens.consume(request.refresh_token) {
+        let issue = TokenIssuer.Issue.now()
+        let retry = idempotencyKey.map {
+            RefreshTokenRepository.Retry(key: $0, issuedAt: issue.issuedAt, tokenID: issue.tokenID)
+        }
+        switch try await refreshTokens.consume(request.refresh_token, retry: retry) {
         case .consumed(let userID, let family):
-            guard let user = try await users.find(id: userID) else {
-                throw ServiceError(code: 401, message: "invalid refresh token")
-            }
-            return try await tokens(for: user, family: family)
+            return try await tokens(
+                for: userID, family: family, issue: issue, after: request.refresh_token, key: idempotencyKey)
+        case .retried(let userID, let family, let first):
+            return try await tokens(
+                for: userID, family: family,
+                issue: TokenIssuer.Issue(issuedAt: first.issuedAt, tokenID: first.tokenID),
+                after: request.refresh_token, key: first.key)
         case .reused(let family):
             try await refreshTokens.revoke(family: family)
             throw ServiceError(
@@ -123,9 +133,26 @@ struct AuthDomain: Sendable {
         }
     }
 
+    /// The pair a refresh answers: with a key, the next refresh token is the one derived
+    /// from the consumed token and the key.
+    private func tokens(
+        for userID: String, family: String, issue: TokenIssuer.Issue, after parent: String, key: String?
+    )
+        async throws -> TokenPair
+    {
+        guard let user = try await users.find(id: userID) else {
+            throw ServiceError(code: 401, message: "invalid refresh token")
+        }
+        guard let key else { return try await tokens(for: user, family: family, issue: issue) }
+        let access = try await issuer.accessToken(for: withConfiguredRoles(user), issue: issue)
+        let refresh = try await refreshTokens.issueSuccessor(
+            of: parent, key: key, userID: user.id, family: family, ttl: settings.refreshTokenTTL)
+        return TokenPair(access_token: access, refresh_token: refresh, expires_in: settings.accessTokenTTL)
+    }
+
     func logout(_ request: LogoutRequest) async throws -> Acknowledgement {
         switch try await refreshTokens.consume(request.refresh_token) {
-        case .consumed(_, let family), .reused(let family):
+        case .consumed(_, let family), .retried(_, let family, _), .reused(let family):
             try await refreshTokens.revoke(family: family)
             return Acknowledgement()
         case .invalid:
@@ -146,8 +173,10 @@ struct AuthDomain: Sendable {
         return Self.view(user)
     }
 
-    private func tokens(for user: StoredUser, family: String) async throws -> TokenPair {
-        let access = try await issuer.accessToken(for: withConfiguredRoles(user))
+    private func tokens(for user: StoredUser, family: String, issue: TokenIssuer.Issue = .now()) async throws
+        -> TokenPair
+    {
+        let access = try await issuer.accessToken(for: withConfiguredRoles(user), issue: issue)
         let refresh = try await refreshTokens.issue(
             userID: user.id, family: family, ttl: settings.refreshTokenTTL)
         return TokenPair(access_token: access, refresh_token: refresh, expires_in: settings.accessTokenTTL)

@@ -102,11 +102,31 @@ struct UserRepository: Sendable {
 /// Refresh tokens, stored only as SHA-256 hashes. Each login starts a family; every refresh
 /// consumes its token and issues the next of the same family. Presenting a consumed token
 /// again means it was stolen or replayed: the whole family is revoked.
+///
+/// A refresh sent with an `Idempotency-Key` can be sent again with the same key (its answer
+/// was lost): the consumed token records the key and the access token's issue time and id,
+/// and the next refresh token is derived from the consumed one and the key, so a retry gets
+/// the same pair without any token being stored in plain text. Only within
+/// ``retryWindow`` and while that next token is unused; otherwise it is a replay.
 struct RefreshTokenRepository: Sendable {
     let collection: MongoCollection
 
+    /// How long after a refresh the same request may be sent again.
+    static let retryWindow: TimeInterval = 600
+
+    /// What a refresh with an idempotency key records on the token it consumes.
+    struct Retry: Equatable, Sendable {
+        var key: String
+        /// The access token's `iat`, whole seconds since 1970.
+        var issuedAt: Int64
+        /// The access token's `jti`.
+        var tokenID: String
+    }
+
     enum Consumption: Sendable {
         case consumed(userID: String, family: String)
+        /// The same refresh again with its key: answer what the first one answered.
+        case retried(userID: String, family: String, retry: Retry)
         case reused(family: String)
         case invalid
     }
@@ -125,22 +145,57 @@ struct RefreshTokenRepository: Sendable {
         var generator = SystemRandomNumberGenerator()
         for i in bytes.indices { bytes[i] = generator.next() }
         let token = Data(bytes).base64URLEncoded
+        try await store(token, userID: userID, family: family, ttl: ttl)
+        return token
+    }
+
+    /// The token that follows `parent` when it is refreshed with `key`: HMAC-SHA256 keyed
+    /// with the parent (a secret only its holder and this request know), so the same refresh
+    /// sent again yields the same token and nobody without the parent can compute it.
+    static func successor(of parent: String, key: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(
+            for: Data("natswire refresh retry\u{0}\(key)".utf8), using: SymmetricKey(data: Data(parent.utf8)))
+        return Data(code).base64URLEncoded
+    }
+
+    /// Stores the successor of `parent` for `key` (already stored by the first attempt: fine).
+    func issueSuccessor(of parent: String, key: String, userID: String, family: String, ttl: Int) async throws
+        -> String
+    {
+        let token = Self.successor(of: parent, key: key)
+        if try await collection.findOne(["_id": .string(Self.hash(token))]) == nil {
+            try await store(token, userID: userID, family: family, ttl: ttl)
+        }
+        return token
+    }
+
+    private func store(_ token: String, userID: String, family: String, ttl: Int) async throws {
         let now = Date()
         try await collection.insertOne([
             "_id": .string(Self.hash(token)), "family": .string(family), "user_id": .string(userID),
             "created_at": .date(now), "expires_at": .date(now.addingTimeInterval(TimeInterval(ttl))),
             "used": .bool(false), "revoked": .bool(false),
         ])
-        return token
     }
 
-    /// Marks the token used, atomically: of two concurrent uses exactly one succeeds.
-    func consume(_ token: String) async throws -> Consumption {
+    /// Marks the token used, atomically: of two concurrent uses exactly one succeeds. With
+    /// `retry`, the use records it, and a later use with the same key is ``Consumption/retried``.
+    func consume(_ token: String, retry: Retry? = nil) async throws -> Consumption {
         let id = Self.hash(token)
         let now = Date()
+        var update: [(String, MongoValue)] = [("used", .bool(true)), ("used_at", .date(now))]
+        if let retry {
+            update.append(
+                (
+                    "retry",
+                    .document([
+                        "key": .string(retry.key), "iat": .int(retry.issuedAt), "jti": .string(retry.tokenID),
+                    ])
+                ))
+        }
         if let document = try await collection.findOneAndUpdate(
             ["_id": .string(id), "used": .bool(false), "revoked": .bool(false)],
-            ["$set": .document(["used": .bool(true), "used_at": .date(now)])], returnNew: false)
+            ["$set": .document(MongoDocument(update))], returnNew: false)
         {
             guard let family = document["family"]?.string, let user = document["user_id"]?.string else {
                 return .invalid
@@ -148,13 +203,37 @@ struct RefreshTokenRepository: Sendable {
             if let expires = document["expires_at"]?.date, expires <= now { return .invalid }
             return .consumed(userID: user, family: family)
         }
-        // Not usable: a token we know (used or revoked) is a replay; anything else is junk.
-        if let known = try await collection.findOne(["_id": .string(id)]),
+        // Not usable: a token we know (used or revoked) is a replay, unless it is this
+        // refresh sent again; anything else is junk.
+        guard let known = try await collection.findOne(["_id": .string(id)]),
             let family = known["family"]?.string
-        {
-            return .reused(family: family)
+        else {
+            return .invalid
         }
-        return .invalid
+        if let key = retry?.key, let earlier = try await earlierRetry(known, token: token, key: key, now: now)
+        {
+            return earlier
+        }
+        return .reused(family: family)
+    }
+
+    /// The first refresh of `known` when it had `key`, was recent, the family stands and the
+    /// token it gave has not been used.
+    private func earlierRetry(_ known: MongoDocument, token: String, key: String, now: Date) async throws
+        -> Consumption?
+    {
+        guard known["revoked"]?.bool == false, let recorded = known["retry"]?.document,
+            recorded["key"]?.string == key, let issuedAt = recorded["iat"]?.int,
+            let tokenID = recorded["jti"]?.string,
+            let usedAt = known["used_at"]?.date, now.timeIntervalSince(usedAt) <= Self.retryWindow,
+            let family = known["family"]?.string, let user = known["user_id"]?.string
+        else { return nil }
+        let next = try await collection.findOne([
+            "_id": .string(Self.hash(Self.successor(of: token, key: key)))
+        ])
+        if let next, next["used"]?.bool != false || next["revoked"]?.bool != false { return nil }
+        return .retried(
+            userID: user, family: family, retry: Retry(key: key, issuedAt: issuedAt, tokenID: tokenID))
     }
 
     func revoke(family: String) async throws {

@@ -17,13 +17,19 @@ struct TokenIssuer: Sendable {
     let ttl: Int
 
     static func make(settings: AuthSettings, keyStore: MongoCollection) async throws -> TokenIssuer {
-        let keys = JWTKeyCollection()
+        // Members in a fixed order: the same claims then sign to the same token (a retried
+        // refresh answers what the first one did); the default order varies between runs.
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        encoder.outputFormatting = [.sortedKeys]
+        let serializer = DefaultJWTSerializer(jsonEncoder: encoder)
+        let keys = JWTKeyCollection(defaultJWTSerializer: serializer)
         switch settings.tokens.algorithm {
         case .hs256:
             let kid = "hs256"
             await keys.add(
                 hmac: HMACKey(from: settings.tokens.secretKey ?? ""), digestAlgorithm: .sha256,
-                kid: JWKIdentifier(string: kid))
+                kid: JWKIdentifier(string: kid), serializer: serializer)
             return TokenIssuer(
                 keys: keys, kid: kid, jwks: Array(#"{"keys":[]}"#.utf8), issuer: settings.tokens.issuer,
                 audience: settings.tokens.audience, ttl: settings.accessTokenTTL)
@@ -44,7 +50,7 @@ struct TokenIssuer: Sendable {
                 let x = stored["x"]?.string
             else { throw AuthStartupError("the signing key document is incomplete") }
             let key = try EdDSA.PrivateKey(d: d, curve: .ed25519)
-            await keys.add(eddsa: key, kid: JWKIdentifier(string: kid))
+            await keys.add(eddsa: key, kid: JWKIdentifier(string: kid), serializer: serializer)
             let jwk: [String: String] = [
                 "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig",
             ]
@@ -62,14 +68,28 @@ struct TokenIssuer: Sendable {
         case userID, email
     }
 
-    func accessToken(for user: StoredUser, subject: Subject = .userID) async throws -> String {
-        // Whole seconds: NumericDate may be fractional, but many verifiers expect integers.
-        let now = Date(timeIntervalSince1970: Date().timeIntervalSince1970.rounded(.down))
+    /// When an access token is issued and its id: given again, the same token comes out
+    /// (EdDSA and HS256 signatures are deterministic), which a retried refresh relies on.
+    struct Issue: Sendable {
+        /// Whole seconds since 1970: NumericDate may be fractional, but many verifiers
+        /// expect integers.
+        var issuedAt: Int64
+        var tokenID: String
+
+        static func now() -> Issue {
+            Issue(issuedAt: Int64(Date().timeIntervalSince1970.rounded(.down)), tokenID: UUID().uuidString)
+        }
+    }
+
+    func accessToken(for user: StoredUser, subject: Subject = .userID, issue: Issue = .now()) async throws
+        -> String
+    {
+        let now = Date(timeIntervalSince1970: TimeInterval(issue.issuedAt))
         let claims = AccessTokenClaims(
             sub: SubjectClaim(value: subject == .email ? user.email : user.id),
             exp: ExpirationClaim(value: now.addingTimeInterval(TimeInterval(ttl))),
             iss: IssuerClaim(value: issuer), aud: AudienceClaim(value: [audience]),
-            iat: IssuedAtClaim(value: now), jti: IDClaim(value: UUID().uuidString), email: user.email,
+            iat: IssuedAtClaim(value: now), jti: IDClaim(value: issue.tokenID), email: user.email,
             username: user.username, roles: user.roles)
         return try await keys.sign(claims, kid: JWKIdentifier(string: kid))
     }

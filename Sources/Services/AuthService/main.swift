@@ -49,18 +49,15 @@ do {
         [
             .json("registerUser", subject: AuthSubject.register) { context, request in
                 try await domain.register(
-                    request, requestID: context.requestID,
-                    idempotencyKey: context.headers?[IdempotencyRule.header].flatMap {
-                        IdempotencyRule.isValid($0) ? $0 : nil
-                    })
+                    request, requestID: context.requestID, idempotencyKey: context.idempotencyKey)
             }
             .answeringOriginal { context, data in
                 try await domain.originalRegister(data, requestID: context.requestID)
             },
             .json("loginUser", subject: AuthSubject.login) { _, request in try await domain.login(request) }
                 .answeringOriginal { _, data in try await domain.originalLogin(data) },
-            .json("refreshToken", subject: AuthSubject.refresh) { _, request in
-                try await domain.refresh(request)
+            .json("refreshToken", subject: AuthSubject.refresh) { context, request in
+                try await domain.refresh(request, idempotencyKey: context.idempotencyKey)
             },
             .json("logoutUser", subject: AuthSubject.logout) { _, request in try await domain.logout(request)
             },

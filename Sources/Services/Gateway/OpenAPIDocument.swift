@@ -103,10 +103,10 @@ enum OpenAPIDocument {
         var parameters: [JSONValue] = []
         var body: BodySchema?
         var status = "200"
-        var keyed = false
+        var keyed: String?
         if case .forward(let subject, let input, let success) = operation.target {
             status = String(success.code)
-            keyed = IdempotencyRule.subjects.contains(subject)
+            keyed = IdempotencyRule.subjects.contains(subject) ? subject : nil
             switch input {
             case .query(let schema):
                 parameters += schema.parameters.map {
@@ -127,16 +127,14 @@ enum OpenAPIDocument {
             parameters.append(parameter("Last-Event-ID", in: "header", required: false, schema: sequence))
         }
         parameters.append(parameter("X-Request-Id", in: "header", required: false, schema: type("string")))
-        if keyed {
+        if let keyed {
             parameters.append(
                 .object([
                     ("name", .string(IdempotencyRule.header)), ("in", .string("header")),
                     ("required", .bool(false)),
                     (
                         "description",
-                        .string(
-                            "Makes a retry safe: the same key with the same body returns the first answer and changes nothing again; with another body, 422. Kept a day."
-                        )
+                        .string(IdempotencyRule.promise(for: keyed))
                     ),
                     (
                         "schema",
@@ -191,7 +189,7 @@ enum OpenAPIDocument {
             responses.append(
                 ("409", problem("Conflict: a duplicate, a record still referenced, or a reference to none")))
         }
-        if keyed {
+        if let keyed, IdempotencyRule.refusesOtherBodies(keyed) {
             responses.append(
                 ("422", problem("The Idempotency-Key was already used with a different request")))
         }

@@ -22,9 +22,7 @@ public struct IdempotencyKey: Sendable, Equatable {
     /// The key of a request, if it carries a valid one (``IdempotencyRule``; the gateway
     /// refuses any other with a 400).
     public init?(_ context: HandlerContext, request: [UInt8]) {
-        guard let key = context.headers?[IdempotencyRule.header], IdempotencyRule.isValid(key) else {
-            return nil
-        }
+        guard let key = context.idempotencyKey else { return nil }
         self.init(key: key, operation: context.endpointName, request: request)
     }
 }
