@@ -145,6 +145,30 @@ struct EventTests {
             }
             #expect(Set(events.compactMap { $0.event["event_id"] as? String }).count == 3)
             try expectValidEvents(events.map(\.event))
+
+            // Made again after its delete: a new life from version 1. Deleted right after a
+            // creation: version 2.
+            _ = try await stack.object(
+                CustomersSubject.create, ["customer_id": id, "company_name": "Events Again"],
+                requestID: "req-again")
+            _ = try await stack.object(
+                CustomersSubject.update, ["customer_id": id, "city": "Porto"], requestID: "req-again-update")
+            let brief = uniqueCustomerID()
+            _ = try await stack.object(
+                CustomersSubject.create, ["customer_id": brief, "company_name": "Brief"],
+                requestID: "req-brief")
+            _ = try await stack.object(
+                CustomersSubject.delete, ["customer_id": brief], requestID: "req-brief-delete")
+            let later = try await stack.awaitEvents { all in
+                all.filter { [id, brief].contains($0.event["aggregate_id"] as? String) }.count >= 7
+            }
+            let versions = { (aggregate: String) in
+                later.filter { $0.event["aggregate_id"] as? String == aggregate }.map {
+                    $0.event["version"] as? Int
+                }
+            }
+            #expect(versions(id) == [1, 2, 3, 1, 2])
+            #expect(versions(brief) == [1, 2])
         }
     }
 

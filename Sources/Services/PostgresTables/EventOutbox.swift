@@ -7,10 +7,15 @@ import ServiceRuntime
 /// exactly when its change was committed. ``EventRelay`` publishes the rows.
 ///
 /// Tables (made by ``migrate(_:)``, owned by the service's role):
-/// - `<service>_outbox`: pending events in commit order, deleted once JetStream stored them;
-/// - `<service>_event_versions`: the last version of each aggregate. The version row is
-///   locked by the writing statement, so concurrent changes of one aggregate get 1, 2, 3…
-///   in the order they commit.
+/// - `<service>_outbox`: pending events in commit order, deleted once JetStream stored them.
+///   A row holds the event's parts (the row as JSON, its id, version, request id, time); the
+///   relay writes the document (``EventDocument``), so the database does not build JSON on
+///   the write path. Rows of an older version carry the whole `document`.
+/// - `<service>_event_versions`: the last version of each aggregate changed since its
+///   creation. A creation is version 1 and writes no row; an update counts on from 2; a
+///   delete takes the next version and removes the row, so an aggregate made again starts
+///   at 1. The data row's lock orders concurrent changes of one aggregate. Rows that existed
+///   before their first event start at 2 (version 1 being their unrecorded creation).
 public struct EventOutbox: Sendable {
     /// The service name, the first token of its events' subjects.
     public let service: String
@@ -44,7 +49,13 @@ public struct EventOutbox: Sendable {
                 seq bigserial PRIMARY KEY,
                 subject text NOT NULL,
                 event_id uuid NOT NULL,
-                document text NOT NULL);
+                document text);
+              ALTER TABLE \(table) ALTER COLUMN document DROP NOT NULL,
+                ADD COLUMN IF NOT EXISTS aggregate_id text,
+                ADD COLUMN IF NOT EXISTS version bigint,
+                ADD COLUMN IF NOT EXISTS request_id text,
+                ADD COLUMN IF NOT EXISTS occurred_at timestamptz,
+                ADD COLUMN IF NOT EXISTS data text;
               CREATE TABLE IF NOT EXISTS \(versions) (
                 aggregate_id text PRIMARY KEY,
                 version bigint NOT NULL);
@@ -67,28 +78,42 @@ public struct EventOutbox: Sendable {
         var suffix = ""
         if settings.enabled {
             all.append(origin.requestID)
-            let subject = subject(event)
-            tables.append(
-                """
-                event_version AS (
-                  INSERT INTO \(versions) (aggregate_id, version)
-                  SELECT \(alias).\(key)::text, 1 FROM \(alias)
-                  ON CONFLICT (aggregate_id) DO UPDATE SET version = \(versions).version + 1
-                  RETURNING aggregate_id, version)
-                """)
+            let id = "\(alias).\(key)::text"
+            let version: String
+            var join = ""
+            switch event {
+            case .created:
+                version = "1"
+            case .updated:
+                tables.append(
+                    """
+                    event_version AS (
+                      INSERT INTO \(versions) (aggregate_id, version)
+                      SELECT \(id), 2 FROM \(alias)
+                      ON CONFLICT (aggregate_id) DO UPDATE SET version = \(versions).version + 1
+                      RETURNING aggregate_id, version)
+                    """)
+                version = "v.version"
+                join = " JOIN event_version v ON v.aggregate_id = \(id)"
+            case .deleted:
+                tables.append(
+                    """
+                    event_version AS (
+                      DELETE FROM \(versions) WHERE aggregate_id IN (SELECT \(id) FROM \(alias))
+                      RETURNING aggregate_id, version + 1 AS version)
+                    """)
+                version = "coalesce(v.version, 2)"
+                join = " LEFT JOIN event_version v ON v.aggregate_id = \(id)"
+            }
             tables.append(
                 """
                 event AS (
-                  INSERT INTO \(table) (subject, event_id, document)
-                  SELECT '\(subject)', e.id, json_build_object(
-                    'event_id', e.id, 'type', '\(subject)',
-                    'occurred_at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-                    'aggregate_id', v.aggregate_id, 'version', v.version,
-                    'request_id', $\(all.count)::text, 'data', row_to_json(\(alias)))::text
-                  FROM \(alias) JOIN event_version v ON v.aggregate_id = \(alias).\(key)::text
-                  CROSS JOIN LATERAL (SELECT gen_random_uuid() AS id) e)
+                  INSERT INTO \(table) (subject, event_id, aggregate_id, version, request_id, occurred_at, data)
+                  SELECT '\(subject(event))', gen_random_uuid(), \(id), \(version), $\(all.count)::text,
+                    clock_timestamp(), row_to_json(\(alias))::text
+                  FROM \(alias)\(join))
                 """)
-            suffix += " ev"
+            suffix += " ev2"
         }
         if let idempotency = origin.idempotency {
             all += [idempotency.key, idempotency.operation, idempotency.request]

@@ -32,15 +32,27 @@ public struct PostgresEventSource: EventSource {
 
     public func pending(limit: Int) async throws -> [PendingEvent] {
         let rows = try await database.run(
-            "SELECT seq, subject, event_id, document FROM \(outbox.table) ORDER BY seq LIMIT $1",
-            [String(limit)], prepared: "\(outbox.table) pending")
+            """
+            SELECT seq, subject, event_id, document, aggregate_id, version, request_id,
+              (occurred_at AT TIME ZONE 'UTC')::text, data
+            FROM \(outbox.table) ORDER BY seq LIMIT $1
+            """,
+            [String(limit)], prepared: "\(outbox.table) pending parts")
         return (0..<rows.rowCount).compactMap { row in
             guard let seq = rows.string(row, 0), let subject = rows.string(row, 1),
                 let eventID = rows.string(row, 2)
             else { return nil }
-            return PendingEvent(
-                reference: seq, subject: subject, eventID: eventID,
-                document: rows.bytes(row, 3).map { Array($0) } ?? [])
+            if let whole = rows.bytes(row, 3) {
+                // Written by an older version with its document.
+                return PendingEvent(
+                    reference: seq, subject: subject, eventID: eventID, document: Array(whole))
+            }
+            let document = EventDocument(
+                eventID: eventID, type: subject, occurredAt: rows.string(row, 7) ?? "",
+                aggregateID: rows.string(row, 4) ?? "", version: rows.string(row, 5) ?? "1",
+                requestID: rows.string(row, 6) ?? "",
+                data: rows.bytes(row, 8).map { Array($0) } ?? Array("null".utf8))
+            return PendingEvent(reference: seq, subject: subject, eventID: eventID, document: document.json)
         }
     }
 
