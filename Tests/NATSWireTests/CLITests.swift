@@ -27,22 +27,20 @@ private func cliExecutable() throws -> URL {
 struct CLITests {
     @Test func requestAndReply() async throws {
         try await withNATSServer { server in
+            let printed = FileManager.default.temporaryDirectory.appendingPathComponent(
+                "cli-reply-\(UUID().uuidString.prefix(8)).out")
+            defer { try? FileManager.default.removeItem(at: printed) }
             let replier = try ChildProcess(
                 cliExecutable().path,
-                ["--server", server.url, "reply", "cli.hello", "hi there", "--count", "1"])
+                ["--server", server.url, "reply", "cli.hello", "hi there", "--count", "1"], output: printed)
             defer { replier.stop(grace: .seconds(5)) }
-            // Retry until the replier has subscribed (no responders until then).
-            var answer = ""
-            for _ in 0..<50 {
-                let (status, output) = try await natswire([
-                    "request", "cli.hello", "x", "--server", server.url,
-                ])
-                if status == 0 {
-                    answer = output
-                    break
-                }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            // The replier says so once the server has its subscription.
+            #expect(
+                await eventually(timeout: .seconds(20)) {
+                    replier.output.contains("answering on cli.hello") || !replier.isRunning
+                })
+            let (status, answer) = try await natswire(["request", "cli.hello", "x", "--server", server.url])
+            #expect(status == 0)
             #expect(answer.contains("hi there"))
         }
     }

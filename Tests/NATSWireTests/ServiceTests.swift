@@ -174,24 +174,42 @@ struct ServiceTests {
             let nats = try await connect(server.url)
             let service = try nats.addService(ServiceConfig(name: "slow", version: "1.0.0"))
             let started = Atomic<Bool>(false)
+            // The handler holds the first request until the test lets it go; later ones (the
+            // probes below, until the stop takes the endpoint away) are answered at once.
+            let (gate, release) = AsyncStream<Void>.makeStream()
             try service.addEndpoint("work", subject: "slow.work") { _ in
-                started.store(true, ordering: .releasing)
-                try await Task.sleep(for: .milliseconds(300))
+                guard !started.exchange(true, ordering: .acquiringAndReleasing) else {
+                    return ServiceReply("late")
+                }
+                for await _ in gate { break }
                 return ServiceReply("finished")
             }
             try await nats.flush()
             let caller = try await connect(server.url)
-            let inFlight = Task { try await caller.request("x", to: "slow.work", timeout: .seconds(5)) }
-            // Stop while the request is inside its handler.
+            let inFlight = Task { try await caller.request("x", to: "slow.work", timeout: .seconds(30)) }
             #expect(await eventually { started.load(ordering: .acquiring) })
-            await service.stop()
-            #expect(try await inFlight.value.string == "finished")
-            do {
-                _ = try await caller.request("x", to: "slow.work", timeout: .seconds(1))
-                Issue.record("a stopped service answered")
-            } catch let error as NATSError {
-                #expect(error.kind == .noResponders)
+            // Stop while the request is inside its handler: the endpoint goes at once (nobody
+            // answers a new request), the stop waits for the request it holds.
+            let stopped = Atomic<Bool>(false)
+            let stopping = Task {
+                await service.stop()
+                stopped.store(true, ordering: .releasing)
             }
+            #expect(
+                await eventually(timeout: .seconds(10)) {
+                    do {
+                        _ = try await caller.request("x", to: "slow.work", timeout: .seconds(1))
+                        return false
+                    } catch {
+                        return (error as? NATSError)?.kind == .noResponders
+                    }
+                })
+            let stoppedEarly = stopped.load(ordering: .acquiring)
+            #expect(!stoppedEarly, "stop returned with a request in its handler")
+            release.yield()
+            release.finish()
+            await stopping.value
+            #expect(try await inFlight.value.string == "finished")
             #expect(try await gather(caller, "$SRV.PING.slow").isEmpty)
             await caller.close()
             await nats.close()
