@@ -147,6 +147,24 @@ struct CLITests {
         }
     }
 
+    @Test func benchReachesAServerThatNeedsAnNKey() async throws {
+        let user = try NKeyPair.generate(.user)
+        let seedFile = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "bench-seed-\(UUID().uuidString.prefix(8)).nk")
+        try user.encodedSeed.write(to: seedFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: seedFile) }
+        try await withNATSServer(config: "authorization { users: [ { nkey: \(user.publicKey) } ] }") {
+            server in
+            let bench = ["bench", "--mode", "req", "--msgs", "50", "--size", "8"]
+            let (status, output) = try await natswire(
+                bench + ["--server", server.url, "--nkey", seedFile.path])
+            #expect(status == 0, "\(output)")
+            #expect(output.contains("mode=req msgs=50"))
+            let (refused, _) = try await natswire(bench + ["--url", server.url])
+            #expect(refused != 0, "without the NKey the server refuses the bench")
+        }
+    }
+
     @Test func benchFailsWithoutAServer() async throws {
         let server = try NATSServer()
         let url = server.url

@@ -38,7 +38,9 @@
             case shared
         }
 
-        @Option(name: .long, help: "Server URL.") var url = "nats://127.0.0.1:4222"
+        @OptionGroup var server: ServerOptions
+        @Option(name: .long, help: "Server URL: the same as --server (the peer benchmark programs' flag).")
+        var url: String?
         @Option(name: .long, help: "pub, pubsub, req, reqpar, fanout, queue, jspub, jsfetch or jsconsume.")
         var mode: Mode
         @Option(name: .long, help: "Messages (or requests) in total.") var msgs: Int
@@ -103,8 +105,9 @@
         }
 
         private func connect(_ name: String) async throws -> NATSClient {
-            var options = NATSOptions(url: url)
-            options.name = name
+            var target = server
+            if let url { target.server = url }
+            var options = try target.options(name: name)
             options.pendingLimits = .unlimited
             return try await NATSClient.connect(options)
         }

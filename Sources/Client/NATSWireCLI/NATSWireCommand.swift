@@ -76,6 +76,11 @@
         }
 
         func connect(name: String) async throws -> NATSClient {
+            try await NATSClient.connect(options(name: name))
+        }
+
+        /// The connection options these flags describe: servers, credentials, TLS.
+        func options(name: String) throws -> NATSOptions {
             var options = NATSOptions(servers: url.split(separator: ",").map { String($0) })
             options.name = name
             options.credentialsFile = creds
@@ -85,7 +90,7 @@
             if tlsCA != nil || tlsCert != nil {
                 options.tls = TLSOptions(caFile: tlsCA, certificateFile: tlsCert, keyFile: tlsKey)
             }
-            return try await NATSClient.connect(options)
+            return options
         }
     }
 
