@@ -41,7 +41,8 @@ do {
     let handlers = CustomersHandlers(repository: CustomersRepository(database: pool, changes: changes))
     let app = ServiceApp(
         config: ServiceConfig(
-            name: "customers", version: "1.0.0", description: summary, executor: pool.executor),
+            name: "customers", version: "1.0.0", description: summary, executor: pool.executor,
+            startsOnArrival: true),
         nats: nats,
         logger: logger)
     try await app.run(

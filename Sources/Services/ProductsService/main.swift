@@ -46,7 +46,8 @@ do {
     }
     let app = ServiceApp(
         config: ServiceConfig(
-            name: "products", version: "1.0.0", description: summary, executor: pool.executor),
+            name: "products", version: "1.0.0", description: summary, executor: pool.executor,
+            startsOnArrival: true),
         nats: nats,
         logger: logger)
     try await app.run(
