@@ -225,39 +225,40 @@
         }
 
         private func benchJetStreamFetch(_ payload: [UInt8]) async throws -> Double {
-            let nats = try await connect("bench jsfetch")
-            let js = try await benchStream(nats)
-            try await publishAll(js, payload)
-            _ = try await js.addConsumer("BENCH", ConsumerConfig(durableName: "bench", ackPolicy: .explicit))
-            let clock = ContinuousClock()
-            let start = clock.now
-            var received = 0
-            while received < msgs {
-                let batch = try await js.fetch(
-                    "BENCH", "bench", batch: min(256, msgs - received), expires: limit)
-                guard !batch.isEmpty else {
-                    throw ValidationError("fetch returned nothing after \(received)")
+            try await timedConsumption("bench jsfetch", payload) { js in
+                var received = 0
+                while received < msgs {
+                    let batch = try await js.fetch(
+                        "BENCH", "bench", batch: min(256, msgs - received), expires: limit)
+                    guard !batch.isEmpty else {
+                        throw ValidationError("fetch returned nothing after \(received)")
+                    }
+                    for message in batch { try message.ack() }
+                    received += batch.count
                 }
-                for message in batch { try message.ack() }
-                received += batch.count
             }
-            try await nats.flush(timeout: limit)
-            let elapsed = clock.now - start
-            await nats.close()
-            return elapsed.seconds
         }
 
         /// Like jsfetch, through the continuous pull (`js.messages`, 256 per pull request, the
         /// next one sent when half of the last has arrived) instead of one fetch at a time.
         private func benchJetStreamConsume(_ payload: [UInt8]) async throws -> Double {
-            let nats = try await connect("bench jsconsume")
+            try await timedConsumption("bench jsconsume", payload) { js in
+                try await Self.consume(try js.messages("BENCH", consumer: "bench", batch: 256), count: msgs)
+            }
+        }
+
+        /// Stores the messages (not timed), makes the durable consumer `bench` with explicit
+        /// acks, then times `consume` until its acks are flushed.
+        private func timedConsumption(
+            _ name: String, _ payload: [UInt8], _ consume: (JetStream) async throws -> Void
+        ) async throws -> Double {
+            let nats = try await connect(name)
             let js = try await benchStream(nats)
             try await publishAll(js, payload)
             _ = try await js.addConsumer("BENCH", ConsumerConfig(durableName: "bench", ackPolicy: .explicit))
             let clock = ContinuousClock()
             let start = clock.now
-            let messages = try js.messages("BENCH", consumer: "bench", batch: 256)
-            try await Self.consume(messages, count: msgs)
+            try await consume(js)
             try await nats.flush(timeout: limit)
             let elapsed = clock.now - start
             await nats.close()
