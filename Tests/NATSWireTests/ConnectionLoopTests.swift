@@ -185,7 +185,8 @@ struct LoopHarness {
         let notifier = try EventNotifier()
         let components = ConnectionComponents(
             writeBuffer: WriteBuffer(limit: 256 * 1024, waitTimeout: .seconds(10), notifier: notifier),
-            notifier: notifier, registry: SubscriptionRegistry(), mux: RequestMux(inboxPrefix: "_INBOX"),
+            notifier: notifier, registry: SubscriptionRegistry(),
+            mux: RequestMux(inboxPrefix: "_INBOX", wake: { notifier.signal() }),
             pongs: PongQueue(), counters: InboundCounters())
         self.components = components
         let end = LoopEndBox()
@@ -297,9 +298,9 @@ final class Inbox: Sendable {
             return Task {
                 do {
                     let reply = try await withCheckedThrowingContinuation { continuation in
-                        let wake = mux.register(token, deadline: .after(deadline), continuation: continuation)
-                        try? harness.publish("svc", payload, replyTo: replyTo)
-                        if wake { harness.components.notifier.signal() }
+                        mux.start(token, deadline: .after(deadline), continuation: continuation) {
+                            try? harness.publish("svc", payload, replyTo: replyTo)
+                        }
                     }
                     return .success(reply.string)
                 } catch let error as NATSError {

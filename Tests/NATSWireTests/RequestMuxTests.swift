@@ -6,18 +6,20 @@ import Testing
 
 /// The request multiplexer alone: tokens, routing of replies, deadlines, failures. No server.
 @Suite(.timeLimit(.minutes(5))) struct RequestMuxTests {
-    /// Registers a request and returns its outcome once something resumes it.
+    /// Starts a request (its "send" reports the token and reply subject) and returns its
+    /// outcome once something resumes it.
     private func waiting(
         _ mux: RequestMux, deadline: Deadline = .after(.seconds(60)),
-        registered: @escaping @Sendable (UInt64, String, Bool) -> Void
+        sent: @escaping @Sendable (UInt64, String) -> Void = { _, _ in }
     ) -> Task<Result<NATSMessage, any Error>, Never> {
         Task {
             let (token, replyTo) = mux.reserveToken()
             do {
                 return .success(
                     try await withCheckedThrowingContinuation { continuation in
-                        let wake = mux.register(token, deadline: deadline, continuation: continuation)
-                        registered(token, replyTo, wake)
+                        mux.start(token, deadline: deadline, continuation: continuation) {
+                            sent(token, replyTo)
+                        }
                     })
             } catch {
                 return .failure(error)
@@ -41,9 +43,9 @@ import Testing
     @Test func repliesGoToTheRequestThatAskedAndLateOnesAreDropped() async throws {
         let mux = RequestMux(inboxPrefix: "_INBOX")
         let subjects = Mutex<[String]>([])
-        let first = waiting(mux) { _, replyTo, _ in subjects.withLock { $0.append(replyTo) } }
+        let first = waiting(mux) { _, replyTo in subjects.withLock { $0.append(replyTo) } }
         await untilPending(mux, 1)
-        let second = waiting(mux) { _, replyTo, _ in subjects.withLock { $0.append(replyTo) } }
+        let second = waiting(mux) { _, replyTo in subjects.withLock { $0.append(replyTo) } }
         await untilPending(mux, 2)
         let (firstSubject, secondSubject) = subjects.withLock { ($0[0], $0[1]) }
         mux.deliver(NATSMessage(subject: secondSubject, payload: Array("two".utf8)))
@@ -61,7 +63,7 @@ import Testing
     @Test func noRespondersStatusFailsTheRequest() async {
         let mux = RequestMux(inboxPrefix: "_INBOX")
         let subject = Mutex("")
-        let request = waiting(mux) { _, replyTo, _ in subject.withLock { $0 = replyTo } }
+        let request = waiting(mux) { _, replyTo in subject.withLock { $0 = replyTo } }
         await untilPending(mux, 1)
         mux.deliver(
             NATSMessage(subject: subject.withLock { $0 }, headers: NATSHeaders(status: 503), payload: []))
@@ -73,17 +75,22 @@ import Testing
     }
 
     @Test func deadlinesExpireInOrderAndTheNextOneIsReported() async {
-        let mux = RequestMux(inboxPrefix: "_INBOX")
+        // Which requests woke the I/O thread: each one's "send" notes its token first.
+        let log = Mutex<(sent: [UInt64], woke: [UInt64])>(([], []))
+        let mux = RequestMux(inboxPrefix: "_INBOX") {
+            log.withLock { $0.woke.append($0.sent.last ?? 0) }
+        }
         let now = Deadline.now
         let soon = Deadline(nanoseconds: now.nanoseconds + 1_000_000)
         let later = Deadline(nanoseconds: now.nanoseconds + 60_000_000_000)
-        let wakes = Mutex<[Bool]>([])
-        let late = waiting(mux, deadline: later) { _, _, wake in wakes.withLock { $0.append(wake) } }
+        let note = { @Sendable (token: UInt64, _: String) in log.withLock { $0.sent.append(token) } }
+        let late = waiting(mux, deadline: later, sent: note)
         await untilPending(mux, 1)
-        let early = waiting(mux, deadline: soon) { _, _, wake in wakes.withLock { $0.append(wake) } }
+        let early = waiting(mux, deadline: soon, sent: note)
         await untilPending(mux, 2)
-        // Each deadline earlier than the I/O thread's planned wake-up asks it to come sooner.
-        #expect(wakes.withLock { $0 } == [true, true])
+        // Each deadline earlier than the I/O thread's planned wake-up asks it to come sooner,
+        // after its request was sent.
+        #expect(log.withLock { $0.woke == $0.sent && $0.woke.count == 2 })
         // Nothing is due yet at `now`; at `soon` the early one times out, the late one stays.
         #expect(mux.expire(now: now) == soon)
         #expect(mux.expire(now: soon) == later)
@@ -94,11 +101,9 @@ import Testing
         #expect((error as? NATSError)?.kind == .timeout)
         #expect(mux.pendingCount == 1)
         // A later deadline than the planned wake-up needs no wake.
-        let third = waiting(mux, deadline: Deadline(nanoseconds: later.nanoseconds + 1)) { _, _, wake in
-            wakes.withLock { $0.append(wake) }
-        }
+        let third = waiting(mux, deadline: Deadline(nanoseconds: later.nanoseconds + 1), sent: note)
         await untilPending(mux, 2)
-        #expect(wakes.withLock { $0.last } == false)
+        #expect(log.withLock { $0.sent.count == 3 && $0.woke.count == 2 })
         mux.failAll(NATSError(.connectionClosed, "closed"), permanently: false)
         for request in [late, third] {
             guard case .failure(let error) = await request.value else {
@@ -112,7 +117,7 @@ import Testing
     @Test func afterAPermanentFailureNewRequestsFailAtOnce() async {
         let mux = RequestMux(inboxPrefix: "_INBOX")
         mux.failAll(NATSError(.closed, "client closed"), permanently: true)
-        let request = waiting(mux) { _, _, _ in }
+        let request = waiting(mux)
         guard case .failure(let error) = await request.value else {
             Issue.record("a request was accepted after a permanent failure")
             return

@@ -34,8 +34,7 @@ extension NATSClient {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation {
                 (continuation: CheckedContinuation<NATSMessage, any Error>) in
-                let wake = mux.register(token, deadline: deadline, continuation: continuation)
-                do throws(NATSError) {
+                mux.start(token, deadline: deadline, continuation: continuation) { () throws(NATSError) in
                     // Written from this thread when the I/O thread is idle: one wake-up less.
                     try payload.withUnsafeBytes { raw in
                         Result { () throws(NATSError) in
@@ -43,11 +42,7 @@ extension NATSClient {
                                 bytes: raw, to: subject, replyTo: replyTo, headers: headers, writeNow: true)
                         }
                     }.get()
-                } catch {
-                    mux.fail(token, with: error)
-                    return
                 }
-                if wake { components.notifier.signal() }
             }
         } onCancel: {
             mux.fail(token, with: CancellationError())

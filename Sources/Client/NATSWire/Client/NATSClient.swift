@@ -59,7 +59,7 @@ public final class NATSClient: Sendable {
                 reconnectLimit: options.reconnectBufferSize, notifier: notifier),
             notifier: notifier,
             registry: SubscriptionRegistry(),
-            mux: RequestMux(inboxPrefix: options.inboxPrefix),
+            mux: RequestMux(inboxPrefix: options.inboxPrefix, wake: { notifier.signal() }),
             pongs: PongQueue(),
             counters: InboundCounters())
     }

@@ -25,9 +25,12 @@ final class RequestMux: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Brings the I/O thread's next wake-up forward (its notifier).
+    private let wake: @Sendable () -> Void
 
-    init(inboxPrefix: String) {
+    init(inboxPrefix: String, wake: @escaping @Sendable () -> Void = {}) {
         replyPrefix = inboxPrefix + "." + NUID.generate() + "."
+        self.wake = wake
     }
 
     /// A fresh token and its reply subject.
@@ -49,9 +52,14 @@ final class RequestMux: Sendable {
         }
     }
 
-    /// Registers a waiting request. Returns `true` when its deadline is earlier than the
-    /// I/O thread's next wake-up, which must then be brought forward.
-    func register(_ token: UInt64, deadline: Deadline, continuation: Continuation) -> Bool {
+    /// Starts a request: registers its continuation (before anything is sent, so no reply can
+    /// come first), sends it with `send`, then wakes the I/O thread if the request's deadline
+    /// is earlier than the thread's next wake-up — after the send, so that a request the
+    /// caller wrote itself does not wake the thread for nothing. A failed send fails the
+    /// request with its error.
+    func start(
+        _ token: UInt64, deadline: Deadline, continuation: Continuation, send: () throws(NATSError) -> Void
+    ) {
         enum Outcome { case registered(wake: Bool), failed(any Error) }
         let outcome = state.withLock { s -> Outcome in
             if let failure = s.failure { return .failed(failure) }
@@ -65,10 +73,16 @@ final class RequestMux: Sendable {
             return .registered(wake: false)
         }
         switch outcome {
-        case .registered(let wake): return wake
+        case .registered(let needsWake):
+            do {
+                try send()
+            } catch {
+                fail(token, with: error)
+                return
+            }
+            if needsWake { wake() }
         case .failed(let error):
             continuation.resume(throwing: error)
-            return false
         }
     }
 

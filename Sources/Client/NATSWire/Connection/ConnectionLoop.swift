@@ -112,13 +112,7 @@ final class ConnectionLoop {
             if stopping && !hasOutgoing && components.writeBuffer.isEmpty { return .stopped }
             if !hasOutgoing && components.migrateRequested.load(ordering: .acquiring) { return .migrating }
 
-            let now = Deadline.now
-            if now >= nextPing {
-                try sendKeepalive()
-                nextPing = now.adding(pingInterval)
-                continue
-            }
-            let wakeAt = min(nextPing, components.mux.expire(now: now))
+            guard let wakeAt = try tick(.now, nextPing: &nextPing) else { continue }  // write the PING
 
             var asleep = false
             if !hasOutgoing && !stopping {
@@ -144,6 +138,18 @@ final class ConnectionLoop {
                 try readAvailable()
             }
         }
+    }
+
+    /// The loop's timers at `now`, in one place: a keepalive PING when one is due (then `nil`:
+    /// write it before sleeping), requests past their deadline failed. Returns when the loop
+    /// must wake next.
+    private func tick(_ now: Deadline, nextPing: inout Deadline) throws(NATSError) -> Deadline? {
+        if now >= nextPing {
+            try sendKeepalive()
+            nextPing = now.adding(pingInterval)
+            return nil
+        }
+        return min(nextPing, components.mux.expire(now: now))
     }
 
     // MARK: - Writing
