@@ -123,12 +123,10 @@ struct ServiceTests {
         }
     }
 
-    @Test(arguments: [false, true])
-    func requestsRunConcurrently(startsOnArrival: Bool) async throws {
+    @Test func requestsRunConcurrently() async throws {
         try await withNATSServer { server in
             let nats = try await connect(server.url)
-            let service = try nats.addService(
-                ServiceConfig(name: "sleepy", version: "1.0.0", startsOnArrival: startsOnArrival))
+            let service = try nats.addService(ServiceConfig(name: "sleepy", version: "1.0.0"))
             // Each handler waits until all 50 are inside: handled one at a time, none would
             // ever return and the requests would time out.
             let barrier = Barrier(parties: 50)
@@ -149,15 +147,12 @@ struct ServiceTests {
         }
     }
 
-    /// Started from the queue or on the I/O thread: after the first wait, the executor's.
-    @Test(arguments: [false, true])
-    func handlersRunOnTheServicesExecutor(startsOnArrival: Bool) async throws {
+    @Test func handlersRunOnTheServicesExecutor() async throws {
         try await withNATSServer { server in
             let nats = try await connect(server.url)
             let executor = ThreadExecutor()
             let service = try nats.addService(
-                ServiceConfig(
-                    name: "pinned", version: "1.0.0", executor: executor, startsOnArrival: startsOnArrival))
+                ServiceConfig(name: "pinned", version: "1.0.0", executor: executor))
             try service.addEndpoint("where", subject: "pinned.where") { _ in
                 // After a suspension too: the task comes back to the same thread.
                 await Task.yield()
@@ -174,14 +169,10 @@ struct ServiceTests {
         }
     }
 
-    /// Both ways of starting handlers: from the subscription's queue, and on the I/O thread
-    /// as requests arrive.
-    @Test(arguments: [false, true])
-    func stopDrainsInFlightRequests(startsOnArrival: Bool) async throws {
+    @Test func stopDrainsInFlightRequests() async throws {
         try await withNATSServer { server in
             let nats = try await connect(server.url)
-            let service = try nats.addService(
-                ServiceConfig(name: "slow", version: "1.0.0", startsOnArrival: startsOnArrival))
+            let service = try nats.addService(ServiceConfig(name: "slow", version: "1.0.0"))
             let started = Atomic<Bool>(false)
             // The handler holds the first request until the test lets it go; later ones (the
             // probes below, until the stop takes the endpoint away) are answered at once.

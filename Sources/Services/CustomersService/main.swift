@@ -41,8 +41,7 @@ do {
     let handlers = CustomersHandlers(repository: CustomersRepository(database: pool, changes: changes))
     let app = ServiceApp(
         config: ServiceConfig(
-            name: "customers", version: "1.0.0", description: summary, executor: pool.executor,
-            startsOnArrival: true),
+            name: "customers", version: "1.0.0", description: summary, executor: pool.executor),
         nats: nats,
         logger: logger)
     try await app.run(

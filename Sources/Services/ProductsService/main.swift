@@ -46,8 +46,7 @@ do {
     }
     let app = ServiceApp(
         config: ServiceConfig(
-            name: "products", version: "1.0.0", description: summary, executor: pool.executor,
-            startsOnArrival: true),
+            name: "products", version: "1.0.0", description: summary, executor: pool.executor),
         nats: nats,
         logger: logger)
     try await app.run(

@@ -30,11 +30,9 @@ public final class NATSService: Sendable {
         let subject: String
         let queueGroup: String?
         let metadata: [String: String]
+        let subscription: NATSSubscription
         let statistics: EndpointStatistics
-        /// Stops taking requests; returns once every request the server sent was received.
-        let drain: @Sendable () async -> Void
-        /// Returns once every received request has been answered.
-        let finished: @Sendable () async -> Void
+        let worker: Task<Void, Never>
     }
 
     private struct State {
@@ -81,62 +79,39 @@ public final class NATSService: Sendable {
         }
         let subject = subject ?? name
         let queueGroup = config.queueGroup
+        let subscription = try client.subscribe(to: subject, queue: queueGroup, pendingLimits: .unlimited)
         let statistics = EndpointStatistics()
         let limiter = AsyncLimiter(limit: config.maxConcurrentRequests)
         let client = self.client
         let executor = config.executor
-        let drain: @Sendable () async -> Void
-        let finished: @Sendable () async -> Void
-        let unsubscribe: () -> Void
-        if config.startsOnArrival {
-            let inFlight = InFlightRequests()
-            let handle = try client.subscribe(to: subject, queue: queueGroup) { message in
-                // On the I/O thread: the handler runs here until it first waits.
-                inFlight.enter()
-                Task.immediate(executorPreference: executor) {
-                    await limiter.acquire()
-                    await Self.handle(
-                        message, endpoint: name, handler: handler, client: client, statistics: statistics)
-                    limiter.release()
-                    inFlight.leave()
-                }
-            }
-            drain = { try? await handle.drain(timeout: .seconds(10)) }
-            finished = { await inFlight.waitUntilNone() }
-            unsubscribe = { try? handle.unsubscribe() }
-        } else {
-            let subscription = try client.subscribe(to: subject, queue: queueGroup, pendingLimits: .unlimited)
-            let worker = Task(executorPreference: executor) {
-                await withDiscardingTaskGroup { group in
-                    do {
-                        for try await message in subscription {
-                            await limiter.acquire()
-                            group.addTask(executorPreference: executor) {
-                                await Self.handle(
-                                    message, endpoint: name, handler: handler, client: client,
-                                    statistics: statistics)
-                                limiter.release()
-                            }
+        let worker = Task(executorPreference: executor) {
+            await withDiscardingTaskGroup { group in
+                do {
+                    for try await message in subscription {
+                        await limiter.acquire()
+                        group.addTask(executorPreference: executor) {
+                            await Self.handle(
+                                message, endpoint: name, handler: handler, client: client,
+                                statistics: statistics)
+                            limiter.release()
                         }
-                    } catch {
-                        statistics.noteFailure("subscription ended: \(error)")
                     }
+                } catch {
+                    statistics.noteFailure("subscription ended: \(error)")
                 }
             }
-            drain = { try? await subscription.drain(timeout: .seconds(10)) }
-            finished = { await worker.value }
-            unsubscribe = { try? subscription.unsubscribe() }
         }
         let endpoint = Endpoint(
             name: name, subject: subject, queueGroup: queueGroup, metadata: metadata,
-            statistics: statistics, drain: drain, finished: finished)
+            subscription: subscription,
+            statistics: statistics, worker: worker)
         let added = state.withLock { s -> Bool in
             guard !s.stopped else { return false }
             s.endpoints.append(endpoint)
             return true
         }
         if !added {
-            unsubscribe()
+            try? subscription.unsubscribe()
             throw NATSError(.closed, "service \(config.name) is stopped")
         }
     }
@@ -152,10 +127,10 @@ public final class NATSService: Sendable {
         // Drain: requests the server already delivered are still answered.
         await withTaskGroup(of: Void.self) { group in
             for endpoint in endpoints {
-                group.addTask { await endpoint.drain() }
+                group.addTask { try? await endpoint.subscription.drain(timeout: .seconds(10)) }
             }
         }
-        for endpoint in endpoints { await endpoint.finished() }
+        for endpoint in endpoints { await endpoint.worker.value }
         for handle in discovery { try? handle.unsubscribe() }
         try? await client.flush(timeout: .seconds(5))
     }

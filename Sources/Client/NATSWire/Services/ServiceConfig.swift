@@ -14,19 +14,10 @@ public struct ServiceConfig: Sendable {
     /// handlers wait on one I/O thread (a database poller) can run them there: a request
     /// then costs no wake-up of a second thread on the way in and on the way back.
     public var executor: (any TaskExecutor)?
-    /// Starts each request's handler on the connection's I/O thread as the request arrives;
-    /// at its first wait it moves to ``executor``. The request's decoding and whatever the
-    /// handler does before it waits (building and sending a query) run on the I/O thread
-    /// while the executor's thread works on other requests: with a database poller as the
-    /// executor, lists went 20–30 % faster at 64 outstanding. Only for handlers that do
-    /// little before their first wait: until then they hold up every subscription of the
-    /// client.
-    public var startsOnArrival: Bool
 
     public init(
         name: String, version: String, description: String = "", metadata: [String: String] = [:],
-        queueGroup: String? = "q", maxConcurrentRequests: Int = 256, executor: (any TaskExecutor)? = nil,
-        startsOnArrival: Bool = false
+        queueGroup: String? = "q", maxConcurrentRequests: Int = 256, executor: (any TaskExecutor)? = nil
     ) {
         self.name = name
         self.version = version
@@ -35,7 +26,6 @@ public struct ServiceConfig: Sendable {
         self.queueGroup = queueGroup
         self.maxConcurrentRequests = maxConcurrentRequests
         self.executor = executor
-        self.startsOnArrival = startsOnArrival
     }
 
     /// Checks name, version and queue group; throws `invalidArgument` naming the problem.
