@@ -12,6 +12,8 @@ import Synchronization
 /// (whose `waitUntilExit` never returned): the run hung on the two blocked threads.
 public final class ChildProcess: Sendable {
     public let pid: pid_t
+    /// A pidfd of the process: readable once it exited, so a wait is a `poll`, not a timer.
+    private let exitDescriptor: Int32
     /// What the process wrote to stdout and stderr, when the caller asked for a file.
     public let outputFile: URL?
     /// The exit status once collected: the exit code, or 128 + the signal that ended it.
@@ -68,9 +70,19 @@ public final class ChildProcess: Sendable {
         }
         self.pid = pid
         outputFile = output
+        exitDescriptor = SpawnExtensions.pidDescriptor(pid)
+        guard exitDescriptor >= 0 else {
+            _ = Glibc.kill(pid, SIGKILL)
+            var status: Int32 = 0
+            _ = waitpid(pid, &status, 0)
+            throw HarnessError("pidfd_open failed for \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
-    deinit { _ = stop(grace: .seconds(5)) }
+    deinit {
+        _ = stop(grace: .seconds(5))
+        close(exitDescriptor)
+    }
 
     /// Runs a command to its end off Swift's cooperative pool and returns its status and
     /// what it printed (stdout, and stderr unless `errorsToo` is false); kills it after
@@ -122,12 +134,16 @@ public final class ChildProcess: Sendable {
     public func wait(timeout: Duration) -> Int32? {
         let clock = ContinuousClock()
         let end = clock.now.advanced(by: timeout)
-        var pause: UInt32 = 1_000
+        var descriptor = pollfd(fd: exitDescriptor, events: Int16(POLLIN), revents: 0)
         while true {
             if let status = collect(blocking: false) { return status }
-            if clock.now >= end { return nil }
-            usleep(pause)
-            pause = min(pause * 2, 20_000)
+            let left = end - clock.now
+            if left <= .zero { return nil }
+            // Woken by the exit itself (the pidfd becomes readable), or at the deadline.
+            let milliseconds =
+                left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+            descriptor.revents = 0
+            _ = poll(&descriptor, 1, Int32(clamping: max(1, milliseconds)))
         }
     }
 
@@ -176,8 +192,8 @@ public final class ChildProcess: Sendable {
     }
 }
 
-/// glibc's `posix_spawn_file_actions_addclosefrom_np` and `_addchdir_np` (2.34 and 2.29),
-/// which the Glibc module does not import: looked up once by name.
+/// glibc's `posix_spawn_file_actions_addclosefrom_np`, `_addchdir_np` and `pidfd_open` (2.34,
+/// 2.29 and 2.36), which the Glibc module does not import: looked up once by name.
 enum SpawnExtensions {
     private typealias CloseFrom =
         @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
@@ -193,6 +209,19 @@ enum SpawnExtensions {
     private static func lookUp<F>(_ name: String) -> F? {
         guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else { return nil }
         return unsafeBitCast(symbol, to: F.self)
+    }
+
+    private typealias PidOpen = @convention(c) (pid_t, UInt32) -> Int32
+    // A function pointer looked up once and never written again.
+    nonisolated(unsafe) private static let pidOpenFunction: PidOpen? = lookUp("pidfd_open")
+
+    /// A pidfd of `pid` (glibc 2.36, Linux 5.3), or -1.
+    static func pidDescriptor(_ pid: pid_t) -> Int32 {
+        guard let pidOpenFunction else {
+            errno = ENOSYS
+            return -1
+        }
+        return pidOpenFunction(pid, 0)
     }
 
     /// Closes every descriptor from `lowest` up in the child.
