@@ -20,6 +20,7 @@ mkdir -p "$WORK"
 need() { command -v "$1" >/dev/null || { apt-get update -qq && apt-get install -y -qq "$2" >/dev/null; }; }
 need podman podman
 need runc runc
+need strip binutils
 need mmdebstrap mmdebstrap
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$ROOT/deploy/podman/containers.conf}
 

@@ -163,8 +163,10 @@ struct RefreshTokenRepository: Sendable {
         -> String
     {
         let token = Self.successor(of: parent, key: key)
-        if try await collection.findOne(["_id": .string(Self.hash(token))]) == nil {
+        do {
             try await store(token, userID: userID, family: family, ttl: ttl)
+        } catch let error as MongoError where error.kind == .duplicateKey {
+            // Stored by the first attempt, or by a retry running at the same moment.
         }
         return token
     }
