@@ -38,6 +38,8 @@ let package = Package(
             url: "https://github.com/apple/swift-configuration.git", from: "1.0.0",
             traits: ["CommandLineArguments"]),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
     ],
     targets: [
         // MARK: The client
@@ -92,6 +94,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log", condition: server),
                 .product(name: "Configuration", package: "swift-configuration", condition: server),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
+                .product(name: "Metrics", package: "swift-metrics", condition: server),
+                .product(name: "Prometheus", package: "swift-prometheus", condition: server),
             ], path: "Sources/Runtime/ServiceRuntime"
         ),
         .executableTarget(
@@ -102,6 +106,7 @@ let package = Package(
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth", condition: server),
                 .product(name: "Crypto", package: "swift-crypto", condition: server),
                 .product(name: "Logging", package: "swift-log", condition: server),
+                .product(name: "Metrics", package: "swift-metrics", condition: server),
             ], path: "Sources/Services/AuthService"
         ),
 
@@ -134,6 +139,7 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit", condition: server),
                 .product(name: "Logging", package: "swift-log", condition: server),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
+                .product(name: "Metrics", package: "swift-metrics", condition: server),
             ], path: "Sources/Services/Gateway"
         ),
 

@@ -4,11 +4,13 @@
 # SECRETS_DIR as nats-<process>.nk; the config holds public keys only.
 #   usage: nats-auth-config.sh SECRETS_DIR NATSWIRE_BINARY > auth.conf
 #
-#   gateway   publishes requests to the services' subjects and $SRV pings, never an event;
+#   gateway   publishes requests to the services' subjects, $SRV pings and metrics requests
+#             (natswire.metrics), never an event;
 #             reads the EVENTS stream (ordered consumers: create, next, delete) for GET /events;
 #             receives only on its own inbox (_INBOX.gateway.>).
 #   auth, customers, products
-#             subscribe to their own subjects, $SRV.> and their own inbox; publish replies to
+#             subscribe to their own subjects, $SRV.>, metrics requests (natswire.metrics and
+#             natswire.metrics.<service>) and their own inbox; publish replies to
 #             the requests they received (allow_responses), their own events
 #             (<service>.events.>) and the JetStream API calls for the EVENTS stream only.
 #   admin     everything (for the natswire CLI and operators).
@@ -33,7 +35,7 @@ service_user() {
         publish: {
           allow: ["$name.events.>", "\$JS.API.STREAM.INFO.EVENTS", "\$JS.API.STREAM.CREATE.EVENTS"]
         }
-        subscribe: { allow: [$subjects, "\$SRV.>", "_INBOX.$name.>"] }
+        subscribe: { allow: [$subjects, "\$SRV.>", "natswire.metrics", "natswire.metrics.$name", "_INBOX.$name.>"] }
         allow_responses: { max: 1, expires: "1m" }
       }
     }
@@ -49,7 +51,7 @@ authorization {
       permissions: {
         publish: {
           allow: [
-            "auth.>", "customers.>", "products.>", "\$SRV.>",
+            "auth.>", "customers.>", "products.>", "\$SRV.>", "natswire.metrics", "natswire.metrics.*",
             "\$JS.API.STREAM.INFO.EVENTS", "\$JS.API.CONSUMER.CREATE.EVENTS", "\$JS.API.CONSUMER.CREATE.EVENTS.>",
             "\$JS.API.CONSUMER.DELETE.EVENTS.>", "\$JS.API.CONSUMER.MSG.NEXT.EVENTS.>"
           ]

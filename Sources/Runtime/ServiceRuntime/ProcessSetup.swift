@@ -34,9 +34,12 @@ public enum ProcessSetup {
         }
     }
 
-    /// Bootstraps swift-log from `LOG_FORMAT`/`LOG_LEVEL` values and returns a logger.
+    /// Bootstraps swift-log from `LOG_FORMAT`/`LOG_LEVEL` values, and swift-metrics with the
+    /// process's Prometheus registry (before anything makes a metric: one made earlier would
+    /// record nowhere), and returns a logger.
     public static func logger(label: String, json: Bool, level: String) -> Logger {
         bootstrapLogging(json: json, level: Logger.Level(rawValue: level) ?? .info)
+        _ = ProcessMetrics.shared
         return Logger(label: label)
     }
 

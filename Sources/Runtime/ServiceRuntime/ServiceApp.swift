@@ -60,9 +60,23 @@ public struct ServiceApp: Sendable {
             defer { events.cancel() }
             let service = try nats.addService(config)
             for endpoint in endpoints {
+                let metrics = EndpointMetrics(endpoint: endpoint.name)
                 try service.addEndpoint(endpoint.name, subject: endpoint.subject) { request in
-                    try await ServiceApp.serve(request, endpoint: endpoint, logger: logger)
+                    let start = metrics.started()
+                    do {
+                        let reply = try await ServiceApp.serve(request, endpoint: endpoint, logger: logger)
+                        metrics.finished(start, errorCode: nil)
+                        return reply
+                    } catch {
+                        metrics.finished(start, errorCode: (error as? ServiceError)?.code ?? 500)
+                        throw error
+                    }
                 }
+            }
+            MetricsExport.observe(nats)
+            MetricsExport.observeProcess()
+            let metricsAnswers = Task {
+                await MetricsExport.answer(on: nats, service: config.name, id: service.id, logger: logger)
             }
             try await nats.flush()
             logger.info(
@@ -76,6 +90,7 @@ public struct ServiceApp: Sendable {
             try? await gracefulShutdown()
             logger.info("stopping: draining in-flight requests")
             await service.stop()
+            metricsAnswers.cancel()
             background?.cancel()
             await background?.value
             await onShutdown()

@@ -1,6 +1,8 @@
 import BlockingCalls
 import Foundation
+import Metrics
 import NATSWire
+import ServiceRuntime
 import Synchronization
 
 /// bcrypt with admission control. A hash takes tens of milliseconds of a core, so a burst of
@@ -17,6 +19,8 @@ final class PasswordHasher: Sendable {
     private let pool: BlockingPool
     private let budget: Double
     private let load: Mutex<Load>
+    private let queueLength = Gauge(label: MetricCatalog.bcryptQueue)
+    private let refused = Counter(label: MetricCatalog.bcryptRefused)
 
     init(threads: Int, budget: Duration, initialEstimate: Duration = .milliseconds(70)) {
         pool = BlockingPool(threads: threads, name: "bcrypt", niceness: 10)
@@ -28,13 +32,17 @@ final class PasswordHasher: Sendable {
     func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws -> T {
         let threads = pool.threadCount
         let budget = self.budget
+        let queueLength = self.queueLength
         let admitted = load.withLock { load -> Bool in
             // Full rounds of work ahead of this one, each taking one average hash.
             guard Double(load.waiting / threads) * load.average <= budget else { return false }
             load.waiting += 1
+            // Recorded under the lock, so the gauge never shows an older length last.
+            queueLength.record(load.waiting)
             return true
         }
         guard admitted else {
+            refused.increment()
             throw ServiceError(code: 503, message: "too many logins at once; retry shortly")
         }
         // The estimate can be wrong (the pace changes under load): a hash that has waited past
@@ -48,9 +56,11 @@ final class PasswordHasher: Sendable {
         }
         load.withLock { load in
             load.waiting -= 1
+            queueLength.record(load.waiting)
             if let elapsed = outcome?.1 { load.average = load.average * 0.8 + elapsed * 0.2 }
         }
         guard let (value, _) = outcome else {
+            refused.increment()
             throw ServiceError(code: 503, message: "too many logins at once; retry shortly")
         }
         return value

@@ -21,6 +21,12 @@ do {
         threads: max(2, ProcessInfo.processInfo.activeProcessorCount),
         budget: .milliseconds(settings.hashQueueBudgetMilliseconds))
     let database = try MongoDatabase(url: settings.mongoURL, defaultDatabase: "auth", executor: io)
+    MetricsExport.observePool("mongo") { [io] in
+        let (running, queued) = io.load
+        return MetricsExport.PoolSample(
+            size: io.threadCount, open: io.threadCount, busy: running, waiting: queued,
+            connectFailures: database.unavailableCount)
+    }
     try await database.ping()
     let users = UserRepository(collection: database.collection("users"))
     let refreshTokens = RefreshTokenRepository(collection: database.collection("refresh_tokens"))

@@ -54,7 +54,7 @@ struct Operation: Sendable {
 
     /// Routes the gateway answers itself.
     enum LocalRoute: Sendable {
-        case health, ready, metrics, openAPI
+        case health, ready, metrics, serviceMetrics, openAPI
         /// The `EVENTS` stream as Server-Sent Events (``EventStream``).
         case events
     }
@@ -231,8 +231,15 @@ enum API {
                 access: .open,
                 target: .local(.ready)),
             Operation(
-                method: .get, path: "/metrics", summary: "Prometheus metrics", access: .open,
-                target: .local(.metrics),
+                method: .get, path: "/metrics",
+                summary: "This gateway process's metrics (Prometheus text format)",
+                access: .open, target: .local(.metrics),
+                result: .object([("type", .string("string"))]), contentType: "text/plain"),
+            Operation(
+                method: .get, path: "/metrics/services",
+                summary:
+                    "Every service instance's metrics, gathered over NATS, labelled `service` and `service_instance` (Prometheus text format)",
+                access: .open, target: .local(.serviceMetrics),
                 result: .object([("type", .string("string"))]), contentType: "text/plain"),
             Operation(
                 method: .get, path: "/openapi.json", summary: "This document", access: .open,

@@ -9,6 +9,7 @@ struct GatewaySettings {
     var requestTimeout: Duration
     var maxBodyBytes: Int
     var idleTimeoutSeconds: Int
+    var metricsGatherTimeout: Duration
     var tokens: TokenSettings
     var upstreams: Upstreams
     var eventsStream: String
@@ -26,6 +27,10 @@ struct GatewaySettings {
                 "HTTP_IDLE_TIMEOUT_S",
                 help: "seconds a client connection may send nothing before it is closed",
                 default: "30"),
+            ConfigVariable(
+                "METRICS_GATHER_MS",
+                help: "how long GET /metrics/services waits for the service instances' metrics over NATS",
+                default: "300"),
         ] + TokenSettings.variables(algorithmHelp: "EdDSA (keys from auth.jwks) or HS256 (SECRET_KEY)")
         + Upstreams.variables + [EventSettings.streamVariable] + ProcessSetup.loggingVariables
 
@@ -36,6 +41,8 @@ struct GatewaySettings {
         requestTimeout = .milliseconds(reader.int("REQUEST_TIMEOUT_MS", default: 5000, range: 10...600_000))
         maxBodyBytes = reader.int("MAX_BODY_BYTES", default: 65536, range: 256...(16 << 20))
         idleTimeoutSeconds = reader.int("HTTP_IDLE_TIMEOUT_S", default: 30, range: 1...3600)
+        metricsGatherTimeout = .milliseconds(
+            reader.int("METRICS_GATHER_MS", default: 300, range: 10...10_000))
         tokens = TokenSettings(reader)
         upstreams = Upstreams(reader)
         eventsStream = EventSettings.stream(reader)

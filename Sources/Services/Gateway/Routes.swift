@@ -53,12 +53,19 @@ extension Gateway {
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
             }
         case .local(.metrics):
+            return { _, _ in Self.prometheusText(metrics.render()) }
+        case .local(.serviceMetrics):
             return { _, _ in
-                Response(
-                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                    body: ResponseBody(byteBuffer: ByteBuffer(string: metrics.render())))
+                Self.prometheusText(
+                    await metrics.renderServices(nats: nats, timeout: settings.metricsGatherTimeout))
             }
         }
+    }
+
+    private static func prometheusText(_ text: String) -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// Ready when NATS is connected and every service answers: ours a services-API ping, an

@@ -1,7 +1,9 @@
 import Contracts
 import Foundation
 import JWTKit
+import Metrics
 import NATSWire
+import ServiceRuntime
 import Synchronization
 
 /// A verified token's identity.
@@ -24,6 +26,8 @@ final class TokenVerifier: Sendable {
     private let lastFetch = Mutex<Date?>(nil)
     private let cache = Mutex<[String: Identity]>([:])
     private static let cacheLimit = 10_000
+    private let cacheHits = Counter(label: MetricCatalog.tokenCacheHits)
+    private let cacheMisses = Counter(label: MetricCatalog.tokenCacheMisses)
 
     init(nats: NATSClient, settings: GatewaySettings) async {
         self.nats = nats
@@ -42,7 +46,11 @@ final class TokenVerifier: Sendable {
     }
 
     func verify(_ token: String) async throws(Failure) -> Identity {
-        if let cached = cache.withLock({ $0[token] }), cached.expires > Date() { return cached }
+        if let cached = cache.withLock({ $0[token] }), cached.expires > Date() {
+            cacheHits.increment()
+            return cached
+        }
+        cacheMisses.increment()
         let claims: AccessTokenClaims
         do {
             claims = try await verifyClaims(token)

@@ -17,11 +17,13 @@ do {
     Task { for await event in nats.events() { ServiceApp.log(event, logger) } }
     let verifier = await TokenVerifier(nats: nats, settings: settings)
     _ = try? await verifier.refreshKeys()  // the auth service may start later: fetched again on demand
+    MetricsExport.observe(nats)
+    MetricsExport.observeProcess()
     let metrics = GatewayMetrics()
     let gateway = Gateway(
         nats: nats, verifier: verifier, settings: settings, logger: logger, metrics: metrics)
     let router = Router(context: GatewayContext.self)
-    router.add(middleware: MetricsRecorder(metrics: metrics))
+    router.add(middleware: MetricsMiddleware())
     router.add(
         middleware: MethodNotAllowed(
             routes: API.operations.map { (method: $0.method.rawValue, path: $0.path) }))

@@ -12,6 +12,7 @@ public final class BlockingPool: Sendable {
         var jobs: [@Sendable () -> Void] = []
         var head = 0
         var stopped = false
+        var running = 0
     }
 
     /// What the pool and its threads share.
@@ -38,6 +39,11 @@ public final class BlockingPool: Sendable {
     }
 
     deinit { shutdown() }
+
+    /// Jobs running on a worker thread and jobs waiting for one, now.
+    public var load: (running: Int, queued: Int) {
+        shared.queue.withLock { ($0.running, $0.jobs.count - $0.head) }
+    }
 
     /// Runs `body` on a worker thread and returns its result.
     public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
@@ -76,6 +82,7 @@ public final class BlockingPool: Sendable {
                 guard queue.head < queue.jobs.count else { return nil }  // stopped, nothing left
                 let job = queue.jobs[queue.head]
                 queue.head += 1
+                queue.running += 1
                 if queue.head == queue.jobs.count {
                     queue.jobs.removeAll(keepingCapacity: true)
                     queue.head = 0
@@ -84,6 +91,7 @@ public final class BlockingPool: Sendable {
             }
             guard let job else { return }
             job()
+            shared.queue.withLock { $0.running -= 1 }
         }
     }
 }

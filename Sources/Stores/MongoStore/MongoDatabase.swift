@@ -1,6 +1,7 @@
 import BlockingCalls
 import CMongoc
 import Foundation
+import Synchronization
 
 /// A failed MongoDB operation.
 public struct MongoError: Error, Sendable, CustomStringConvertible {
@@ -137,6 +138,19 @@ public final class MongoDatabase: Sendable {
         }
     }
 
+    /// Operations that found the server unreachable (the driver connects on demand), for
+    /// metrics.
+    public var unavailableCount: UInt64 { unavailableErrors.count.load(ordering: .relaxed) }
+    private let unavailableErrors = Tally()
+
+    /// A count shared with the blocking threads.
+    private final class Tally: Sendable {
+        let count = Atomic<UInt64>(0)
+    }
+
+    /// The threads the driver's calls run on.
+    public var calls: BlockingPool { executor }
+
     /// Runs `body` with a pooled client on a blocking thread. A pooled connection the
     /// server (or something between) closed while idle fails on its next use; such an
     /// operation is tried once more on a fresh connection when that is safe: always for a
@@ -147,6 +161,7 @@ public final class MongoDatabase: Sendable {
         async throws -> T
     {
         let handles = self.handles
+        let unavailable = unavailableErrors
         return try await executor.run {
             var attempt = 0
             while true {
@@ -160,7 +175,11 @@ public final class MongoDatabase: Sendable {
                     where attempt == 0 && error.kind == .unavailable
                     && (isRead || error.message.contains("socket delivery"))
                 {
+                    unavailable.count.add(1, ordering: .relaxed)
                     attempt += 1
+                } catch let error as MongoError where error.kind == .unavailable {
+                    unavailable.count.add(1, ordering: .relaxed)
+                    throw error
                 }
             }
         }

@@ -23,6 +23,7 @@ public final class PostgresPool: Sendable {
     /// Opens connections: PQconnectdb blocks, so never on the cooperative pool.
     private let connector: BlockingPool
     private let downUntil = Mutex<ContinuousClock.Instant?>(nil)
+    private let connectFailures = Atomic<UInt64>(0)
     private let retryAfter: Duration
     /// Whether the poller and the connect thread are this pool's (else another's it shares).
     private let ownsThreads: Bool
@@ -125,6 +126,33 @@ public final class PostgresPool: Sendable {
         return PostgresResult(rows: result.rows, affectedRows: result.affectedRows)
     }
 
+    /// What the pool is doing now, for metrics.
+    public struct Statistics: Sendable, Equatable {
+        /// Connections the pool may open.
+        public var size: Int
+        /// Connections open.
+        public var open: Int
+        /// Open connections with at least one statement outstanding.
+        public var busy: Int
+        /// Statements sent and not yet answered, over every connection.
+        public var inFlight: Int
+        /// Connection attempts that failed since the pool was made.
+        public var connectFailures: UInt64
+    }
+
+    public var statistics: Statistics {
+        var statistics = Statistics(
+            size: connections.count, open: 0, busy: 0, inFlight: 0,
+            connectFailures: connectFailures.load(ordering: .relaxed))
+        for connection in connections where connection.isConnected {
+            let outstanding = connection.outstanding
+            statistics.open += 1
+            statistics.busy += outstanding > 0 ? 1 : 0
+            statistics.inFlight += outstanding
+        }
+        return statistics
+    }
+
     /// The server's name for a prepared statement. PostgreSQL cuts names at 63 bytes, so
     /// two long names with the same start would be one statement ("already exists"): a long
     /// name is replaced by a hash of all of it.
@@ -173,9 +201,11 @@ public final class PostgresPool: Sendable {
                 downUntil.withLock { $0 = nil }
                 return unopened
             } catch let error as PostgresError where best == nil || !error.whileConnecting {
+                if error.whileConnecting { connectFailures.add(1, ordering: .relaxed) }
                 throw error
             } catch {
                 // More connections would help, but the open ones still work.
+                connectFailures.add(1, ordering: .relaxed)
             }
         }
         guard let best else { throw PostgresError(kind: .unavailable, message: "no connection available") }

@@ -99,7 +99,9 @@ public final class NATSClient: Sendable {
             inBytes: components.counters.bytes.load(ordering: .relaxed),
             outMessages: out.messages, outBytes: out.bytes,
             reconnects: reconnectCount.load(ordering: .relaxed),
-            serverPings: components.counters.serverPings.load(ordering: .relaxed))
+            serverPings: components.counters.serverPings.load(ordering: .relaxed),
+            droppedMessages: components.counters.dropped.load(ordering: .relaxed),
+            pendingBytes: UInt64(max(0, components.writeBuffer.pendingBytes.load(ordering: .relaxed))))
     }
 
     /// A new stream of this connection's events. Each call gets its own stream.

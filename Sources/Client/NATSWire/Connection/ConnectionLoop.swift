@@ -37,6 +37,8 @@ final class InboundCounters: Sendable {
     /// The server's keepalive PINGs, each answered with a PONG.
     let serverPings = Atomic<UInt64>(0)
     let bytes = Atomic<UInt64>(0)
+    /// Messages dropped by slow consumers.
+    let dropped = Atomic<UInt64>(0)
 }
 
 /// The protocol loop of one live transport, on its own thread: `poll` on the socket and
@@ -266,7 +268,13 @@ final class ConnectionLoop {
         guard let (entry, isLast) = components.registry.route(sid) else { return }
         switch entry.sink {
         case .queue(let queue):
-            if queue.push(message) == .droppedFirst { onSlowConsumer(entry) }
+            switch queue.push(message) {
+            case .droppedFirst:
+                components.counters.dropped.add(1, ordering: .relaxed)
+                onSlowConsumer(entry)
+            case .dropped: components.counters.dropped.add(1, ordering: .relaxed)
+            case .queued, .closed: break
+            }
             if isLast { queue.finish() }
         case .handler(let handler):
             handler(message)
