@@ -15,14 +15,17 @@ if ((${#missing[@]})); then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
-# promtool (Debian's prometheus package, without its recommended extras) checks every
-# metrics endpoint in the tests.
-if ! command -v promtool >/dev/null; then
-    echo "installing: prometheus (for promtool)" >&2
+# Test tools, without their recommended extras: promtool (Debian's prometheus package) checks
+# every metrics endpoint; headless chromium opens the gateway's /docs page.
+extras=()
+command -v promtool >/dev/null || extras+=(prometheus)
+command -v chromium >/dev/null || extras+=(chromium)
+if ((${#extras[@]})); then
+    echo "installing: ${extras[*]}" >&2
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${extras[@]}" >/dev/null
 fi
 # The services API tests validate replies against JSON Schemas with Python's jsonschema.
 python3 -c 'import jsonschema' 2>/dev/null || python3 -m pip install -q jsonschema rfc3339-validator

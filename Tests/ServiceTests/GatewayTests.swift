@@ -558,7 +558,7 @@ extension GatewayTests {
             for (path, operations) in paths {
                 for method in operations.keys { documented.insert("\(method.uppercased()) \(path)") }
             }
-            #expect(documented.count == 30, "\(documented.count) operations documented")
+            #expect(documented.count == 32, "\(documented.count) operations documented")
             for (path, operations) in paths where path.contains("{id}") && operations["put"] == nil {
                 let reply = try await stack.send("PUT", path.replacingOccurrences(of: "{id}", with: "1"))
                 #expect(reply.status == 405, "PUT \(path) answered \(reply.status)")

@@ -221,7 +221,8 @@ final class EndpointMetrics: Sendable {
 }
 
 extension Metrics.Timer {
-    func recordInterval(since start: ContinuousClock.Instant) {
+    /// Records the time since `start`.
+    public func recordInterval(since start: ContinuousClock.Instant) {
         let (seconds, attoseconds) = (ContinuousClock.now - start).components
         recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }

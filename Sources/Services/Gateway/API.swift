@@ -54,7 +54,7 @@ struct Operation: Sendable {
 
     /// Routes the gateway answers itself.
     enum LocalRoute: Sendable {
-        case health, ready, metrics, serviceMetrics, openAPI
+        case health, ready, metrics, serviceMetrics, openAPI, docs
         /// The `EVENTS` stream as Server-Sent Events (``EventStream``).
         case events
     }
@@ -244,6 +244,11 @@ enum API {
             Operation(
                 method: .get, path: "/openapi.json", summary: "This document", access: .open,
                 target: .local(.openAPI)),
+            Operation(
+                method: .get, path: "/docs",
+                summary: "This document as a page to read, with a form to try each operation",
+                access: .open, target: .local(.docs),
+                result: .object([("type", .string("string"))]), contentType: "text/html"),
             Operation(
                 method: .get, path: "/events",
                 summary:

@@ -52,6 +52,16 @@ extension Gateway {
                     status: .ok, headers: [.contentType: "application/json"],
                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.json)))
             }
+        case .local(.docs):
+            return { _, _ in
+                Response(
+                    status: .ok,
+                    headers: [
+                        .contentType: "text/html; charset=utf-8",
+                        .contentSecurityPolicy: DocsPage.contentSecurityPolicy,
+                    ],
+                    body: ResponseBody(byteBuffer: ByteBuffer(string: DocsPage.html)))
+            }
         case .local(.metrics):
             return { _, _ in Self.prometheusText(metrics.render()) }
         case .local(.serviceMetrics):

@@ -23,7 +23,7 @@ do {
     let gateway = Gateway(
         nats: nats, verifier: verifier, settings: settings, logger: logger, metrics: metrics)
     let router = Router(context: GatewayContext.self)
-    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: HTTPMetrics())
     router.add(
         middleware: MethodNotAllowed(
             routes: API.operations.map { (method: $0.method.rawValue, path: $0.path) }))
