@@ -199,6 +199,8 @@ public struct JetStreamMessage: Sendable {
 
     public var subject: String { message.subject }
     public var payload: [UInt8] { message.payload }
+    /// The payload as UTF-8 text.
+    public var string: String { message.string }
     public var headers: NATSHeaders? { message.headers }
 
     /// Done with it.

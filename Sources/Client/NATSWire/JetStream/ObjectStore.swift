@@ -70,7 +70,7 @@ public struct ObjectStore: Sendable {
             Array(try JetStreamJSON.encoder.encode(info)), to: metaSubject, headers: headers)
         // The earlier version's chunks are no longer referenced.
         if let previous, previous.nuid != nuid {
-            try? await js.purgeStream(streamName, subject: "$O.\(bucket).C.\(previous.nuid)")
+            _ = try? await js.purgeStream(streamName, subject: "$O.\(bucket).C.\(previous.nuid)")
         }
         return try await self.info(name)
     }
