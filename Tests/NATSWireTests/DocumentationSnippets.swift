@@ -157,13 +157,12 @@ struct DocumentationSnippetTests {
     }
 
     @Test func jetStream() async throws {
-        let storage = FileManager.default.temporaryDirectory.appendingPathComponent(
-            "docs-js-\(UUID().uuidString.prefix(8))")
-        defer { try? FileManager.default.removeItem(at: storage) }
-        let server = try NATSServer(arguments: ["-js", "-sd", storage.path])
-        defer { server.stop() }
-        let nats = try await NATSClient.connect(url: server.url)
-        defer { Task { await nats.close() } }
+        try await withJetStream { nats, _ in
+            try await jetStreamSnippets(nats)
+        }
+    }
+
+    private func jetStreamSnippets(_ nats: NATSClient) async throws {
         // snippet: jetstream
         let js = nats.jetStream()
         _ = try await js.addStream(
