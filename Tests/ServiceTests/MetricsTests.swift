@@ -1,4 +1,5 @@
 import Foundation
+import NATSWire
 import TestHarness
 import Testing
 
@@ -142,5 +143,30 @@ struct MetricsEndToEndTests {
         try Data(text.utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         return try await ChildProcess.run("/bin/sh", ["-c", "promtool check metrics < '\(file.path)'"])
+    }
+}
+
+@Suite("The health file of exec probes", .timeLimit(.minutes(2)))
+struct HealthFileTests {
+    @Test func presentWhileNATSAnswersGoneWhenItDoesNot() async throws {
+        let server = try NATSServer()
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "healthy-\(UUID().uuidString.prefix(8))"
+        ).path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        var options = NATSOptions(url: server.url)
+        options.reconnect.maxAttemptsPerServer = nil
+        let nats = try await NATSClient.connect(options)
+        let health = Task {
+            await HealthFile.maintain(
+                file, nats: nats, interval: .milliseconds(20), roundTripTimeout: .milliseconds(200))
+        }
+        #expect(await eventually { FileManager.default.fileExists(atPath: file) })
+        server.stop()
+        #expect(await eventually(timeout: .seconds(10)) { !FileManager.default.fileExists(atPath: file) })
+        health.cancel()
+        await health.value
+        #expect(!FileManager.default.fileExists(atPath: file))
+        await nats.close()
     }
 }

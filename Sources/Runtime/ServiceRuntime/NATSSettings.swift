@@ -17,6 +17,9 @@ public struct NATSSettings: Sendable {
     public var tls: TLSOptions?
     /// Prefix of this process's reply subjects (its permissions may allow only these).
     public var inboxPrefix: String
+    /// A file a service keeps fresh while it serves and NATS answers (``HealthFile``), for
+    /// process supervisors that probe files (Kubernetes exec probes); `nil`: none.
+    public var healthFile: String?
 
     public static let variables: [ConfigVariable] = [
         ConfigVariable(
@@ -29,6 +32,11 @@ public struct NATSSettings: Sendable {
         ConfigVariable("NATS_TLS_CERT", help: "client certificate (PEM) for NATS TLS"),
         ConfigVariable("NATS_TLS_KEY", help: "private key (PEM) of NATS_TLS_CERT"),
         ConfigVariable("NATS_INBOX_PREFIX", help: "prefix of reply subjects", default: "_INBOX"),
+        ConfigVariable(
+            "HEALTH_FILE",
+            help:
+                "a service touches this file every 10 s while it serves and a NATS round trip succeeds, and removes it otherwise (for exec probes)"
+        ),
     ]
 
     public init(_ reader: SettingsReader) {
@@ -55,6 +63,7 @@ public struct NATSSettings: Sendable {
             tls = TLSOptions(caFile: ca, certificateFile: cert, keyFile: reader.string("NATS_TLS_KEY"))
         }
         inboxPrefix = reader.string("NATS_INBOX_PREFIX", default: "_INBOX") ?? "_INBOX"
+        healthFile = reader.string("HEALTH_FILE")
     }
 
     /// Client options for a connection named `name`: reconnecting forever (a service

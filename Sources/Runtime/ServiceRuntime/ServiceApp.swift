@@ -86,8 +86,14 @@ public struct ServiceApp: Sendable {
                     "endpoints": "\(endpoints.map(\.subject).joined(separator: ","))",
                 ])
             let background = alongside.map { work in Task { await work(nats) } }
+            let health = app.nats.healthFile.map { path in
+                Task { await HealthFile.maintain(path, nats: nats) }
+            }
             // Until SIGTERM or SIGINT (or the group's cancellation).
             try? await gracefulShutdown()
+            // Not ready any more before the drain starts.
+            health?.cancel()
+            await health?.value
             logger.info("stopping: draining in-flight requests")
             await service.stop()
             metricsAnswers.cancel()
