@@ -43,4 +43,6 @@ if [ ! -x "$VENV/bin/secantusd-py" ]; then
 fi
 # nats-py, an independent client, for the JetStream interoperability tests.
 "$VENV/bin/python" -c 'import nats' 2>/dev/null || "$VENV/bin/pip" install -q nats-py==2.16.0
+# The Kubernetes manifests are checked against the API's schemas with kubernetes-validate.
+[ -x "$VENV/bin/kubernetes-validate" ] || "$VENV/bin/pip" install -q kubernetes-validate==1.37.0
 command -v swift >/dev/null || { echo "swift is not on PATH (expected the 6.3 toolchain at /opt/swift)" >&2; exit 1; }

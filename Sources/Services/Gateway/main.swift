@@ -17,6 +17,7 @@ do {
     Task { for await event in nats.events() { ServiceApp.log(event, logger) } }
     let verifier = await TokenVerifier(nats: nats, settings: settings)
     _ = try? await verifier.refreshKeys()  // the auth service may start later: fetched again on demand
+    let health = settings.nats.healthFile.map { path in Task { await HealthFile.maintain(path, nats: nats) } }
     MetricsExport.observe(nats)
     MetricsExport.observeProcess()
     let metrics = GatewayMetrics()
@@ -40,6 +41,8 @@ do {
         },
         logger: logger)
     try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    health?.cancel()
+    await health?.value
     await nats.close()
     exit(0)
 } catch {
