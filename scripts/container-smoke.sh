@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# The system's processes in containers of its image: builds the image
-# (scripts/build-images.sh), starts a private stack whose NATS, PostgreSQL and document store
-# run on the host and whose gateway and services run in containers (host network), then, as a
-# user would: waits for /ready, registers, logs in, reads a product; scales ProductsService to
-# two containers and shows both answer; kills one container and shows reads keep working.
+# The system's processes started from the Kubernetes manifests with `podman kube play`:
+# builds the image (scripts/build-images.sh), starts NATS, PostgreSQL and the document store
+# of a private stack on the host, makes the manifests' secrets (scripts/k8s-config.sh) and
+# plays the gateway's and services' Deployments of deploy/kubernetes/base (host network,
+# secrets inline: scripts/lib/kube-play-variant.py, since podman 4.3 has no StatefulSet and
+# fails on secret volumes). Then, as a user would: waits for /ready, registers, logs in,
+# reads a product; plays a second ProductsService and shows both answer; kills one and shows
+# reads keep working; removes everything it started.
 #   PRIVATE_PORT_BASE (17000)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,15 +14,53 @@ cd "$ROOT"
 export PRIVATE_PORT_BASE=${PRIVATE_PORT_BASE:-17000}
 scripts/build-images.sh
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$ROOT/deploy/podman/containers.conf}
-export CONTAINER_IMAGE=${IMAGE:-localhost/natswire:latest}
+IMAGE=${IMAGE:-localhost/natswire:latest}
 source scripts/lib/private-stack.sh
-start_private_stack
-URL="http://127.0.0.1:$HTTP_PORT"
-NATSWIRE=("$BIN/natswire" --server "nats://127.0.0.1:$NATS_PORT" --nkey "$STATE/secrets/nats-admin.nk")
-fail() { echo "container smoke: $*" >&2; exit 1; }
+fail() {
+    echo "container smoke: $*" >&2
+    for container in $(podman ps -a --format '{{.Names}}' | grep -v infra); do
+        echo "--- $container" >&2
+        podman logs --tail 5 "$container" >&2 2>&1 || true
+    done
+    exit 1
+}
+played=()
+cleanup() {
+    for file in "${played[@]}"; do podman kube down "$file" >/dev/null 2>&1 || true; done
+}
+trap 'cleanup; stop_all; rm -rf "$KEEP_LOGS"; cp -r "$STATE/logs" "$KEEP_LOGS"; rm -rf "$STATE"' EXIT
 
-echo "containers: $(podman ps --format '{{.Names}}' | grep -c '^natswire-') running ($(podman ps --format '{{.Names}}' | tr '\n' ' '))"
-curl -sf "$URL/ready" >/dev/null || fail "the gateway is not ready"
+start_nats
+start_postgres
+start_docstore
+URL="http://127.0.0.1:$HTTP_PORT"
+NATS_URL="$(nats_url_for 0)"
+NATSWIRE=("$BIN/natswire" --server "$NATS_URL" --nkey "$STATE/secrets/nats-admin.nk")
+[ "$NATS_TLS" = 1 ] && fail "NATS_TLS=1 is not supported here"
+
+# The manifests' secrets, with the host's databases; the seeds the NATS config trusts.
+AUTH_MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/auth" \
+    CUSTOMERS_DATABASE_URL="postgresql://customers_svc:$(secret customers-db)@127.0.0.1:$PG_PORT/northwind" \
+    PRODUCTS_DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind" \
+    SECRETS_DIR="$STATE/secrets" NATSWIRE="$BIN/natswire" scripts/k8s-config.sh >"$STATE/k8s-secrets.yaml"
+# A host path the container's user (10001) can read, in place of the secret volume.
+mkdir -p "$STATE/kube-seeds"
+cp "$STATE"/secrets/nats-{gateway,auth,customers,products}.nk "$STATE/kube-seeds/"
+chmod 755 "$STATE/kube-seeds" && chmod 644 "$STATE"/kube-seeds/*.nk
+variant() {
+    python3 scripts/lib/kube-play-variant.py deploy/kubernetes/base "$STATE/k8s-secrets.yaml" \
+        "$STATE/kube-seeds" "$IMAGE" "$NATS_URL" "$HTTP_PORT" "$@"
+}
+play() {
+    local file=$1
+    played+=("$file")
+    podman kube play "$file" >>"$STATE/logs/kube-play.log" 2>&1 || { tail -20 "$STATE/logs/kube-play.log" >&2; fail "kube play $file failed"; }
+}
+variant >"$STATE/system.yaml"
+play "$STATE/system.yaml"
+echo "pods: $(podman pod ps --format '{{.Name}}' | tr '\n' ' ')"
+for _ in $(seq 300); do curl -sf "$URL/ready" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -sf "$URL/ready" >/dev/null || { curl -s "$URL/ready" >&2; fail "the gateway is not ready"; }
 email="smoke$RANDOM@example.com"
 status=$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/auth/register" -H 'Content-Type: application/json' \
     -d "{\"username\":\"smoke\",\"email\":\"$email\",\"password\":\"secret123\"}")
@@ -28,13 +69,18 @@ token=$(curl -s -XPOST "$URL/auth/login" -H 'Content-Type: application/json' \
     -d "{\"email\":\"$email\",\"password\":\"secret123\"}" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
 [ -n "$token" ] || fail "login gave no token"
 read_product() { curl -s -o /dev/null -w '%{http_code}' "$URL/products/1" -H "Authorization: Bearer $token"; }
-[ "$(read_product)" = 200 ] || fail "GET /products/1 failed"
-echo "registered, logged in, read a product through the containers"
+status=$(read_product)
+[ "$status" = 200 ] || fail "GET /products/1 answered $status: $(curl -s "$URL/products/1" -H "Authorization: Bearer $token")"
+echo "ready; registered, logged in, read a product through the played Deployments"
 
-# Two ProductsService containers: both take requests (the services API counts per instance).
-start_products_replica
+# A second ProductsService pod: both take requests (the services API counts per instance).
+variant products --suffix -2 >"$STATE/products-2.yaml"
+play "$STATE/products-2.yaml"
+for _ in $(seq 100); do
+    [ "$("${NATSWIRE[@]}" micro ping products 2>/dev/null | grep -c products || true)" -ge 2 ] && break
+    sleep 0.2
+done
 for _ in $(seq 40); do read_product >/dev/null; done
-# Per instance: how many reads its findOneProduct endpoint answered (one JSON document each).
 read_counts=$("${NATSWIRE[@]}" micro stats products | python3 -c '
 import json, sys
 text, decoder, at, counts = sys.stdin.read(), json.JSONDecoder(), 0, []
@@ -46,13 +92,14 @@ while True:
 print(" ".join(map(str, counts)))')
 instances=$(echo "$read_counts" | wc -w)
 answering=$(echo "$read_counts" | tr ' ' '\n' | grep -c '^[1-9]' || true)
-echo "ProductsService instances: $instances (reads answered: $read_counts)"
-[ "$answering" = 2 ] || fail "not both ProductsService containers answered"
+echo "ProductsService pods: $instances (reads answered: $read_counts)"
+[ "$answering" = 2 ] || fail "not both ProductsService pods answered"
 
 # One of them dies: reads keep working on the other.
-podman kill natswire-ProductsService >/dev/null
+victim=$(podman ps --format '{{.Names}}' | grep '^products-pod' | grep -v infra | head -1)
+podman kill "$victim" >/dev/null
 failed=0
 for _ in $(seq 40); do [ "$(read_product)" = 200 ] || failed=$((failed + 1)); done
-echo "after killing one ProductsService container: $failed of 40 reads failed"
-[ "$failed" = 0 ] || fail "reads failed after a container was killed"
+echo "after killing $victim: $failed of 40 reads failed"
+[ "$failed" = 0 ] || fail "reads failed after a pod was killed"
 echo "container smoke: ok"

@@ -545,6 +545,24 @@ extension GatewayTests {
         }
     }
 
+    /// Every pod starting at once (Kubernetes): a gateway that came up before the auth
+    /// service has no keys yet, and must fetch them for the first token instead of refusing it.
+    @Test func aGatewayStartedBeforeTheAuthServiceAcceptsItsTokens() async throws {
+        try await withFullStack { stack in
+            stack.stop("Gateway")
+            stack.stop("AuthService")
+            try await stack.start("Gateway")
+            try await stack.start("AuthService")
+            #expect(
+                await eventually(timeout: .seconds(20)) {
+                    (try? await stack.send("GET", "/ready").status) == 200
+                })
+            let token = try #require(try await stack.login()["access_token"] as? String)
+            let read = try await stack.send("GET", "/products/1", token: token)
+            #expect(read.status == 200, "\(read.object)")
+        }
+    }
+
     /// The OpenAPI document and the routes come from one operation table (`API.swift`):
     /// every documented operation is routed (answers with something other than 404), a
     /// method the document does not list for a path is a 405, and the document is valid

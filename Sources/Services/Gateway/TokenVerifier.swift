@@ -94,12 +94,17 @@ final class TokenVerifier: Sendable {
     }
 
     private static func isUnknownKey(_ error: JWTError) -> Bool {
+        // No keys at all yet (the gateway started before the auth service could answer).
+        if error.errorType == .noKeyProvided { return true }
         let text = "\(error)".lowercased()
         return text.contains("unknown kid") || text.contains("no keys") || text.contains("missing kid")
             || text.contains("unknown")
     }
 
-    /// Fetches the JWKS; `false` when it was fetched less than a second ago.
+    /// Fetches the JWKS; `false` when it was fetched less than a second ago. A fetch that
+    /// failed (the auth service not up yet, as when every pod starts at once) does not count:
+    /// the next token with an unknown key tries again at once instead of being refused for
+    /// a second.
     @discardableResult
     func refreshKeys() async throws -> Bool {
         guard usesJWKS else { return false }
@@ -110,8 +115,13 @@ final class TokenVerifier: Sendable {
             return true
         }
         guard allowed else { return false }
-        let reply = try await nats.request([UInt8](), to: AuthSubject.jwks, timeout: .seconds(2))
-        try await keys.add(jwksJSON: reply.string)
-        return true
+        do {
+            let reply = try await nats.request([UInt8](), to: AuthSubject.jwks, timeout: .seconds(2))
+            try await keys.add(jwksJSON: reply.string)
+            return true
+        } catch {
+            lastFetch.withLock { if $0 == now { $0 = nil } }
+            throw error
+        }
     }
 }
