@@ -11,9 +11,12 @@
 #          kubectl apply -f secrets.yaml && kubectl apply -k deploy/kubernetes/base
 #   External databases (the default): AUTH_MONGO_URL, CUSTOMERS_DATABASE_URL,
 #   PRODUCTS_DATABASE_URL. --evaluation points them at deploy/kubernetes/evaluation (one
-#   PostgreSQL with Northwind, one MongoDB) and adds their Secret and init ConfigMap.
+#   PostgreSQL with Northwind, one MongoDB; POSTGRES_HOST and MONGO_HOST change the host
+#   names) and adds their Secret and init ConfigMap.
 #   SECRETS_DIR (.state/k8s-secrets)  NATSWIRE (the natswire binary; built if missing)
 #   NAMESPACE (natswire)
+#   FILES_DIR: also write the same values as files there, for deploy/compose.yaml:
+#   nats-auth.conf, nats-<process>.nk, and <process>.env / postgres.env environment files.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -57,9 +60,10 @@ if [ "$EVALUATION" = 1 ]; then
     postgres_password=$(secret postgres-superuser)
     customers_password=$(secret customers-db)
     products_password=$(secret products-db)
-    AUTH_MONGO_URL=${AUTH_MONGO_URL:-mongodb://mongodb-0.mongodb:27017/auth}
-    CUSTOMERS_DATABASE_URL=${CUSTOMERS_DATABASE_URL:-postgresql://customers_svc:$customers_password@postgres-0.postgres:5432/northwind}
-    PRODUCTS_DATABASE_URL=${PRODUCTS_DATABASE_URL:-postgresql://products_svc:$products_password@postgres-0.postgres:5432/northwind}
+    postgres_host=${POSTGRES_HOST:-postgres-0.postgres}
+    AUTH_MONGO_URL=${AUTH_MONGO_URL:-mongodb://${MONGO_HOST:-mongodb-0.mongodb}:27017/auth}
+    CUSTOMERS_DATABASE_URL=${CUSTOMERS_DATABASE_URL:-postgresql://customers_svc:$customers_password@$postgres_host:5432/northwind}
+    PRODUCTS_DATABASE_URL=${PRODUCTS_DATABASE_URL:-postgresql://products_svc:$products_password@$postgres_host:5432/northwind}
     printf '%s' "$postgres_password" >"$work/postgres-password"
     printf '%s' "$customers_password" >"$work/customers-password"
     printf '%s' "$products_password" >"$work/products-password"
@@ -93,3 +97,23 @@ printf '%s' "$CUSTOMERS_DATABASE_URL" >"$work/customers-database-url"
 printf '%s' "$PRODUCTS_DATABASE_URL" >"$work/products-database-url"
 secret_yaml natswire-databases "auth-mongo-url=$work/auth-mongo-url" \
     "customers-database-url=$work/customers-database-url" "products-database-url=$work/products-database-url"
+
+if [ -n "${FILES_DIR:-}" ]; then
+    mkdir -p "$FILES_DIR"
+    chmod 700 "$FILES_DIR"
+    (
+        umask 077
+        cp "$work/auth.conf" "$FILES_DIR/nats-auth.conf"
+        for process in gateway auth customers products; do cp "$SECRETS/nats-$process.nk" "$FILES_DIR/"; done
+        echo "MONGO_URL=$AUTH_MONGO_URL" >"$FILES_DIR/auth.env"
+        echo "DATABASE_URL=$CUSTOMERS_DATABASE_URL" >"$FILES_DIR/customers.env"
+        echo "DATABASE_URL=$PRODUCTS_DATABASE_URL" >"$FILES_DIR/products.env"
+        if [ "$EVALUATION" = 1 ]; then
+            printf 'POSTGRES_PASSWORD=%s\nCUSTOMERS_PASSWORD=%s\nPRODUCTS_PASSWORD=%s\n' \
+                "$postgres_password" "$customers_password" "$products_password" >"$FILES_DIR/postgres.env"
+            cp "$work/30-service-roles.sh" "$FILES_DIR/30-service-roles.sh"
+        fi
+    )
+    # Readable by the containers' user (10001), which is not this one.
+    chmod 755 "$FILES_DIR" && chmod 644 "$FILES_DIR"/*
+fi
