@@ -18,7 +18,8 @@ mkdir -p "$GRAPHS"
 # symbol-graph flags do not invalidate the normal build.
 swift build --scratch-path "$SCRATCH" --disable-default-traits --target NATSWire \
     -Xswiftc -emit-symbol-graph -Xswiftc -emit-symbol-graph-dir -Xswiftc "$GRAPHS" \
-    -Xswiftc -symbol-graph-minimum-access-level -Xswiftc public >&2
+    -Xswiftc -symbol-graph-minimum-access-level -Xswiftc public \
+    -Xswiftc -symbol-graph-skip-synthesized-members >&2
 hosting=()
 [ -n "${HOSTING_BASE_PATH:-}" ] && hosting=(--hosting-base-path "$HOSTING_BASE_PATH")
 rm -rf "$OUT"

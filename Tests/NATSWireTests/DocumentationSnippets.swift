@@ -221,6 +221,38 @@ struct DocumentationArticleTests {
         )
     }
 
+    /// Every public declaration of the library carries a doc comment (the DocC catalog
+    /// lists them; `scripts/docs.sh` prints docc's coverage, which also counts members the
+    /// compiler synthesizes).
+    @Test func everyPublicDeclarationIsDocumented() throws {
+        let sources = Self.root.appendingPathComponent("Sources/Client/NATSWire")
+        let files = try #require(FileManager.default.enumerator(atPath: sources.path)).compactMap {
+            $0 as? String
+        }
+        .filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 40)
+        var undocumented: [String] = []
+        for file in files {
+            let lines = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+                .split(separator: "\n", omittingEmptySubsequences: false)
+            for (index, line) in lines.enumerated() {
+                var declaration = line.drop { $0 == " " }
+                while declaration.hasPrefix("@"), let space = declaration.firstIndex(of: " ") {
+                    declaration = declaration[declaration.index(after: space)...]
+                }
+                guard declaration.hasPrefix("public "), !declaration.hasPrefix("public extension"),
+                    !declaration.hasPrefix("public import")
+                else { continue }
+                var above = index - 1
+                while above >= 0, lines[above].drop(while: { $0 == " " }).hasPrefix("@") { above -= 1 }
+                if above < 0 || !lines[above].drop(while: { $0 == " " }).hasPrefix("///") {
+                    undocumented.append("\(file):\(index + 1): \(declaration.prefix(80))")
+                }
+            }
+        }
+        #expect(undocumented.isEmpty, "\(undocumented.joined(separator: "\n"))")
+    }
+
     /// `// snippet: NAME` … `// end snippet`, dedented.
     static func regions(in source: String) -> [String: String] {
         var regions: [String: String] = [:]

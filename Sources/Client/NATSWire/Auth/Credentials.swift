@@ -7,7 +7,9 @@
 /// A `.creds` file as `nsc` writes it: the user JWT and the user's NKey seed, each between
 /// `-----BEGIN …-----` and `------END …------` lines.
 public struct NATSCredentials: Sendable {
+    /// The user's JWT, signed by its account.
     public let jwt: String
+    /// The user's NKey, which signs the server's nonce.
     public let key: NKeyPair
 
     /// Parses the text of a credentials file.
@@ -35,6 +37,7 @@ public struct NATSCredentials: Sendable {
         try self.init(text: text)
     }
 
+    /// Credentials from a JWT and its key pair.
     public init(jwt: String, key: NKeyPair) {
         self.jwt = jwt
         self.key = key

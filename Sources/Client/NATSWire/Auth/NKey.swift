@@ -10,15 +10,21 @@
 public struct NKeyPair: Sendable {
     /// What the key identifies: the first letter of its public key.
     public enum Kind: UInt8, Sendable, CaseIterable {
+        /// A user (seeds `SU…`, public keys `U…`).
         case user = 160  // 'U'
+        /// An account (`SA…`, `A…`).
         case account = 0  // 'A'
+        /// An operator (`SO…`, `O…`).
         case `operator` = 112  // 'O'
+        /// A server (`SN…`, `N…`).
         case server = 104  // 'N'
+        /// A cluster (`SC…`, `C…`).
         case cluster = 16  // 'C'
     }
 
     private static let seedPrefix: UInt8 = 18 << 3  // 'S'
 
+    /// What the key identifies.
     public let kind: Kind
     private let seed: [UInt8]
     /// The public key, e.g. `UDXU4RCSJNZOIQHZNWXHXORDPRTGNJAHAHFRGZNEEJCPQTT2M7NLCNF4`.
@@ -80,6 +86,7 @@ public struct NKeyPair: Sendable {
 
 /// Base64 with the URL alphabet and no padding (JWT, NKey signatures).
 public enum Base64URL {
+    /// The bytes in Base64 with `-` and `_` and no `=` padding.
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         String(
             Data(bytes).base64EncodedString().compactMap { character -> Character? in

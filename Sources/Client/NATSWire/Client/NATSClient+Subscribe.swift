@@ -72,7 +72,9 @@ public struct NATSSubscriptionHandle: Sendable {
     let client: NATSClient
     /// The subscription id on the wire.
     public let sid: UInt64
+    /// The subject (or pattern) subscribed to.
     public let subject: String
+    /// The queue group, if the subscription is in one.
     public let queue: String?
 
     /// Stops the subscription now, or after `max` messages in total.
@@ -87,12 +89,15 @@ public struct NATSSubscriptionHandle: Sendable {
 /// when an auto-unsubscribe limit is reached, or when the client is closed. It throws when
 /// the server refuses the subscription or the connection is lost.
 public struct NATSSubscription: AsyncSequence, Sendable {
+    /// What the sequence yields.
     public typealias Element = NATSMessage
 
     let client: NATSClient
     /// The subscription id on the wire.
     public let sid: UInt64
+    /// The subject (or pattern) subscribed to.
     public let subject: String
+    /// The queue group, if the subscription is in one.
     public let queue: String?
     let messages: MessageQueue
 
@@ -111,8 +116,10 @@ public struct NATSSubscription: AsyncSequence, Sendable {
     /// it over time to see whether anything arrives.
     public var receivedCount: UInt64 { messages.receivedCount }
 
+    /// An iterator over the messages; one consumer at a time.
     public func makeAsyncIterator() -> Iterator { Iterator(queue: messages) }
 
+    /// The subscription's messages, in arrival order.
     public struct Iterator: AsyncIteratorProtocol {
         let queue: MessageQueue
         private var batch: [NATSMessage] = []
@@ -120,6 +127,7 @@ public struct NATSSubscription: AsyncSequence, Sendable {
 
         init(queue: MessageQueue) { self.queue = queue }
 
+        /// The next message; `nil` when the subscription ended (unsubscribed, drained or the client closed), an error when it failed.
         public mutating func next() async throws -> NATSMessage? {
             if index < batch.count {
                 defer { index += 1 }

@@ -41,14 +41,18 @@ public struct NATSError: Error, Sendable, Equatable, CustomStringConvertible {
         case draining
     }
 
+    /// What went wrong, to act on.
     public let kind: Kind
+    /// The details, for people (the server's `-ERR` text when it came from the server).
     public let message: String
 
+    /// An error of `kind` with `message`.
     public init(_ kind: Kind, _ message: String) {
         self.kind = kind
         self.message = message
     }
 
+    /// `kind: message`.
     public var description: String { "\(kind.rawValue): \(message)" }
 
     /// Classifies a server `-ERR` text.

@@ -12,7 +12,9 @@ public struct NATSOptions: Sendable {
     public var echo = true
     /// Credentials, when the URL carries none.
     public var user: String?
+    /// The password for ``user``.
     public var password: String?
+    /// An authentication token.
     public var token: String?
     /// An NKey seed (`SU…`): the client signs the server's nonce with it.
     public var nkeySeed: String?
@@ -53,6 +55,7 @@ public struct NATSOptions: Sendable {
     /// How long `drain()` may take before the client closes anyway (nats.go: 30 s).
     public var drainTimeout: Duration = .seconds(30)
 
+    /// Options for the servers `servers` and the defaults for everything else.
     public init(servers: [String] = ["nats://127.0.0.1:4222"]) {
         self.servers = servers
     }

@@ -1,9 +1,14 @@
 /// Traffic counters of one client.
 public struct NATSStatistics: Sendable, Equatable {
+    /// Messages received.
     public var inMessages: UInt64
+    /// Payload bytes received.
     public var inBytes: UInt64
+    /// Messages published.
     public var outMessages: UInt64
+    /// Payload bytes published.
     public var outBytes: UInt64
+    /// Reconnections since the client connected.
     public var reconnects: UInt64
     /// Keepalive PINGs the server sent, each answered with a PONG.
     public var serverPings: UInt64 = 0

@@ -3,7 +3,16 @@
 /// `connecting → connected → (reconnecting → connected)* → closing → closed`; a connection
 /// that fails for good goes straight to `closed`.
 public enum ConnectionStatus: String, Sendable, Equatable {
-    case connecting, connected, reconnecting, closing, closed
+    /// Connecting for the first time.
+    case connecting
+    /// Connected to a server.
+    case connected
+    /// The connection was lost; trying the servers of the pool.
+    case reconnecting
+    /// Closing (draining, or closed by the program).
+    case closing
+    /// Closed for good.
+    case closed
 }
 
 struct ConnectionStateMachine: Sendable {

@@ -136,9 +136,12 @@ final class MessageQueue: Sendable {
 
 /// How much a subscription may hold for a consumer that has not caught up. 0 = unlimited.
 public struct PendingLimits: Sendable, Equatable {
+    /// The most messages kept; 0 for no limit.
     public var messages: Int
+    /// The most payload bytes kept; 0 for no limit.
     public var bytes: Int
 
+    /// Limits of `messages` and `bytes` (0: no limit).
     public init(messages: Int, bytes: Int) {
         self.messages = messages
         self.bytes = bytes
@@ -146,5 +149,6 @@ public struct PendingLimits: Sendable, Equatable {
 
     /// nats.go's defaults: 512 Ki messages, 64 MiB.
     public static let `default` = PendingLimits(messages: 512 * 1024, bytes: 64 * 1024 * 1024)
+    /// No limit: nothing is ever dropped (memory grows with a slow consumer).
     public static let unlimited = PendingLimits(messages: 0, bytes: 0)
 }

@@ -15,6 +15,7 @@ public struct ReconnectPolicy: Sendable, Equatable {
     /// Failed attempts per server before it leaves the pool; `nil` is unlimited (nats.go: 60).
     public var maxAttemptsPerServer: Int?
 
+    /// A policy; the defaults are nats.go's (2 s, growing to 30 s, 100 ms of jitter, 60 attempts per server).
     public init(
         enabled: Bool = true, initialWait: Duration = .seconds(2), maxWait: Duration = .seconds(30),
         multiplier: Double = 2, jitter: Duration = .milliseconds(100), maxAttemptsPerServer: Int? = 60

@@ -1,11 +1,15 @@
 /// One server to connect to, parsed from a URL such as `nats://user:pass@host:4222`,
 /// `tls://host`, `nats://token@[::1]:4222` or plain `host:port`.
 public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
+    /// A host name or IP address.
     public var host: String
+    /// The client port.
     public var port: Int
     /// `tls://` asks for TLS; `nats://` uses it only when the server requires it.
     public var wantsTLS: Bool
+    /// The user of the URL (`nats://user:password@host`), or its token when there is no password.
     public var user: String?
+    /// The password of the URL.
     public var password: String?
     /// A URL with a user part and no password carries a token.
     public var token: String? { password == nil ? user : nil }
@@ -13,8 +17,10 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
     /// discovered server given by IP address inherits the name of the URL in use.
     public var tlsHostName: String?
 
+    /// NATS's client port.
     public static let defaultPort = 4222
 
+    /// An address without credentials.
     public init(host: String, port: Int = ServerAddress.defaultPort, wantsTLS: Bool = false) {
         self.host = host
         self.port = port
@@ -88,6 +94,7 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
         host.lowercased() == other.host.lowercased() && port == other.port
     }
 
+    /// The URL, without its credentials.
     public var description: String {
         let hostPart = host.contains(":") ? "[\(host)]" : host
         return "\(wantsTLS ? "tls" : "nats")://\(hostPart):\(port)"

@@ -49,7 +49,9 @@ public final class PubAckFuture: Sendable {
 /// try await publisher.complete()
 /// ```
 public final class JetStreamPublisher: Sendable {
+    /// The most acknowledgements waited for at once; a publish beyond waits for a slot.
     public let maxPending: Int
+    /// How long an acknowledgement may take before its future fails.
     public let timeout: Duration
     private let client: NATSClient
     private let inbox: String

@@ -7,28 +7,59 @@
 /// A consumer's configuration: where in the stream it starts, how messages are acknowledged,
 /// which subjects it takes. Fields left `nil` get the server's defaults.
 public struct ConsumerConfig: Codable, Sendable, Equatable {
+    /// Where in the stream delivery starts.
     public enum DeliverPolicy: String, Codable, Sendable {
-        case all, last, new
+        /// From the first message kept.
+        case all
+        /// From the last message.
+        case last
+        /// Only messages stored after the consumer was made.
+        case new
+        /// From ``ConsumerConfig/startSequence``.
         case byStartSequence = "by_start_sequence"
+        /// From a point in time.
         case byStartTime = "by_start_time"
+        /// The last message of every subject, then what comes.
         case lastPerSubject = "last_per_subject"
     }
-    public enum AckPolicy: String, Codable, Sendable { case none, all, explicit }
-    public enum ReplayPolicy: String, Codable, Sendable { case instant, original }
+    /// How deliveries are acknowledged.
+    public enum AckPolicy: String, Codable, Sendable {
+        /// Not at all: delivered is done.
+        case none
+        /// An acknowledgement covers every earlier delivery too.
+        case all
+        /// Each message on its own (the default here).
+        case explicit
+    }
+    /// The pace of delivery.
+    public enum ReplayPolicy: String, Codable, Sendable {
+        /// As fast as the consumer takes them.
+        case instant
+        /// At the pace the messages were stored.
+        case original
+    }
 
     /// A durable consumer's name: it outlives its clients.
     public var durableName: String?
     /// An ephemeral consumer's name (the server makes one up when `nil`).
     public var name: String?
+    /// A description for people.
     public var description: String?
+    /// Where delivery starts.
     public var deliverPolicy: DeliverPolicy?
+    /// The first sequence, with ``DeliverPolicy/byStartSequence``.
     public var startSequence: UInt64?
+    /// How messages are acknowledged (explicit by default here).
     public var ackPolicy: AckPolicy?
     /// Nanoseconds until an unacknowledged message is delivered again.
     public var ackWaitNanoseconds: Int64?
+    /// How many times a message is delivered before it is given up; `-1` for no limit.
     public var maxDeliver: Int?
+    /// Only messages on this subject (wildcards allowed).
     public var filterSubject: String?
+    /// As fast as possible (default), or at the pace they were stored.
     public var replayPolicy: ReplayPolicy?
+    /// The most messages delivered and not yet acknowledged; delivery waits beyond.
     public var maxAckPending: Int?
     /// Push consumers: where the server sends the messages.
     public var deliverSubject: String?
@@ -46,6 +77,7 @@ public struct ConsumerConfig: Codable, Sendable, Equatable {
     /// Push consumers: the queue group whose members share the deliveries.
     public var deliverGroup: String?
 
+    /// A configuration: durable when `durableName` is given, else ephemeral; `deliverSubject` makes it a push consumer.
     public init(
         durableName: String? = nil, name: String? = nil, deliverPolicy: DeliverPolicy? = nil,
         startSequence: UInt64? = nil, ackPolicy: AckPolicy? = .explicit, ackWait: Duration? = nil,
@@ -93,8 +125,11 @@ public struct ConsumerConfig: Codable, Sendable, Equatable {
 
 /// A consumer and where it stands.
 public struct ConsumerInfo: Decodable, Sendable, Equatable {
+    /// The stream it reads.
     public var stream: String
+    /// The consumer's name.
     public var name: String
+    /// Its configuration, with the server's defaults filled in.
     public var config: ConsumerConfig
     /// Delivered, not yet acknowledged.
     public var ackPending: Int
@@ -114,11 +149,15 @@ public struct ConsumerInfo: Decodable, Sendable, Equatable {
 
 /// Where a delivered message stands, from its reply subject.
 public struct JetStreamMetadata: Sendable, Equatable {
+    /// The stream the message is from.
     public var stream: String
+    /// The consumer that delivered it.
     public var consumer: String
     /// How many times it was delivered, this time included.
     public var delivered: Int
+    /// Its sequence in the stream.
     public var streamSequence: UInt64
+    /// Its delivery sequence in the consumer (redeliveries count again).
     public var consumerSequence: UInt64
     /// When it was stored, in nanoseconds since 1970.
     public var timestamp: Int64
@@ -193,14 +232,19 @@ public struct JetStreamMetadata: Sendable, Equatable {
 
 /// A message a consumer delivered, with its metadata and its acknowledgements.
 public struct JetStreamMessage: Sendable {
+    /// The message as delivered.
     public let message: NATSMessage
+    /// Its JetStream metadata, from the reply subject.
     public let metadata: JetStreamMetadata
     let client: NATSClient
 
+    /// The subject it was published to.
     public var subject: String { message.subject }
+    /// Its payload.
     public var payload: [UInt8] { message.payload }
     /// The payload as UTF-8 text.
     public var string: String { message.string }
+    /// Its headers.
     public var headers: NATSHeaders? { message.headers }
 
     /// Done with it.
@@ -256,12 +300,14 @@ extension JetStream {
         return try await addConsumer(stream, config)
     }
 
+    /// A consumer's configuration and state; ``JetStreamError/Code/consumerNotFound`` if there is none.
     public func consumerInfo(_ stream: String, _ consumer: String) async throws -> ConsumerInfo {
         try await api(
             "CONSUMER.INFO.\(try Self.streamName(stream)).\(try Self.streamName(consumer))",
             as: ConsumerInfo.self)
     }
 
+    /// Deletes a consumer.
     public func deleteConsumer(_ stream: String, _ consumer: String) async throws {
         _ = try await api(
             "CONSUMER.DELETE.\(try Self.streamName(stream)).\(try Self.streamName(consumer))",

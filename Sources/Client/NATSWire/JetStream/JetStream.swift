@@ -14,12 +14,14 @@
 /// let ack = try await js.publish("hello", to: "orders.new", options: .init(messageID: "o-1"))
 /// ```
 public struct JetStream: Sendable {
+    /// The connection the API requests go over.
     public let client: NATSClient
     /// `$JS.API`, or `$JS.<domain>.API` for a JetStream domain.
     public let apiPrefix: String
     /// How long each API request may take.
     public let timeout: Duration
 
+    /// A context on `client`: `domain` for a JetStream domain (`$JS.<domain>.API`), or an explicit `apiPrefix`; `timeout` for each API request.
     public init(
         client: NATSClient, domain: String? = nil, apiPrefix: String? = nil, timeout: Duration = .seconds(5)
     ) {
@@ -80,8 +82,10 @@ public struct JetStreamError: Error, Sendable, Equatable, Decodable, CustomStrin
     public var code: Int
     /// JetStream's own code (`err_code`): which error exactly.
     public var errorCode: Int
+    /// The server's description of the error.
     public var description: String
 
+    /// An error as the API reports it.
     public init(code: Int, errorCode: Int, description: String) {
         self.code = code
         self.errorCode = errorCode
@@ -94,6 +98,7 @@ public struct JetStreamError: Error, Sendable, Equatable, Decodable, CustomStrin
         case description
     }
 
+    /// Reads the API's `error` object (`err_code` and `description` optional).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         code = try container.decode(Int.self, forKey: .code)
@@ -103,11 +108,17 @@ public struct JetStreamError: Error, Sendable, Equatable, Decodable, CustomStrin
 
     /// The `err_code`s a program usually acts on.
     public enum Code {
+        /// No stream of that name.
         public static let streamNotFound = 10059
+        /// A stream of that name exists with another configuration.
         public static let streamNameInUse = 10058
+        /// No consumer of that name on the stream.
         public static let consumerNotFound = 10014
+        /// No message at that sequence or on that subject.
         public static let messageNotFound = 10037
+        /// A publish expectation failed: the last sequence (of the stream or the subject) is another.
         public static let wrongLastSequence = 10071
+        /// A publish expectation failed: the last `Nats-Msg-Id` is another.
         public static let wrongLastMessageID = 10070
     }
 }

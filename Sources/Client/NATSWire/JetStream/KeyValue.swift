@@ -3,17 +3,24 @@ import Synchronization
 /// A key-value bucket's settings. The bucket is the stream `KV_<bucket>` on the subjects
 /// `$KV.<bucket>.>` (the KV ADR's layout, so other clients read it too).
 public struct KeyValueConfig: Sendable, Equatable {
+    /// The bucket's name (`[A-Za-z0-9_-]+`); its stream is `KV_<bucket>`.
     public var bucket: String
+    /// A description for people.
     public var description: String?
     /// Values kept per key, 1 to 64.
     public var history: Int
     /// How long a value lives; `nil` forever.
     public var ttl: Duration?
+    /// The largest value accepted, in bytes; `nil` for the server's limit.
     public var maxValueSize: Int32?
+    /// The most bytes the bucket keeps; `nil` for no limit.
     public var maxBytes: Int64?
+    /// File (default) or memory.
     public var storage: StreamConfig.Storage
+    /// Copies kept in a cluster (1 to 5).
     public var replicas: Int
 
+    /// A configuration; only `bucket` is required.
     public init(
         bucket: String, history: Int = 1, ttl: Duration? = nil, maxValueSize: Int32? = nil,
         maxBytes: Int64? = nil,
@@ -32,13 +39,25 @@ public struct KeyValueConfig: Sendable, Equatable {
 
 /// One value of a key, or its deletion.
 public struct KeyValueEntry: Sendable, Equatable {
-    public enum Operation: String, Sendable { case put = "PUT", delete = "DEL", purge = "PURGE" }
+    /// What the entry records (the `KV-Operation` header).
+    public enum Operation: String, Sendable {
+        /// A value.
+        case put = "PUT"
+        /// A deletion marker: the key has no value now; its history stays.
+        case delete = "DEL"
+        /// A purge marker: the key's earlier values are gone.
+        case purge = "PURGE"
+    }
 
+    /// The bucket it belongs to.
     public var bucket: String
+    /// The key.
     public var key: String
+    /// The value (empty for a deletion or purge).
     public var value: [UInt8]
     /// The stream sequence of this value: what `update` expects.
     public var revision: UInt64
+    /// A value, a deletion or a purge.
     public var operation: Operation
 }
 
@@ -50,6 +69,7 @@ public struct KeyValueEntry: Sendable, Equatable {
 /// try await settings.update("theme", Array("light".utf8), revision: revision)
 /// ```
 public struct KeyValue: Sendable {
+    /// The bucket's name.
     public let bucket: String
     let js: JetStream
     /// Reads by direct get (any replica answers) when the bucket's stream allows it.
@@ -125,7 +145,9 @@ public struct KeyValue: Sendable {
     /// What `watch` reports: each value (the latest of every key first, then every change),
     /// and once, when those latest values are all in.
     public enum WatchEvent: Sendable, Equatable {
+        /// A value, a deletion or a purge of a key.
         case entry(KeyValueEntry)
+        /// Every key's latest value has been reported; changes follow.
         case initialValuesDone
     }
 
@@ -268,6 +290,7 @@ extension JetStream {
         return KeyValue(bucket: bucket, js: self, direct: info.config.allowDirect == true)
     }
 
+    /// Deletes the bucket and every value in it.
     public func deleteKeyValue(_ bucket: String) async throws {
         try await deleteStream("KV_\(bucket)")
     }

@@ -8,17 +8,23 @@ import COpenSSL
 
 /// An object's description, as the object-store ADR stores it on `$O.<bucket>.M.<name>`.
 public struct ObjectInfo: Codable, Sendable, Equatable {
+    /// The object's name.
     public var name: String
+    /// The bucket it is in.
     public var bucket: String
     /// The id of this version's chunks (`$O.<bucket>.C.<nuid>`).
     public var nuid: String
+    /// Its size in bytes.
     public var size: UInt64
+    /// The chunks it was cut into.
     public var chunks: Int
     /// `SHA-256=<base64url>` of the whole object.
     public var digest: String
     /// When it was stored (RFC 3339), as the server stamped its description.
     public var modified: String?
+    /// `true` for a deleted object (its description stays as a marker).
     public var deleted: Bool?
+    /// A description for people.
     public var description: String?
 
     enum CodingKeys: String, CodingKey {
@@ -30,6 +36,7 @@ public struct ObjectInfo: Codable, Sendable, Equatable {
 /// An object-store bucket over JetStream (stream `OBJ_<bucket>`): objects of any size cut
 /// into chunks, their SHA-256 checked on every read.
 public struct ObjectStore: Sendable {
+    /// The bucket's name.
     public let bucket: String
     let js: JetStream
     /// Bytes per chunk (the ADR's default, 128 KiB).
@@ -212,6 +219,7 @@ extension JetStream {
         return ObjectStore(bucket: bucket, js: self)
     }
 
+    /// Deletes the bucket and every object in it.
     public func deleteObjectStore(_ bucket: String) async throws {
         try await deleteStream("OBJ_\(bucket)")
     }

@@ -8,6 +8,7 @@
 /// for try await message in js.orderedConsumer("ORDERS") { print(message.metadata.streamSequence) }
 /// ```
 public struct OrderedConsumer: AsyncSequence, Sendable {
+    /// What the sequence yields.
     public typealias Element = JetStreamMessage
 
     let js: JetStream
@@ -20,6 +21,7 @@ public struct OrderedConsumer: AsyncSequence, Sendable {
     /// Called when the reader has delivered what the stream held when its consumer was made.
     var onIdle: (@Sendable () -> Void)? = nil
 
+    /// An iterator over the messages in stream order.
     public func makeAsyncIterator() -> Iterator {
         Iterator(sequence: self, nextStreamSequence: Swift.max(1, startSequence))
     }
@@ -58,6 +60,7 @@ public struct OrderedConsumer: AsyncSequence, Sendable {
             self.nextStreamSequence = nextStreamSequence
         }
 
+        /// The next message of the stream, in order; waits for one.
         public mutating func next() async throws -> JetStreamMessage? {
             if idleAfterReturn {
                 // The message that completed the initial ones was returned first.

@@ -1,9 +1,12 @@
 /// What the stream said to a published message.
 public struct PubAck: Decodable, Sendable, Equatable {
+    /// The stream that stored the message.
     public var stream: String
+    /// Its sequence in that stream.
     public var sequence: UInt64
     /// The message repeated a `Nats-Msg-Id` inside the duplicate window: not stored again.
     public var duplicate: Bool
+    /// The JetStream domain, if the server has one.
     public var domain: String?
 
     enum CodingKeys: String, CodingKey {
@@ -11,6 +14,7 @@ public struct PubAck: Decodable, Sendable, Equatable {
         case sequence = "seq"
     }
 
+    /// An acknowledgement as the stream sends it.
     public init(stream: String, sequence: UInt64, duplicate: Bool = false, domain: String? = nil) {
         self.stream = stream
         self.sequence = sequence
@@ -94,6 +98,7 @@ public struct PubAck: Decodable, Sendable, Equatable {
         return PubAck(stream: stream, sequence: sequence, duplicate: duplicate, domain: domain)
     }
 
+    /// Reads the stream's acknowledgement (`stream`, `seq`, `duplicate`, `domain`).
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         stream = try container.decode(String.self, forKey: .stream)
@@ -118,6 +123,7 @@ public struct PublishOptions: Sendable, Equatable {
     /// `Nats-Expected-Last-Msg-Id`.
     public var expectedLastMessageID: String?
 
+    /// Options; all optional.
     public init(
         messageID: String? = nil, expectedStream: String? = nil, expectedLastSequence: UInt64? = nil,
         expectedLastSubjectSequence: UInt64? = nil, expectedLastMessageID: String? = nil
@@ -161,6 +167,7 @@ extension JetStream {
         return try PubAck.parse(reply.payload) ?? Self.decode(reply.payload, as: PubAck.self)
     }
 
+    /// Publishes the UTF-8 bytes of `text` and waits for the stream's acknowledgement.
     public func publish(
         _ text: String, to subject: String, headers: NATSHeaders? = nil, options: PublishOptions = .init()
     ) async throws -> PubAck {

@@ -16,6 +16,7 @@
 /// }
 /// ```
 public struct PullMessages: AsyncSequence, Sendable {
+    /// What the sequence yields.
     public typealias Element = JetStreamMessage
 
     let js: JetStream
@@ -25,8 +26,10 @@ public struct PullMessages: AsyncSequence, Sendable {
     let expires: Duration
     let heartbeat: Duration
 
+    /// An iterator over the messages; one consumer at a time.
     public func makeAsyncIterator() -> Iterator { Iterator(source: self) }
 
+    /// The messages of the pull consumer, as they arrive.
     public struct Iterator: AsyncIteratorProtocol {
         let source: PullMessages
         var inbox = ""
@@ -40,6 +43,7 @@ public struct PullMessages: AsyncSequence, Sendable {
 
         init(source: PullMessages) { self.source = source }
 
+        /// The next message; waits for one, pulling more as the buffer empties.
         public mutating func next() async throws -> JetStreamMessage? {
             while !Task.isCancelled {
                 if subscription == nil { try await open() }

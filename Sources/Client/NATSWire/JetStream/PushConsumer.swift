@@ -14,6 +14,7 @@
 /// }
 /// ```
 public struct PushConsumer: AsyncSequence, Sendable {
+    /// What the sequence yields.
     public typealias Element = JetStreamMessage
 
     /// The consumer as the server created it.
@@ -26,15 +27,18 @@ public struct PushConsumer: AsyncSequence, Sendable {
     /// an ephemeral one goes after its inactive threshold.
     public func stop() throws { try subscription.unsubscribe() }
 
+    /// An iterator over the deliveries; one consumer at a time.
     public func makeAsyncIterator() -> Iterator {
         Iterator(base: subscription.makeAsyncIterator(), client: client, consumer: info.name)
     }
 
+    /// The deliveries of the push consumer, heartbeats and flow control handled.
     public struct Iterator: AsyncIteratorProtocol {
         var base: NATSSubscription.Iterator
         let client: NATSClient
         let consumer: String
 
+        /// The next delivery; waits for one.
         public mutating func next() async throws -> JetStreamMessage? {
             while let message = try await base.next() {
                 if let status = message.status {

@@ -7,31 +7,68 @@
 /// A stream's configuration, as the JetStream API takes it. Fields left `nil` get the
 /// server's defaults.
 public struct StreamConfig: Codable, Sendable, Equatable {
-    public enum Retention: String, Codable, Sendable { case limits, interest, workqueue }
-    public enum Storage: String, Codable, Sendable { case file, memory }
-    public enum Discard: String, Codable, Sendable { case old, new }
+    /// When messages leave the stream.
+    public enum Retention: String, Codable, Sendable {
+        /// When a limit (messages, bytes, age) is reached.
+        case limits
+        /// Once every consumer has acknowledged them (and at the limits).
+        case interest
+        /// Once one consumer has acknowledged them: a work queue.
+        case workqueue
+    }
+    /// Where messages are kept.
+    public enum Storage: String, Codable, Sendable {
+        /// On disk.
+        case file
+        /// In memory (lost when the server stops).
+        case memory
+    }
+    /// What a full stream gives up.
+    public enum Discard: String, Codable, Sendable {
+        /// Its oldest messages.
+        case old
+        /// The new message (the publish fails).
+        case new
+    }
 
+    /// The stream's name (no `.`, `*`, `>` or spaces).
     public var name: String
+    /// A description for people.
     public var description: String?
+    /// The subjects it captures (wildcards allowed).
     public var subjects: [String]?
+    /// When messages may go: by limits (default), once every consumer has them, or once one has.
     public var retention: Retention?
+    /// The most consumers; `-1` for no limit.
     public var maxConsumers: Int?
+    /// The most messages kept; `-1` for no limit.
     public var maxMessages: Int64?
+    /// The most bytes kept; `-1` for no limit.
     public var maxBytes: Int64?
     /// Nanoseconds; 0 keeps messages forever.
     public var maxAgeNanoseconds: Int64?
+    /// The most messages kept per subject (1 for a key-value bucket without history).
     public var maxMessagesPerSubject: Int64?
+    /// The largest message accepted, in bytes.
     public var maxMessageSize: Int32?
+    /// File (default) or memory.
     public var storage: Storage?
+    /// Which messages go when a limit is reached: the oldest (default) or the new one.
     public var discard: Discard?
+    /// Copies kept in a cluster (1 to 5).
     public var replicas: Int?
     /// The window in which a repeated `Nats-Msg-Id` is a duplicate, in nanoseconds.
     public var duplicateWindowNanoseconds: Int64?
+    /// Whether any replica may answer direct gets (`$JS.API.DIRECT.GET`).
     public var allowDirect: Bool?
+    /// Whether a `Nats-Rollup` header may purge a subject's earlier messages.
     public var allowRollup: Bool?
+    /// Whether deleting single messages is refused.
     public var denyDelete: Bool?
+    /// Whether purging is refused.
     public var denyPurge: Bool?
 
+    /// A configuration; only `name` is required, and `maxAge` and `duplicateWindow` are set as durations.
     public init(
         name: String, subjects: [String]? = nil, retention: Retention? = nil, storage: Storage? = nil,
         maxMessages: Int64? = nil, maxBytes: Int64? = nil, maxAge: Duration? = nil, discard: Discard? = nil,
@@ -76,10 +113,15 @@ public struct StreamConfig: Codable, Sendable, Equatable {
 
 /// What a stream holds now.
 public struct StreamState: Codable, Sendable, Equatable {
+    /// Messages stored.
     public var messages: UInt64
+    /// Bytes stored.
     public var bytes: UInt64
+    /// The sequence of the oldest message kept.
     public var firstSequence: UInt64
+    /// The sequence of the newest message.
     public var lastSequence: UInt64
+    /// Consumers of the stream.
     public var consumerCount: Int
 
     enum CodingKeys: String, CodingKey {
@@ -92,7 +134,9 @@ public struct StreamState: Codable, Sendable, Equatable {
 
 /// A stream: its configuration and state.
 public struct StreamInfo: Decodable, Sendable, Equatable {
+    /// Its configuration, with the server's defaults filled in.
     public var config: StreamConfig
+    /// What it holds.
     public var state: StreamState
     /// When it was created (RFC 3339, as the server wrote it).
     public var created: String
@@ -100,9 +144,13 @@ public struct StreamInfo: Decodable, Sendable, Equatable {
 
 /// A message read back from a stream by sequence or by subject.
 public struct StoredMessage: Sendable, Equatable {
+    /// The subject it was published to.
     public var subject: String
+    /// Its sequence in the stream.
     public var sequence: UInt64
+    /// Its headers.
     public var headers: NATSHeaders?
+    /// Its payload.
     public var payload: [UInt8]
     /// When it was stored (RFC 3339).
     public var time: String
@@ -115,14 +163,17 @@ extension JetStream {
         try await api("STREAM.CREATE.\(try Self.streamName(config.name))", config, as: StreamInfo.self)
     }
 
+    /// Changes a stream's configuration (the server refuses changes it cannot make, such as the storage).
     public func updateStream(_ config: StreamConfig) async throws -> StreamInfo {
         try await api("STREAM.UPDATE.\(try Self.streamName(config.name))", config, as: StreamInfo.self)
     }
 
+    /// A stream's configuration and state; ``JetStreamError/Code/streamNotFound`` if there is none.
     public func streamInfo(_ name: String) async throws -> StreamInfo {
         try await api("STREAM.INFO.\(try Self.streamName(name))", as: StreamInfo.self)
     }
 
+    /// Deletes a stream with its messages and consumers.
     public func deleteStream(_ name: String) async throws {
         _ = try await api("STREAM.DELETE.\(try Self.streamName(name))", as: Success.self)
     }

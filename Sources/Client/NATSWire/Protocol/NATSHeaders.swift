@@ -7,8 +7,11 @@
 public struct NATSHeaders: Sendable, Equatable, Sequence {
     /// A header field as it stands on the wire.
     public struct Field: Sendable, Equatable {
+        /// The field's name, as written.
         public var name: String
+        /// The field's value.
         public var value: String
+        /// A field.
         public init(name: String, value: String) {
             self.name = name
             self.value = value
@@ -23,17 +26,20 @@ public struct NATSHeaders: Sendable, Equatable, Sequence {
     /// All fields in wire order.
     public private(set) var fields: [Field]
 
+    /// Headers with no fields, optionally with an inline status.
     public init(status: Int? = nil, statusDescription: String? = nil) {
         self.status = status
         self.statusDescription = statusDescription
         self.fields = []
     }
 
+    /// Headers with these fields, in order.
     public init(_ pairs: KeyValuePairs<String, String>) {
         self.init()
         for (name, value) in pairs { append(value, for: name) }
     }
 
+    /// No field and no status.
     public var isEmpty: Bool { fields.isEmpty && status == nil }
 
     /// Adds a value for `name`, keeping any values already there.
@@ -65,6 +71,7 @@ public struct NATSHeaders: Sendable, Equatable, Sequence {
         return fields.filter { Self.sameName($0.name, name) }.map(\.value)
     }
 
+    /// The fields, in wire order.
     public func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 
     static func sameName(_ a: String, _ b: String) -> Bool {

@@ -9,6 +9,7 @@ public struct NATSMessage: Sendable, Equatable {
     /// The payload bytes.
     public var payload: [UInt8]
 
+    /// A message (for tests and for handing messages around; received ones come from the client).
     public init(subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil, payload: [UInt8]) {
         self.subject = subject
         self.replyTo = replyTo

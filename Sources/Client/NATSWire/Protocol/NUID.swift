@@ -20,6 +20,7 @@ public struct NUID: Sendable {
     private var increment: UInt64 = 0
     private var random = SystemRandomNumberGenerator()
 
+    /// A generator with a random prefix and sequence.
     public init() {
         randomizePrefix()
         resetSequence()

@@ -9,5 +9,6 @@ public struct ProtocolViolation: Error, Sendable, Equatable, CustomStringConvert
 
     init(_ reason: String) { self.reason = reason }
 
+    /// `protocol violation: <reason>`.
     public var description: String { "protocol violation: \(reason)" }
 }

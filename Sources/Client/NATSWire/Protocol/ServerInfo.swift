@@ -7,25 +7,41 @@
 /// The server's `INFO` block. Only the fields a client acts on are decoded; unknown fields
 /// are ignored so newer servers keep working.
 public struct ServerInfo: Sendable, Equatable, Decodable {
+    /// The server's unique id.
     public var serverID: String
+    /// The server's name, if it has one.
     public var serverName: String?
+    /// The server's version.
     public var version: String
+    /// The protocol version (1: headers, dynamic cluster INFO).
     public var proto: Int
+    /// The host the server listens on.
     public var host: String?
+    /// The port the server listens on.
     public var port: Int?
+    /// Whether the server takes headers (HPUB, HMSG).
     public var headers: Bool
+    /// The largest payload the server accepts, in bytes; publishes beyond fail before being sent.
     public var maxPayload: Int
+    /// Whether the server needs credentials.
     public var authRequired: Bool
+    /// Whether the server requires TLS.
     public var tlsRequired: Bool
+    /// Whether the server offers TLS.
     public var tlsAvailable: Bool
+    /// The nonce to sign for NKey or JWT authentication.
     public var nonce: String?
+    /// The id the server gave this connection.
     public var clientID: UInt64?
+    /// This connection's address as the server sees it.
     public var clientIP: String?
+    /// The server's cluster name.
     public var cluster: String?
     /// URLs of the other servers of the cluster, learned for failover.
     public var connectURLs: [String]
     /// Lame duck mode: the server is about to shut down and wants clients to move.
     public var lameDuckMode: Bool
+    /// Whether JetStream is enabled on the server.
     public var jetStream: Bool
 
     enum CodingKeys: String, CodingKey {
@@ -43,6 +59,7 @@ public struct ServerInfo: Sendable, Equatable, Decodable {
         case jetStream = "jetstream"
     }
 
+    /// Reads an INFO document; absent fields take their protocol defaults.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         serverID = try c.decodeIfPresent(String.self, forKey: .serverID) ?? ""

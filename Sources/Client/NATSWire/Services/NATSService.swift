@@ -19,6 +19,7 @@ import Synchronization
 /// await service.stop()  // finishes in-flight requests, takes no new ones
 /// ```
 public final class NATSService: Sendable {
+    /// What the service was added with.
     public let config: ServiceConfig
     /// This instance's unique id (a NUID).
     public let id: String
@@ -244,10 +245,15 @@ public final class NATSService: Sendable {
 
 /// Counters of one endpoint.
 public final class EndpointStatistics: Sendable {
+    /// An endpoint's counters at one moment.
     public struct Snapshot: Sendable, Equatable {
+        /// Requests handled.
         public var requests: Int64 = 0
+        /// Requests answered with an error.
         public var errors: Int64 = 0
+        /// The last error's text (`code: message`).
         public var lastError = ""
+        /// Time spent handling requests, in total.
         public var processingNanoseconds: Int64 = 0
     }
 
@@ -273,6 +279,7 @@ public final class EndpointStatistics: Sendable {
         }
     }
 
+    /// The counters now.
     public var snapshot: Snapshot { state.withLock { $0 } }
 }
 

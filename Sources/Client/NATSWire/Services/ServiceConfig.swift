@@ -4,7 +4,9 @@ public struct ServiceConfig: Sendable {
     public var name: String
     /// SemVer, e.g. `1.2.0`.
     public var version: String
+    /// A description for people (`$SRV.INFO`).
     public var description: String
+    /// Free key-value pairs shown by discovery.
     public var metadata: [String: String]
     /// Queue group of the endpoints, so instances share requests; `nil` for none.
     public var queueGroup: String?
@@ -15,6 +17,7 @@ public struct ServiceConfig: Sendable {
     /// then costs no wake-up of a second thread on the way in and on the way back.
     public var executor: (any TaskExecutor)?
 
+    /// A service `name` (`[A-Za-z0-9_-]+`) and SemVer `version`; everything else optional.
     public init(
         name: String, version: String, description: String = "", metadata: [String: String] = [:],
         queueGroup: String? = "q", maxConcurrentRequests: Int = 256, executor: (any TaskExecutor)? = nil

@@ -14,6 +14,7 @@ public struct TLSOptions: Sendable, Equatable {
     /// tests against throwaway certificates only.
     public var verifyServer = true
 
+    /// TLS with the system's trust store unless `caFile` is given; a client certificate and key for mutual TLS.
     public init(
         caFile: String? = nil, certificateFile: String? = nil, keyFile: String? = nil,
         serverName: String? = nil
