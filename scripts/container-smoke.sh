@@ -72,6 +72,11 @@ read_product() { curl -s -o /dev/null -w '%{http_code}' "$URL/products/1" -H "Au
 status=$(read_product)
 [ "$status" = 200 ] || fail "GET /products/1 answered $status: $(curl -s "$URL/products/1" -H "Authorization: Bearer $token")"
 echo "ready; registered, logged in, read a product through the played Deployments"
+# The manifests' liveness probes, as podman runs them (HEALTH_FILE for the services).
+for container in $(podman ps --format '{{.Names}}' | grep -E '^(gateway|auth|customers|products)-pod-0-'); do
+    podman healthcheck run "$container" >/dev/null 2>&1 || fail "$container: its liveness probe fails"
+done
+echo "liveness probes: every process healthy"
 
 # A second ProductsService pod: both take requests (the services API counts per instance).
 variant products --suffix -2 >"$STATE/products-2.yaml"

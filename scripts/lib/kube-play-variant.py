@@ -5,7 +5,9 @@ podman 4.3's `podman kube play` on one host (what scripts/container-smoke.sh run
 - host network (NATS, PostgreSQL and the document store run on the host);
 - secret values given inline and secret volumes as host paths (podman 4.3 crashes on
   secret volumes and has no kubectl to make Secrets);
-- one replica each (podman plays one pod per Deployment); --suffix makes another copy.
+- one replica each (podman plays one pod per Deployment); --suffix makes another copy;
+- the gateway's HTTP liveness probe reads its health file instead (podman would run curl,
+  which the image has not), and `sh -c` probes are given as the script podman runs.
 
 usage: kube-play-variant.py BASE_DIR SECRETS_YAML SEEDS_DIR IMAGE NATS_URL HTTP_PORT [NAME...]
                              [--suffix S]
@@ -15,6 +17,8 @@ import os
 import sys
 
 import yaml
+
+HEALTH_CHECK = "test $(( $(date +%s) - $(stat -c %Y /tmp/healthy 2>/dev/null || echo 0) )) -lt 60"
 
 args = sys.argv[1:]
 suffix = ""
@@ -46,7 +50,15 @@ for file in ("gateway.yaml", "auth.yaml", "customers.yaml", "products.yaml"):
             container.pop("startupProbe", None)
             container.pop("readinessProbe", None)
             if container.get("livenessProbe", {}).get("httpGet"):
-                container["livenessProbe"]["httpGet"]["port"] = int(http_port)
+                # podman runs an httpGet probe with curl inside the container, which the image
+                # does not have: the gateway's probe reads its HEALTH_FILE (set by the image).
+                container["livenessProbe"].pop("httpGet")
+                container["livenessProbe"]["exec"] = {"command": ["sh", "-c", HEALTH_CHECK]}
+            # podman 4.3 turns an exec probe into a shell health check by joining its words
+            # with spaces, so `sh -c "script"` would run `sh -c test ...`: give it the script.
+            probe = container.get("livenessProbe", {}).get("exec")
+            if probe and probe["command"][:2] == ["sh", "-c"]:
+                probe["command"] = [probe["command"][2]]
             container.pop("securityContext", None)
             container.pop("ports", None)  # on the host network already
             for env in container.get("env", []):
