@@ -147,6 +147,37 @@ public final class ChildProcess: Sendable {
         }
     }
 
+    /// Waits until `find` finds what it looks for in `file` (a log the process writes), or
+    /// the process exits, or `timeout` passes. No timer: the wait wakes when the file
+    /// changes (inotify) or the process exits (its pidfd). The result of `find`, or nil.
+    public func waitForOutput<T>(in file: URL, timeout: Duration, _ find: (String) -> T?) -> T? {
+        let clock = ContinuousClock()
+        let end = clock.now.advanced(by: timeout)
+        let watcher = inotify_init1(Int32(IN_CLOEXEC | IN_NONBLOCK))
+        defer { if watcher >= 0 { close(watcher) } }
+        if watcher >= 0 { _ = inotify_add_watch(watcher, file.path, UInt32(IN_MODIFY | IN_CLOSE_WRITE)) }
+        var events = [UInt8](repeating: 0, count: 4096)
+        while true {
+            // Checked after arming the watch, so a write in between wakes the next poll.
+            let text = (try? String(contentsOf: file, encoding: .utf8)) ?? ""
+            if let found = find(text) { return found }
+            if collect(blocking: false) != nil {
+                return find((try? String(contentsOf: file, encoding: .utf8)) ?? "")
+            }
+            let left = end - clock.now
+            if left <= .zero { return nil }
+            let milliseconds =
+                left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000
+            var descriptors = [
+                pollfd(fd: exitDescriptor, events: Int16(POLLIN), revents: 0),
+                pollfd(fd: watcher, events: Int16(POLLIN), revents: 0),
+            ]
+            // Without inotify (watcher -1, ignored by poll) the deadline alone wakes it.
+            _ = poll(&descriptors, nfds_t(descriptors.count), Int32(clamping: max(1, milliseconds)))
+            if watcher >= 0 { while read(watcher, &events, events.count) > 0 {} }
+        }
+    }
+
     /// SIGTERM, up to `grace` to exit, then SIGKILL; the exit status.
     @discardableResult
     public func stop(grace: Duration) -> Int32 {

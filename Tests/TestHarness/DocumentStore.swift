@@ -28,19 +28,15 @@ public final class DocumentStore: Sendable {
                 "--standalone",
             ], output: log)
         self.process = process
-        let deadline = Date().addingTimeInterval(30)
-        var found: Int?
-        while Date() < deadline {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "listening on 127.0.0.1:") {
-                let digits = text[range.upperBound...].prefix { $0.isNumber }
-                found = Int(digits)
-                if found != nil { break }
-            }
-            if !process.isRunning { throw HarnessError("secantusd-py exited at start: \(text.suffix(2000))") }
-            usleep(50_000)
+        let found = process.waitForOutput(in: log, timeout: .seconds(30)) { text -> Int? in
+            guard let range = text.range(of: "listening on 127.0.0.1:") else { return nil }
+            // The whole number: the line may still be being written.
+            let digits = text[range.upperBound...].prefix { $0.isNumber }
+            return text[range.upperBound...].dropFirst(digits.count).first.map { _ in Int(digits) } ?? nil
         }
         guard let found else {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if !process.isRunning { throw HarnessError("secantusd-py exited at start: \(text.suffix(2000))") }
             process.kill()
             throw HarnessError("secantusd-py did not report its port in 30 s")
         }

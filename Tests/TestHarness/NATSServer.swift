@@ -37,20 +37,12 @@ public final class NATSServer: Sendable {
         self.process = process
 
         // The server logs the port it bound; wait for it (and for "ready").
-        let deadline = Date().addingTimeInterval(10)
-        var boundPort: Int?
-        while Date() < deadline {
-            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
-            if text.contains("Server is ready"), let found = Self.clientPort(in: text) {
-                boundPort = found
-                break
-            }
-            if !process.isRunning {
-                throw HarnessError("nats-server exited at start: \(text.suffix(2000))")
-            }
-            usleep(20_000)
+        let boundPort = process.waitForOutput(in: log, timeout: .seconds(10)) { text in
+            text.contains("Server is ready") ? Self.clientPort(in: text) : nil
         }
         guard let boundPort else {
+            let text = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+            if !process.isRunning { throw HarnessError("nats-server exited at start: \(text.suffix(2000))") }
             process.kill()
             throw HarnessError("nats-server did not become ready in 10 s")
         }
@@ -75,6 +67,12 @@ public final class NATSServer: Sendable {
     }
 
     /// The server's log so far.
+    /// Waits (woken by the log changing, not a timer) until `find` finds something in the
+    /// server's log, or until `end`.
+    func waitForLog<T>(until end: ContinuousClock.Instant, _ find: (String) -> T?) -> T? {
+        process.waitForOutput(in: directory.appendingPathComponent("server.log"), timeout: end - .now, find)
+    }
+
     public var log: String {
         (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
     }
@@ -141,15 +139,14 @@ public final class NATSCluster: Sendable {
 
     /// Waits until every node sees a route to every other one (its log says so).
     public func waitForRoutes(timeout: TimeInterval = 10) throws {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            let joined = nodes.allSatisfy { node in
-                node.log.components(separatedBy: "Route connection created").count - 1 >= nodes.count - 1
+        let end = ContinuousClock.now.advanced(by: .seconds(timeout))
+        for node in nodes {
+            let joined = node.waitForLog(until: end) { text in
+                text.components(separatedBy: "Route connection created").count - 1 >= nodes.count - 1
+                    ? true : nil
             }
-            if joined { return }
-            usleep(50_000)
+            guard joined == true else { throw HarnessError("cluster routes not established in \(timeout) s") }
         }
-        throw HarnessError("cluster routes not established in \(timeout) s")
     }
 
     /// The node whose client port is `port`.

@@ -29,13 +29,12 @@ public final class ServiceProcess: Sendable {
         process = try ChildProcess(
             Self.locate(executable).path, [], environment: env,
             directory: FileManager.default.temporaryDirectory, output: logFile)
-        let deadline = ContinuousClock.now.advanced(by: .seconds(30))
-        while ContinuousClock.now < deadline {
-            if log.contains(readyMarker) { return }
-            if !process.isRunning {
-                throw HarnessError("\(executable) exited at start:\n\(log.suffix(3000))")
-            }
-            usleep(20_000)
+        let ready = process.waitForOutput(in: logFile, timeout: .seconds(30)) { text in
+            text.contains(readyMarker) ? true : nil
+        }
+        if ready == true { return }
+        if !process.isRunning {
+            throw HarnessError("\(executable) exited at start:\n\(log.suffix(3000))")
         }
         process.kill()
         throw HarnessError("\(executable) was not ready in 30 s:\n\(log.suffix(3000))")
