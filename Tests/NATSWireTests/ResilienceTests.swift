@@ -307,19 +307,25 @@ struct ResilienceTests {
             let publisher = try await connect(server.url)
             let subscription = try consumer.subscribe(to: "drain.load")
             try await consumer.flush()
+            // The consumer takes one message, then waits until the drain has begun: the drain
+            // must deliver the whole backlog, not find it already taken.
+            let (gate, open) = AsyncStream<Void>.makeStream()
             let received = Task { () -> [Int] in
                 var seen: [Int] = []
                 for try await message in subscription {
                     seen.append(Int(message.string) ?? -1)
-                    // A slowish consumer.
-                    if seen.count % 2000 == 0 { try await Task.sleep(for: .milliseconds(20)) }
+                    if seen.count == 1 { for await _ in gate { break } }
                 }
                 return seen
             }
             let total = 20_000
             for i in 0..<total { try publisher.publish("\(i)", to: "drain.load") }
             try await publisher.flush()  // the server has routed all of it to the consumer
-            try await consumer.drain(timeout: .seconds(20))
+            let draining = Task { try await consumer.drain(timeout: .seconds(20)) }
+            #expect(await eventually { consumer.isDraining.load(ordering: .acquiring) })
+            open.yield()
+            open.finish()
+            try await draining.value
             #expect(consumer.status == .closed)
             #expect(consumer.closeReason == nil)
             let seen = try await received.value
