@@ -30,7 +30,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/jwt-kit", from: "5.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", "3.0.0"..<"5.0.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // No FullFoundation (nor ConfigurationSupport): the gateway runs on FoundationEssentials,
+        // without ICU and the old Foundation (issue 14: memory).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         // Settings from the command line, the environment and `.env` (JSON files not needed:
         // its default trait would bring full Foundation into the Foundation-free services).

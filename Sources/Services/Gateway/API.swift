@@ -73,7 +73,7 @@ struct Operation: Sendable {
     var original: OriginalCall? = nil
 
     /// The router's form of the path: `/products/:id`.
-    var routerPath: String { path.replacingOccurrences(of: "{id}", with: ":id") }
+    var routerPath: String { path.replacing("{id}", with: ":id") }
 
     /// The same operation under the original system's path.
     func original(_ path: String) -> Operation {

@@ -1,5 +1,10 @@
-import Foundation
 import ServiceRuntime
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Everything the gateway reads from its environment.
 struct GatewaySettings {

@@ -94,10 +94,8 @@ enum OpenAPIDocument {
                 "operationId",
                 .string(
                     method
-                        + operation.path.replacingOccurrences(of: "/", with: "_").replacingOccurrences(
-                            of: "{", with: ""
-                        )
-                        .replacingOccurrences(of: "}", with: ""))
+                        + operation.path.replacing("/", with: "_").replacing("{", with: "")
+                        .replacing("}", with: ""))
             ),
         ]
         var parameters: [JSONValue] = []

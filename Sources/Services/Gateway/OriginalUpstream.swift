@@ -1,9 +1,14 @@
 import Contracts
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NATSWire
 import ServiceRuntime
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// How an operation calls the original NestJS/Go service when that service's upstream is
 /// `nest`: the `data` it sends and how the `response` becomes our HTTP response, following

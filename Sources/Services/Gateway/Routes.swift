@@ -1,8 +1,13 @@
 import Contracts
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NATSWire
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 extension Gateway {
     /// Registers every operation of ``API/operations``: those that need a token in a group

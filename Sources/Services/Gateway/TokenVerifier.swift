@@ -1,10 +1,15 @@
 import Contracts
-import Foundation
 import JWTKit
 import Metrics
 import NATSWire
 import ServiceRuntime
 import Synchronization
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A verified token's identity.
 struct Identity: Sendable {

@@ -1,9 +1,18 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NATSWire
 import ServiceRuntime
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Gateway: the only HTTP entry point. Each request becomes one NATS request–reply.
 let summary = "HTTP API in front of the NATS services (JWT, validation, routing)"
