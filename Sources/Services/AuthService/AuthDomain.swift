@@ -1,7 +1,11 @@
 import BlockingCalls
 import Contracts
 import Crypto
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import HummingbirdBcrypt
 import NATSWire
 import ServiceRuntime
@@ -208,6 +212,6 @@ struct AuthDomain: Sendable {
     /// counts instead of being cut off silently.
     static func bcryptInput(_ password: String) -> String {
         guard password.utf8.count > 72 else { return password }
-        return SHA256.hash(data: Data(password.utf8)).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: Array(password.utf8)))
     }
 }

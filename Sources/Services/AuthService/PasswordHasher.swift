@@ -1,5 +1,9 @@
 import BlockingCalls
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Metrics
 import NATSWire
 import ServiceRuntime

@@ -1,5 +1,10 @@
+import Contracts
 import Crypto
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import MongoStore
 import NATSWire
 import ServiceRuntime
@@ -136,7 +141,7 @@ struct RefreshTokenRepository: Sendable {
     }
 
     static func hash(_ token: String) -> String {
-        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Array(token.utf8)))
     }
 
     /// A new random token (256 bits, base64url) stored under `family`.
@@ -292,7 +297,7 @@ enum ObjectID {
         ]
         bytes += processRandom
         bytes += [UInt8(count >> 16), UInt8((count >> 8) & 0xFF), UInt8(count & 0xFF)]
-        return bytes.map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(bytes)
     }
 
     static func isValid(_ text: String) -> Bool {
@@ -302,10 +307,7 @@ enum ObjectID {
 
 extension Data {
     var base64URLEncoded: String {
-        base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
-            of: "/", with: "_"
-        )
-        .replacingOccurrences(of: "=", with: "")
+        base64EncodedString().replacing("+", with: "-").replacing("/", with: "_").replacing("=", with: "")
     }
 }
 

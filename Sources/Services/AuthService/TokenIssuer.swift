@@ -1,5 +1,9 @@
 import Contracts
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import JWTKit
 import MongoStore
 
@@ -54,7 +58,9 @@ struct TokenIssuer: Sendable {
             let jwk: [String: String] = [
                 "kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig",
             ]
-            let jwks = try JSONSerialization.data(withJSONObject: ["keys": [jwk]], options: [.sortedKeys])
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            let jwks = try encoder.encode(["keys": [jwk]])
             return TokenIssuer(
                 keys: keys, kid: kid, jwks: Array(jwks), issuer: settings.tokens.issuer,
                 audience: settings.tokens.audience,

@@ -1,5 +1,9 @@
 import Contracts
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import MongoStore
 import NATSWire
 import ServiceRuntime

@@ -1,6 +1,14 @@
 import BlockingCalls
 import Contracts
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 import HummingbirdBcrypt
 import Logging
 import MongoStore

@@ -1,5 +1,9 @@
 import CMongoc
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// One collection. Filters and updates are ``MongoDocument`` values built in code, so
 /// user input only ever appears as values.

@@ -1,6 +1,10 @@
 import BlockingCalls
 import CMongoc
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 import Synchronization
 
 /// A failed MongoDB operation.

@@ -1,7 +1,11 @@
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A BSON value as the services use them. Documents go to and from libmongoc as
-/// relaxed extended JSON, built with `JSONSerialization` so every string is escaped:
+/// relaxed extended JSON, every string escaped (`JSONText`):
 /// a value can never turn into an operator.
 public indirect enum MongoValue: Sendable, Equatable {
     case string(String)
@@ -87,11 +91,10 @@ public indirect enum MongoValue: Sendable, Equatable {
     private static func date(from value: ExtendedJSON) -> Date? {
         switch value {
         case .string(let text):
-            let formatter = ISO8601DateFormatter()
-            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-            if let date = formatter.date(from: text) { return date }
-            formatter.formatOptions = [.withInternetDateTime]
-            return formatter.date(from: text)
+            if let date = try? Date.ISO8601FormatStyle(includingFractionalSeconds: true).parse(text) {
+                return date
+            }
+            return try? Date.ISO8601FormatStyle().parse(text)
         case .object(let object):
             if case .string(let text)? = object["$numberLong"], let ms = Double(text) {
                 return Date(timeIntervalSince1970: ms / 1000)
@@ -147,7 +150,10 @@ enum JSONText {
             case "\t": out += "\\t"
             default:
                 if scalar.value < 0x20 {
-                    out += String(format: "\\u%04x", scalar.value)
+                    let digits = Array("0123456789abcdef".unicodeScalars)
+                    out += "\\u00"
+                    out.unicodeScalars.append(digits[Int(scalar.value >> 4)])
+                    out.unicodeScalars.append(digits[Int(scalar.value & 0xF)])
                 } else {
                     out.unicodeScalars.append(scalar)
                 }
