@@ -1,14 +1,15 @@
 import BlockingCalls
 import Contracts
 import Crypto
+import HummingbirdBcrypt
+import NATSWire
+import ServiceRuntime
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import HummingbirdBcrypt
-import NATSWire
-import ServiceRuntime
 
 /// The auth operations, between the NATS handlers and the repositories.
 struct AuthDomain: Sendable {

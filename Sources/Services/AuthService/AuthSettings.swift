@@ -1,9 +1,10 @@
+import ServiceRuntime
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import ServiceRuntime
 
 /// Everything the auth service reads from its environment.
 struct AuthSettings {

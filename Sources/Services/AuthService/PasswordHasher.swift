@@ -1,13 +1,14 @@
 import BlockingCalls
+import Metrics
+import NATSWire
+import ServiceRuntime
+import Synchronization
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import Metrics
-import NATSWire
-import ServiceRuntime
-import Synchronization
 
 /// bcrypt with admission control. A hash takes tens of milliseconds of a core, so a burst of
 /// logins queues up; a login that cannot start within `budget` is refused at once with a

@@ -1,14 +1,15 @@
 import Contracts
 import Crypto
+import MongoStore
+import NATSWire
+import ServiceRuntime
+import Synchronization
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import MongoStore
-import NATSWire
-import ServiceRuntime
-import Synchronization
 
 /// A stored user.
 struct StoredUser: Sendable {

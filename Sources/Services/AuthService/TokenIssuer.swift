@@ -1,11 +1,12 @@
 import Contracts
+import JWTKit
+import MongoStore
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import JWTKit
-import MongoStore
 
 /// Signs access tokens and publishes the public keys.
 ///

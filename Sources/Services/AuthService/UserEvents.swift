@@ -1,12 +1,13 @@
 import Contracts
+import MongoStore
+import NATSWire
+import ServiceRuntime
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import MongoStore
-import NATSWire
-import ServiceRuntime
 
 /// `auth.events.registered`, written into the new user's own document (`pending_event`) by the
 /// insert that creates it: a store without multi-document transactions still never has the

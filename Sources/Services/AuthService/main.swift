@@ -1,5 +1,11 @@
 import BlockingCalls
 import Contracts
+import HummingbirdBcrypt
+import Logging
+import MongoStore
+import NATSWire
+import ServiceRuntime
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
@@ -9,11 +15,6 @@ import Contracts
 #if canImport(Glibc)
     import Glibc
 #endif
-import HummingbirdBcrypt
-import Logging
-import MongoStore
-import NATSWire
-import ServiceRuntime
 
 /// AuthService: users and identity in MongoDB, served over NATS.
 /// handlers (here) → domain (`AuthDomain`) → repositories (`Repositories.swift`).

@@ -1,4 +1,5 @@
 import CMongoc
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else

@@ -1,11 +1,12 @@
 import BlockingCalls
 import CMongoc
+import Synchronization
+
 #if canImport(FoundationEssentials)
     import FoundationEssentials
 #else
     import Foundation
 #endif
-import Synchronization
 
 /// A failed MongoDB operation.
 public struct MongoError: Error, Sendable, CustomStringConvertible {
