@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs and the machine lacks (Debian packages). Idempotent and
 # quiet when everything is there already; run as root (CI and these machines are).
+#   --tests  also the tools only the tests use (promtool, chromium, kubernetes-validate), so
+#            bringing the system up (scripts/up.sh) does not download a browser.
 set -euo pipefail
 
 packages=(nats-server libssl-dev openssl libmongoc-dev libbson-dev pkg-config curl)
@@ -18,8 +20,10 @@ fi
 # Test tools, without their recommended extras: promtool (Debian's prometheus package) checks
 # every metrics endpoint; headless chromium opens the gateway's /docs page.
 extras=()
-command -v promtool >/dev/null || extras+=(prometheus)
-command -v chromium >/dev/null || extras+=(chromium)
+if [ "${1:-}" = --tests ]; then
+    command -v promtool >/dev/null || extras+=(prometheus)
+    command -v chromium >/dev/null || extras+=(chromium)
+fi
 if ((${#extras[@]})); then
     echo "installing: ${extras[*]}" >&2
     SUDO=""
@@ -44,5 +48,7 @@ fi
 # nats-py, an independent client, for the JetStream interoperability tests.
 "$VENV/bin/python" -c 'import nats' 2>/dev/null || "$VENV/bin/pip" install -q nats-py==2.16.0
 # The Kubernetes manifests are checked against the API's schemas with kubernetes-validate.
-[ -x "$VENV/bin/kubernetes-validate" ] || "$VENV/bin/pip" install -q kubernetes-validate==1.37.0
+if [ "${1:-}" = --tests ] && [ ! -x "$VENV/bin/kubernetes-validate" ]; then
+    "$VENV/bin/pip" install -q kubernetes-validate==1.37.0
+fi
 command -v swift >/dev/null || { echo "swift is not on PATH (expected the 6.3 toolchain at /opt/swift)" >&2; exit 1; }

@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 swift build --build-tests
 
 limit=${TEST_TIME_LIMIT:-1500}
