@@ -20,16 +20,6 @@ wait_port() {
     return 1
 }
 
-# The NKey seeds, readable by the image's user (10001) only: what a container mounts.
-container_secrets() {
-    local dir="$STATE/container-secrets"
-    mkdir -p "$dir"
-    cp "$STATE"/secrets/*.nk "$dir"/ 2>/dev/null || true
-    chown -R 10001:10001 "$dir"
-    chmod 500 "$dir"
-    chmod 400 "$dir"/* 2>/dev/null || true
-}
-
 # A secret generated on first start and kept in the state folder.
 secret() {
     local file="$STATE/secrets/$1"
@@ -218,18 +208,7 @@ start_instance() {
     local logfile="$STATE/logs/$name.log" before=0
     [ -f "$logfile" ] && before=$(wc -l <"$logfile")
     # Appended, so a restart keeps what the earlier run logged; only new lines say "ready".
-    if [ -n "${CONTAINER_IMAGE:-}" ]; then
-        # In a container of the system's image (scripts/build-images.sh), on the host's
-        # network, with this environment and the NKey seeds; stopping podman stops it.
-        container_secrets
-        local tls=()
-        [ -d "$STATE/tls" ] && tls=(-v "$STATE/tls:$STATE/tls:ro")
-        env "$@" podman run --rm --replace --network host --env-host --name "natswire-$name" \
-            -v "$STATE/container-secrets:$STATE/secrets:ro" "${tls[@]}" "$CONTAINER_IMAGE" "$executable" \
-            </dev/null >>"$logfile" 2>&1 &
-    else
-        env "$@" "$BIN/$executable" </dev/null >>"$logfile" 2>&1 &
-    fi
+    env "$@" "$BIN/$executable" </dev/null >>"$logfile" 2>&1 &
     echo $! >"$STATE/$name.pid"
     for _ in $(seq 300); do
         tail -n +$((before + 1)) "$logfile" 2>/dev/null | grep -q "service ready" && { log "$name ready"; return 0; }
