@@ -10,6 +10,7 @@ extension NATSClient {
     public func publish(
         _ payload: [UInt8], to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil
     ) throws(NATSError) {
+        let headers = tracing(headers)
         try payload.withUnsafeBytes { raw in
             Result { () throws(NATSError) in
                 try publish(bytes: raw, to: subject, replyTo: replyTo, headers: headers, writeNow: false)
@@ -29,6 +30,7 @@ extension NATSClient {
     public func publish(
         _ text: String, to subject: String, replyTo: String? = nil, headers: NATSHeaders? = nil
     ) throws(NATSError) {
+        let headers = tracing(headers)
         try withUTF8Bytes(of: text) { raw in
             Result { () throws(NATSError) in
                 try publish(bytes: raw, to: subject, replyTo: replyTo, headers: headers, writeNow: false)
@@ -43,7 +45,11 @@ extension NATSClient {
         guard let replyTo = request.replyTo else {
             throw NATSError(.invalidArgument, "message on \(request.subject) has no reply subject")
         }
-        try publish(payload, to: replyTo, headers: headers)
+        try payload.withUnsafeBytes { raw in
+            Result { () throws(NATSError) in
+                try publish(bytes: raw, to: replyTo, replyTo: nil, headers: headers, writeNow: false)
+            }
+        }.get()
     }
 
     /// The publish path: validate, format the control line outside the lock, append.

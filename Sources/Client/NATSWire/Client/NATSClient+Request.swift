@@ -14,6 +14,7 @@ extension NATSClient {
     ) async throws -> NATSMessage {
         try Subject.validatePublish(subject)
         try checkNotDraining("send a request")
+        let headers = tracing(headers)
         let mux = components.mux
         try mux.ensureSubscribed { () throws(NATSError) in
             let registry = components.registry

@@ -56,6 +56,10 @@ public struct NATSOptions: Sendable {
     public var drainTimeout: Duration = .seconds(30)
 
     /// Options for the servers `servers` and the defaults for everything else.
+    /// Adds the caller's trace context (W3C `traceparent`) to every published message and
+    /// request; `nil` (the default) adds nothing and costs nothing. See ``NATSTraceContext``.
+    public var traceContextInjector: (any NATSTraceContextInjector)?
+
     public init(servers: [String] = ["nats://127.0.0.1:4222"]) {
         self.servers = servers
     }

@@ -1,0 +1,125 @@
+/// A W3C Trace Context (`traceparent`, `tracestate`) as NATS headers carry it.
+///
+/// NATSWire records no spans and depends on no tracing package. It gives a tracing library
+/// what it needs to follow a request across NATS: the header names, this value with the
+/// `traceparent` syntax, and ``NATSTraceContextInjector``, which the client calls for every
+/// message it publishes or requests so the caller's context travels with it. A receiver reads
+/// ``NATSMessage/traceContext``.
+///
+/// ```swift
+/// if let parent = message.traceContext {
+///     print(parent.traceIDHex, parent.isSampled)
+/// }
+/// ```
+public struct NATSTraceContext: Sendable, Hashable {
+    /// The header that carries ``traceparent``.
+    public static let traceparentHeader = "traceparent"
+    /// The header that carries vendor state, passed on unchanged.
+    public static let tracestateHeader = "tracestate"
+
+    /// The first 8 of the trace id's 16 bytes.
+    public var traceIDHigh: UInt64
+    /// The last 8 of the trace id's 16 bytes.
+    public var traceIDLow: UInt64
+    /// The span id of the sender's span (the parent of the receiver's).
+    public var spanID: UInt64
+    /// Trace flags; bit 0 is "sampled".
+    public var flags: UInt8
+    /// The `tracestate` header, if any.
+    public var state: String?
+
+    /// A context; ids of zero are invalid in W3C Trace Context and not checked here.
+    public init(
+        traceIDHigh: UInt64, traceIDLow: UInt64, spanID: UInt64, flags: UInt8 = 1, state: String? = nil
+    ) {
+        self.traceIDHigh = traceIDHigh
+        self.traceIDLow = traceIDLow
+        self.spanID = spanID
+        self.flags = flags
+        self.state = state
+    }
+
+    /// Parses a `traceparent` value (`00-<32 hex>-<16 hex>-<2 hex>`); `nil` when it is not
+    /// one, has an all-zero id, or has version `ff`. A later version is read by its first
+    /// four fields, as the specification asks.
+    public init?(traceparent: String, state: String? = nil) {
+        let bytes = Array(traceparent.utf8)
+        guard bytes.count >= 55, bytes[2] == 0x2D, bytes[35] == 0x2D, bytes[52] == 0x2D,
+            let version = Self.hex(bytes[0..<2]), version != 0xFF,
+            version != 0 || bytes.count == 55, bytes.count == 55 || bytes[55] == 0x2D,
+            let high = Self.hex(bytes[3..<19]), let low = Self.hex(bytes[19..<35]),
+            let span = Self.hex(bytes[36..<52]), let flags = Self.hex(bytes[53..<55]),
+            high != 0 || low != 0, span != 0
+        else { return nil }
+        self.init(traceIDHigh: high, traceIDLow: low, spanID: span, flags: UInt8(flags), state: state)
+    }
+
+    /// Reads the context from message headers; `nil` without a valid `traceparent`.
+    public init?(headers: NATSHeaders?) {
+        guard let headers, let parent = headers[Self.traceparentHeader] else { return nil }
+        self.init(traceparent: parent, state: headers[Self.tracestateHeader])
+    }
+
+    /// Whether the sender records this trace.
+    public var isSampled: Bool { flags & 1 == 1 }
+
+    /// The trace id as 32 lowercase hex digits.
+    public var traceIDHex: String { Self.hex(traceIDHigh) + Self.hex(traceIDLow) }
+
+    /// The span id as 16 lowercase hex digits.
+    public var spanIDHex: String { Self.hex(spanID) }
+
+    /// The `traceparent` value (version 00).
+    public var traceparent: String {
+        "00-\(traceIDHex)-\(spanIDHex)-\(flags < 16 ? "0" : "")\(String(flags, radix: 16))"
+    }
+
+    /// Sets `traceparent` (and `tracestate`, if any) in `headers`.
+    public func write(into headers: inout NATSHeaders) {
+        headers.set(traceparent, for: Self.traceparentHeader)
+        if let state, !state.isEmpty { headers.set(state, for: Self.tracestateHeader) }
+    }
+
+    static func hex(_ value: UInt64) -> String {
+        let digits = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+
+    /// Lowercase hex only, as the specification requires (at most 16 digits).
+    static func hex(_ digits: ArraySlice<UInt8>) -> UInt64? {
+        var value: UInt64 = 0
+        for digit in digits {
+            switch digit {
+            case 0x30...0x39: value = value << 4 | UInt64(digit - 0x30)
+            case 0x61...0x66: value = value << 4 | UInt64(digit - 0x61 + 10)
+            default: return nil
+            }
+        }
+        return value
+    }
+}
+
+/// Adds the calling task's trace context to outgoing messages. Set one in
+/// ``NATSOptions/traceContextInjector``; the client calls it for every `publish` and
+/// `request` (not for the replies of the services API). A tracing library implements it by
+/// writing its current span's context, typically with ``NATSTraceContext/write(into:)``.
+public protocol NATSTraceContextInjector: Sendable {
+    /// Adds trace headers to `headers`; adds nothing when no trace is active.
+    func inject(into headers: inout NATSHeaders)
+}
+
+extension NATSMessage {
+    /// The sender's trace context, from the `traceparent` and `tracestate` headers.
+    public var traceContext: NATSTraceContext? { NATSTraceContext(headers: headers) }
+}
+
+extension NATSClient {
+    /// `headers` with the injector's trace context added; unchanged without an injector or
+    /// an active trace (no empty header block is sent).
+    func tracing(_ headers: NATSHeaders?) -> NATSHeaders? {
+        guard let injector = options.traceContextInjector else { return headers }
+        var traced = headers ?? NATSHeaders()
+        injector.inject(into: &traced)
+        return traced.isEmpty ? headers : traced
+    }
+}
