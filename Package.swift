@@ -42,6 +42,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.1.0"),
     ],
     targets: [
         // MARK: The client
@@ -75,12 +76,20 @@ let package = Package(
         .target(
             name: "BlockingCalls", dependencies: ["CNATSWire"], path: "Sources/Stores/BlockingCalls"),
         .target(
-            name: "MongoStore", dependencies: ["CMongoc", "BlockingCalls"], path: "Sources/Stores/MongoStore"),
+            name: "MongoStore",
+            dependencies: [
+                "CMongoc", "BlockingCalls",
+                .product(name: "Tracing", package: "swift-distributed-tracing", condition: server),
+            ], path: "Sources/Stores/MongoStore"),
         .systemLibrary(
             name: "CPostgres", path: "Sources/Stores/CPostgres", pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]),
         .target(
-            name: "PostgresStore", dependencies: ["CPostgres", "BlockingCalls"],
+            name: "PostgresStore",
+            dependencies: [
+                "CPostgres", "BlockingCalls",
+                .product(name: "Tracing", package: "swift-distributed-tracing", condition: server),
+            ],
             path: "Sources/Stores/PostgresStore"),
 
         // MARK: The service runtime and the services
@@ -92,8 +101,10 @@ let package = Package(
         .target(
             name: "ServiceRuntime",
             dependencies: [
-                "NATSWire", "Contracts",
+                "NATSWire", "Contracts", "BlockingCalls",
                 .product(name: "Logging", package: "swift-log", condition: server),
+                .product(name: "Tracing", package: "swift-distributed-tracing", condition: server),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing", condition: server),
                 .product(name: "Configuration", package: "swift-configuration", condition: server),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
                 .product(name: "Metrics", package: "swift-metrics", condition: server),

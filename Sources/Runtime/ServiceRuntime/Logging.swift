@@ -1,5 +1,6 @@
 import Contracts
 import Logging
+import ServiceContextModule
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -38,7 +39,13 @@ public struct LineLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        let fields = metadata.merging(event.metadata ?? [:]) { _, new in new }.sorted { $0.key < $1.key }
+        var merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        // The line of a traced request names its trace and span, for finding one in the other.
+        if ProcessTracing.isEnabled, let trace = ServiceContext.current?.traceContext {
+            merged["trace_id"] = "\(trace.traceIDHex)"
+            merged["span_id"] = "\(trace.spanIDHex)"
+        }
+        let fields = merged.sorted { $0.key < $1.key }
         switch format {
         case .text:
             let pairs = fields.map { " \($0.key)=\($0.value)" }.joined()

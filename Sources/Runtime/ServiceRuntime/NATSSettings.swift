@@ -82,6 +82,8 @@ public struct NATSSettings: Sendable {
         options.reconnect.maxAttemptsPerServer = nil
         options.reconnect.maxWait = .seconds(2)
         options.reconnect.initialWait = .milliseconds(250)
+        // The trace context of the calling task goes with every request and publish.
+        if ProcessTracing.isEnabled { options.traceContextInjector = ServiceContextInjector() }
         return options
     }
 

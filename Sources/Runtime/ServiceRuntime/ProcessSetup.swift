@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -18,6 +19,8 @@ public enum ProcessSetup {
     public static func settings<T>(
         service: String, summary: String, variables: [ConfigVariable], _ load: (SettingsReader) throws -> T
     ) -> T {
+        // Every process takes OpenTelemetry's tracing variables (off unless an endpoint is set).
+        let variables = variables + TraceSettings.variables
         let arguments = CommandLine.arguments.dropFirst()
         if arguments.contains("--help") || arguments.contains("-h") {
             print(helpText(service: service, summary: summary, variables: variables))
@@ -26,7 +29,9 @@ public enum ProcessSetup {
         let reader = SettingsReader(known: variables)
         do {
             let value = try load(reader)
+            let tracing = TraceSettings(reader)
             try reader.validate()
+            pendingTracing.withLock { $0 = (service, tracing) }
             return value
         } catch {
             StandardError.write("\(service): \(error)\n")
@@ -34,14 +39,22 @@ public enum ProcessSetup {
         }
     }
 
-    /// Bootstraps swift-log from `LOG_FORMAT`/`LOG_LEVEL` values, and swift-metrics with the
+    /// Bootstraps swift-log from `LOG_FORMAT`/`LOG_LEVEL` values, swift-metrics with the
     /// process's Prometheus registry (before anything makes a metric: one made earlier would
-    /// record nowhere), and returns a logger.
+    /// record nowhere) and, when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, tracing
+    /// (``ProcessTracing``); returns a logger.
     public static func logger(label: String, json: Bool, level: String) -> Logger {
         bootstrapLogging(json: json, level: Logger.Level(rawValue: level) ?? .info)
         _ = ProcessMetrics.shared
-        return Logger(label: label)
+        let logger = Logger(label: label)
+        if let (service, tracing) = pendingTracing.withLock({ $0 }) {
+            ProcessTracing.start(tracing, service: service, logger: logger)
+        }
+        return logger
     }
+
+    /// The tracing settings read with the process's settings, started with its logger.
+    private static let pendingTracing = Mutex<(String, TraceSettings)?>(nil)
 
     /// The shared `LOG_FORMAT` and `LOG_LEVEL` variables.
     public static let loggingVariables = [

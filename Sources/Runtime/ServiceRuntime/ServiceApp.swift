@@ -64,7 +64,9 @@ public struct ServiceApp: Sendable {
                 try service.addEndpoint(endpoint.name, subject: endpoint.subject) { request in
                     let start = metrics.started()
                     do {
-                        let reply = try await ServiceApp.serve(request, endpoint: endpoint, logger: logger)
+                        let reply = try await ServiceApp.traced(request, endpoint: endpoint) {
+                            try await ServiceApp.serve(request, endpoint: endpoint, logger: logger)
+                        }
                         metrics.finished(start, errorCode: nil)
                         return reply
                     } catch {
@@ -101,8 +103,25 @@ public struct ServiceApp: Sendable {
             await background?.value
             await onShutdown()
             await nats.close()
+            ProcessTracing.shutdown()
             logger.info("stopped")
         }
+    }
+
+    /// A request in a server span, the child of the caller's (its `traceparent`), when
+    /// tracing is on. A client's mistake (a 4xx reply) is not the span's failure.
+    static func traced(
+        _ request: ServiceRequest, endpoint: EndpointDefinition, _ body: () async throws -> ServiceReply
+    ) async throws -> ServiceReply {
+        guard ProcessTracing.isEnabled else { return try await body() }
+        return try await ProcessTracing.withSpan(
+            endpoint.subject, ofKind: .server, context: ProcessTracing.context(from: request.headers),
+            attributes: [
+                ("messaging.system", "nats"), ("messaging.destination.name", request.subject),
+                ("messaging.operation.type", "process"), ("rpc.method", endpoint.name),
+                ("natswire.request_id", request.headers?[HandlerContext.requestIDHeader] ?? ""),
+            ]
+        ) { _ in try await body() }
     }
 
     /// One request: native or NestJS envelope, with the request id passed on.

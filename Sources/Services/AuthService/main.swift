@@ -29,7 +29,8 @@ do {
     let hashing = PasswordHasher(
         threads: max(2, ProcessInfo.processInfo.activeProcessorCount),
         budget: .milliseconds(settings.hashQueueBudgetMilliseconds))
-    let database = try MongoDatabase(url: settings.mongoURL, defaultDatabase: "auth", executor: io)
+    let database = try MongoDatabase(
+        url: settings.mongoURL, defaultDatabase: "auth", executor: io, traced: ProcessTracing.isEnabled)
     MetricsExport.observePool("mongo") { [io] in
         let (running, queued) = io.load
         return MetricsExport.PoolSample(

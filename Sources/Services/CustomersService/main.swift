@@ -34,7 +34,8 @@ let (nats, database, events, logging) = ProcessSetup.settings(
 let logger = ProcessSetup.logger(label: "customers-service", json: logging.json, level: logging.level)
 
 do {
-    let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
+    let pool = try PostgresPool(
+        conninfo: database.conninfo, size: database.poolSize, traced: ProcessTracing.isEnabled)
     MetricsExport.observe(pool)
     let changes = ChangeTracking(
         service: "customers", database: pool, conninfo: database.conninfo, events: events, logger: logger)

@@ -158,8 +158,16 @@ struct Gateway: Sendable {
         headers.append(requestID, for: HandlerContext.requestIDHeader)
         if let idempotencyKey { headers.append(idempotencyKey, for: IdempotencyRule.header) }
         do {
-            return try await nats.request(
-                payload, to: subject, headers: headers, timeout: timeout ?? settings.requestTimeout)
+            return try await ProcessTracing.withSpan(
+                "send \(subject)", ofKind: .client,
+                attributes: [
+                    ("messaging.system", "nats"), ("messaging.destination.name", subject),
+                    ("messaging.operation.type", "send"), ("natswire.request_id", requestID),
+                ]
+            ) { _ in
+                try await nats.request(
+                    payload, to: subject, headers: headers, timeout: timeout ?? settings.requestTimeout)
+            }
         } catch let error as NATSError {
             metrics.recordNATSError(error.kind.rawValue)
             switch error.kind {

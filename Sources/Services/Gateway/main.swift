@@ -33,6 +33,8 @@ do {
     let gateway = Gateway(
         nats: nats, verifier: verifier, settings: settings, logger: logger, metrics: metrics)
     let router = Router(context: GatewayContext.self)
+    // The server span of each request (continuing an incoming `traceparent`), when tracing is on.
+    if ProcessTracing.isEnabled { router.add(middleware: TracingMiddleware()) }
     router.add(middleware: HTTPMetrics())
     router.add(
         middleware: MethodNotAllowed(
@@ -53,6 +55,7 @@ do {
     health?.cancel()
     await health?.value
     await nats.close()
+    ProcessTracing.shutdown()
     exit(0)
 } catch {
     logger.critical("Gateway failed: \(error)")

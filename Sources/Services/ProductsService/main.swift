@@ -35,7 +35,8 @@ let (nats, database, events, logging) = ProcessSetup.settings(
 let logger = ProcessSetup.logger(label: "products-service", json: logging.json, level: logging.level)
 
 do {
-    let pool = try PostgresPool(conninfo: database.conninfo, size: database.poolSize)
+    let pool = try PostgresPool(
+        conninfo: database.conninfo, size: database.poolSize, traced: ProcessTracing.isEnabled)
     MetricsExport.observe(pool)
     let changes = ChangeTracking(
         service: "products", database: pool, conninfo: database.conninfo, events: events, logger: logger)

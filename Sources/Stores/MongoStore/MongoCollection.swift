@@ -1,4 +1,5 @@
 import CMongoc
+import Tracing
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -13,7 +14,7 @@ public struct MongoCollection: Sendable {
     public let name: String
 
     public func insertOne(_ document: MongoDocument) async throws {
-        try await withCollection { collection in
+        try await withCollection("insert") { collection in
             try BSON.withDocument(document) { bson in
                 var error = bson_error_t()
                 guard mongoc_collection_insert_one(collection, bson, nil, nil, &error) else {
@@ -34,7 +35,7 @@ public struct MongoCollection: Sendable {
         if let sort { options["sort"] = .document(sort) }
         if let limit { options["limit"] = .int(Int64(limit)) }
         let findOptions = options
-        return try await withCollection(isRead: true) { collection in
+        return try await withCollection("find", isRead: true) { collection in
             try BSON.withDocument(filter) { filterBSON in
                 try BSON.withDocument(findOptions) { optionsBSON in
                     guard
@@ -63,7 +64,7 @@ public struct MongoCollection: Sendable {
         -> Int
     {
         let options: MongoDocument = ["upsert": .bool(upsert)]
-        let reply = try await withCollection { collection in
+        let reply = try await withCollection("update") { collection in
             try BSON.withDocument(filter) { filterBSON in
                 try BSON.withDocument(update) { updateBSON in
                     try BSON.withDocument(options) { optionsBSON in
@@ -84,7 +85,7 @@ public struct MongoCollection: Sendable {
     /// Updates every match; returns how many matched.
     @discardableResult
     public func updateMany(_ filter: MongoDocument, _ update: MongoDocument) async throws -> Int {
-        let reply = try await withCollection { collection in
+        let reply = try await withCollection("update") { collection in
             try BSON.withDocument(filter) { filterBSON in
                 try BSON.withDocument(update) { updateBSON in
                     let reply = BSON.ReplyBuffer()
@@ -120,7 +121,7 @@ public struct MongoCollection: Sendable {
     /// Deletes every match; returns how many.
     @discardableResult
     public func deleteMany(_ filter: MongoDocument) async throws -> Int {
-        let reply = try await withCollection { collection in
+        let reply = try await withCollection("delete") { collection in
             try BSON.withDocument(filter) { filterBSON in
                 let reply = BSON.ReplyBuffer()
                 var error = bson_error_t()
@@ -149,7 +150,20 @@ public struct MongoCollection: Sendable {
     }
 
     private func withCollection<T: Sendable>(
-        isRead: Bool = false, _ body: @escaping @Sendable (OpaquePointer) throws -> T
+        _ operation: String, isRead: Bool = false, _ body: @escaping @Sendable (OpaquePointer) throws -> T
+    ) async throws -> T {
+        guard database.traced else { return try await onCollection(isRead: isRead, body) }
+        return try await withSpan("\(operation) \(name)", ofKind: .client) { span in
+            span.attributes["db.system.name"] = "mongodb"
+            span.attributes["db.operation.name"] = operation
+            span.attributes["db.collection.name"] = name
+            span.attributes["db.namespace"] = database.name
+            return try await onCollection(isRead: isRead, body)
+        }
+    }
+
+    private func onCollection<T: Sendable>(
+        isRead: Bool, _ body: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
         let databaseName = database.name
         let collectionName = name

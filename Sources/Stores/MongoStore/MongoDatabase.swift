@@ -1,6 +1,7 @@
 import BlockingCalls
 import CMongoc
 import Synchronization
+import Tracing
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -67,6 +68,7 @@ public final class MongoDatabase: Sendable {
     public let journaled: Bool
     public let name: String
     let executor: BlockingPool
+    let traced: Bool
 
     private static let initialize: Void = {
         mongoc_init()
@@ -75,9 +77,16 @@ public final class MongoDatabase: Sendable {
     /// Opens a pool for `url` (`mongodb://host:port/database?...`). The database comes from
     /// the URL, else `defaultDatabase`. Server selection fails after 2 s unless the URL says
     /// otherwise, so a request fails fast while the server is down.
-    public init(url: String, defaultDatabase: String, maxConnections: Int32 = 16, executor: BlockingPool)
+    ///
+    /// With `traced`, every operation is a client span of the current trace
+    /// (swift-distributed-tracing): the operation and collection, never the documents.
+    public init(
+        url: String, defaultDatabase: String, maxConnections: Int32 = 16, executor: BlockingPool,
+        traced: Bool = false
+    )
         throws
     {
+        self.traced = traced
         _ = Self.initialize
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(url, &error) else {
@@ -129,6 +138,21 @@ public final class MongoDatabase: Sendable {
 
     /// Runs a database command and returns its reply.
     public func runCommand(_ command: MongoDocument, isRead: Bool = false) async throws -> MongoDocument {
+        guard traced else { return try await runUntraced(command, isRead: isRead) }
+        // A command's name is its first key (`findAndModify`, `ping`); its value the collection.
+        let operation = command.fields.first?.key ?? "command"
+        return try await withSpan(operation, ofKind: .client) { span in
+            span.attributes["db.system.name"] = "mongodb"
+            span.attributes["db.operation.name"] = operation
+            span.attributes["db.namespace"] = name
+            if case .string(let collection)? = command.fields.first?.value {
+                span.attributes["db.collection.name"] = collection
+            }
+            return try await runUntraced(command, isRead: isRead)
+        }
+    }
+
+    private func runUntraced(_ command: MongoDocument, isRead: Bool) async throws -> MongoDocument {
         try await withClient(isRead: isRead) { client in
             let database = mongoc_client_get_database(client, self.name)
             defer { mongoc_database_destroy(database) }

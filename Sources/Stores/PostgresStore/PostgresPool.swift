@@ -1,5 +1,6 @@
 import BlockingCalls
 import Synchronization
+import Tracing
 
 #if canImport(FoundationEssentials)
     import FoundationEssentials
@@ -27,6 +28,8 @@ public final class PostgresPool: Sendable {
     private let retryAfter: Duration
     /// Whether the poller and the connect thread are this pool's (else another's it shares).
     private let ownsThreads: Bool
+    private let traced: Bool
+    private let database: String?
 
     /// A session setting (`SET name = value`) every connection applies when it opens.
     public struct Setting: Sendable, Equatable {
@@ -49,9 +52,12 @@ public final class PostgresPool: Sendable {
 
     /// `conninfo` is a libpq connection string or `postgresql://` URL; `size` is the most
     /// connections opened; `settings` are applied to every connection when it opens.
+    /// With `traced`, every statement is a client span of the current trace
+    /// (swift-distributed-tracing): its prepared name, the SQL text with its `$n`
+    /// placeholders, never the values.
     public init(
         conninfo: String, size: Int, settings: [Setting] = defaultSettings,
-        retryAfter: Duration = .milliseconds(500)
+        retryAfter: Duration = .milliseconds(500), traced: Bool = false
     ) throws {
         let poller = try PostgresPoller(name: "postgres-poller")
         self.poller = poller
@@ -60,6 +66,8 @@ public final class PostgresPool: Sendable {
             PostgresConnection(conninfo: conninfo, settings: settings, poller: poller)
         }
         self.retryAfter = retryAfter
+        self.traced = traced
+        database = Self.databaseName(conninfo)
         ownsThreads = true
     }
 
@@ -76,6 +84,8 @@ public final class PostgresPool: Sendable {
             PostgresConnection(conninfo: conninfo, settings: settings, poller: other.poller)
         }
         self.retryAfter = retryAfter
+        traced = other.traced
+        database = Self.databaseName(conninfo)
         ownsThreads = false
     }
 
@@ -96,6 +106,40 @@ public final class PostgresPool: Sendable {
     /// read in place. Give hot statements a `prepared` name: they are prepared once per
     /// connection.
     public func run(_ sql: String, _ parameters: [String?] = [], prepared: String? = nil) async throws
+        -> PostgresResultSet
+    {
+        guard traced else { return try await runUntraced(sql, parameters, prepared: prepared) }
+        let operation = Self.operationName(sql)
+        return try await withSpan(prepared ?? operation, ofKind: .client) { span in
+            span.attributes["db.system.name"] = "postgresql"
+            span.attributes["db.operation.name"] = operation
+            span.attributes["db.query.text"] = sql
+            if let prepared { span.attributes["db.statement.name"] = prepared }
+            if let database { span.attributes["db.namespace"] = database }
+            return try await runUntraced(sql, parameters, prepared: prepared)
+        }
+    }
+
+    /// `SELECT`, `INSERT`, … : the statement's first word, upper-cased (`WITH` for a CTE).
+    static func operationName(_ sql: String) -> String {
+        String(sql.drop { $0 == " " || $0 == "\n" || $0 == "(" }.prefix { $0.isLetter }).uppercased()
+    }
+
+    /// `dbname` of a URL or key-value conninfo, for the spans.
+    static func databaseName(_ conninfo: String) -> String? {
+        if conninfo.hasPrefix("postgres") {
+            guard let slash = conninfo.dropFirst(conninfo.hasPrefix("postgresql://") ? 13 : 11).firstIndex(of: "/")
+            else { return nil }
+            let name = conninfo[conninfo.index(after: slash)...].prefix { $0 != "?" }
+            return name.isEmpty ? nil : String(name)
+        }
+        for pair in conninfo.split(separator: " ") where pair.hasPrefix("dbname=") {
+            return String(pair.dropFirst(7))
+        }
+        return nil
+    }
+
+    private func runUntraced(_ sql: String, _ parameters: [String?], prepared: String?) async throws
         -> PostgresResultSet
     {
         if let until = downUntil.withLock({ $0 }), until > .now {

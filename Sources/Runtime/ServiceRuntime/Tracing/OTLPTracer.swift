@@ -1,0 +1,289 @@
+import Instrumentation
+import NATSWire
+import ServiceContextModule
+import Synchronization
+import Tracing
+
+/// Where a span's trace context lives in a `ServiceContext`: the W3C fields of
+/// ``NATSTraceContext`` (the one definition of trace id, span id, flags and state).
+enum SpanContextKey: ServiceContextKey {
+    typealias Value = NATSTraceContext
+    static var nameOverride: String? { "trace-context" }
+}
+
+extension ServiceContext {
+    /// The trace context of the current span, if a tracer set one.
+    public var traceContext: NATSTraceContext? {
+        get { self[SpanContextKey.self] }
+        set { self[SpanContextKey.self] = newValue }
+    }
+}
+
+/// A swift-distributed-tracing `Tracer` that records spans and hands the finished ones to
+/// an exporter (``SpanBatcher``), with W3C Trace Context propagation. Configured by the
+/// standard `OTEL_*` variables (``TraceSettings``).
+struct OTLPTracer: Tracer {
+    let sampler: TraceSampler
+    let batcher: SpanBatcher
+
+    func startSpan<Instant: TracerInstant>(
+        _ operationName: String, context: @autoclosure () -> ServiceContext, ofKind kind: SpanKind,
+        at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
+    ) -> OTLPSpan {
+        var context = context()
+        let parent = context.traceContext
+        let span: NATSTraceContext
+        if let parent {
+            span = NATSTraceContext(
+                traceIDHigh: parent.traceIDHigh, traceIDLow: parent.traceIDLow, spanID: IDGenerator.next(),
+                flags: sampler.samples(parent: parent) ? 1 : 0, state: parent.state)
+        } else {
+            let low = IDGenerator.next()
+            span = NATSTraceContext(
+                traceIDHigh: IDGenerator.next(), traceIDLow: low, spanID: IDGenerator.next(),
+                flags: sampler.samples(rootTraceID: low) ? 1 : 0)
+        }
+        context.traceContext = span
+        return OTLPSpan(
+            name: operationName, context: context, spanContext: span, parentSpanID: parent?.spanID ?? 0,
+            kind: kind, start: instant().nanosecondsSinceEpoch, batcher: span.isSampled ? batcher : nil)
+    }
+
+    func forceFlush() { batcher.flushSoon() }
+
+    func inject<Carrier, Inject: Injector>(
+        _ context: ServiceContext, into carrier: inout Carrier, using injector: Inject
+    ) where Inject.Carrier == Carrier {
+        guard let span = context.traceContext else { return }
+        injector.inject(span.traceparent, forKey: NATSTraceContext.traceparentHeader, into: &carrier)
+        if let state = span.state, !state.isEmpty {
+            injector.inject(state, forKey: NATSTraceContext.tracestateHeader, into: &carrier)
+        }
+    }
+
+    func extract<Carrier, Extract: Extractor>(
+        _ carrier: Carrier, into context: inout ServiceContext, using extractor: Extract
+    ) where Extract.Carrier == Carrier {
+        guard let parent = extractor.extract(key: NATSTraceContext.traceparentHeader, from: carrier),
+            let span = NATSTraceContext(
+                traceparent: parent, state: extractor.extract(key: NATSTraceContext.tracestateHeader, from: carrier))
+        else { return }
+        context.traceContext = span
+    }
+}
+
+/// Which traces are recorded (`OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG`).
+struct TraceSampler: Sendable, Equatable {
+    enum Root: Sendable, Equatable {
+        case always, never
+        case ratio(Double)
+    }
+    var root: Root
+    /// Whether a span with a parent follows the parent's decision (`parentbased_*`).
+    var followsParent: Bool
+
+    func samples(parent: NATSTraceContext) -> Bool {
+        followsParent ? parent.isSampled : samples(rootTraceID: parent.traceIDLow)
+    }
+
+    func samples(rootTraceID: UInt64) -> Bool {
+        switch root {
+        case .always: return true
+        case .never: return false
+        case .ratio(let ratio):
+            // The trace id's low 63 bits against the ratio: every service decides the same.
+            return Double(rootTraceID & (UInt64.max >> 1)) < ratio * Double(UInt64.max >> 1)
+        }
+    }
+}
+
+/// Random span and trace ids: a SplitMix64 sequence seeded once from the system's generator,
+/// so an id costs no system call.
+enum IDGenerator {
+    private static let state = Mutex<UInt64>(UInt64.random(in: 1...UInt64.max))
+
+    static func next() -> UInt64 {
+        var value: UInt64 = 0
+        while value == 0 {
+            value = state.withLock { state in
+                state &+= 0x9E37_79B9_7F4A_7C15
+                var z = state
+                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+                return z ^ (z >> 31)
+            }
+        }
+        return value
+    }
+}
+
+/// A span of ``OTLPTracer``. An unsampled span carries its context (so the trace's
+/// decision travels on) and records nothing.
+final class OTLPSpan: Span {
+    let context: ServiceContext
+    let spanContext: NATSTraceContext
+    private let parentSpanID: UInt64
+    private let kind: SpanKind
+    private let start: UInt64
+    private let batcher: SpanBatcher?
+    private let state: Mutex<State>
+
+    private struct State {
+        var name: String
+        var attributes = SpanAttributes()
+        var events: [FinishedSpan.Event] = []
+        var links: [NATSTraceContext] = []
+        var status = FinishedSpan.Status.unset
+        var statusMessage: String?
+        var ended = false
+    }
+
+    init(
+        name: String, context: ServiceContext, spanContext: NATSTraceContext, parentSpanID: UInt64,
+        kind: SpanKind, start: UInt64, batcher: SpanBatcher?
+    ) {
+        self.context = context
+        self.spanContext = spanContext
+        self.parentSpanID = parentSpanID
+        self.kind = kind
+        self.start = start
+        self.batcher = batcher
+        self.state = Mutex(State(name: name))
+    }
+
+    var isRecording: Bool { batcher != nil && !state.withLock { $0.ended } }
+
+    var operationName: String {
+        get { state.withLock { $0.name } }
+        set { state.withLock { $0.name = newValue } }
+    }
+
+    var attributes: SpanAttributes {
+        get { state.withLock { $0.attributes } }
+        set {
+            guard batcher != nil else { return }
+            state.withLock { $0.attributes = newValue }
+        }
+    }
+
+    func setStatus(_ status: SpanStatus) {
+        state.withLock { state in
+            // OK is final; an error keeps its message.
+            guard state.status != .ok else { return }
+            state.status = status.code == .ok ? .ok : .error
+            state.statusMessage = status.code == .ok ? nil : status.message
+        }
+    }
+
+    func addEvent(_ event: SpanEvent) {
+        guard batcher != nil else { return }
+        let recorded = FinishedSpan.Event(
+            name: event.name, nanoseconds: event.nanosecondsSinceEpoch,
+            attributes: FinishedSpan.values(event.attributes))
+        state.withLock { $0.events.append(recorded) }
+    }
+
+    func recordError<Instant: TracerInstant>(
+        _ error: any Error, attributes: SpanAttributes, at instant: @autoclosure () -> Instant
+    ) {
+        guard batcher != nil else { return }
+        var all: [(String, AttributeValue)] = [
+            ("exception.type", .string(String(describing: type(of: error)))),
+            ("exception.message", .string(String(describing: error))),
+        ]
+        all += FinishedSpan.values(attributes)
+        let event = FinishedSpan.Event(name: "exception", nanoseconds: instant().nanosecondsSinceEpoch, attributes: all)
+        state.withLock { $0.events.append(event) }
+    }
+
+    func addLink(_ link: SpanLink) {
+        guard batcher != nil, let linked = link.context.traceContext else { return }
+        state.withLock { $0.links.append(linked) }
+    }
+
+    func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
+        let end = instant().nanosecondsSinceEpoch
+        guard
+            let finished: FinishedSpan = state.withLock({ state in
+                guard !state.ended else { return nil }
+                state.ended = true
+                guard batcher != nil else { return nil }
+                return FinishedSpan(
+                    context: spanContext, parentSpanID: parentSpanID, name: state.name,
+                    kind: FinishedSpan.Kind(kind), startNanoseconds: start, endNanoseconds: end,
+                    attributes: FinishedSpan.values(state.attributes), events: state.events,
+                    links: state.links, status: state.status, statusMessage: state.statusMessage)
+            })
+        else { return }
+        batcher?.add(finished)
+    }
+}
+
+/// A span once ended: what the exporter sends.
+struct FinishedSpan: Sendable {
+    /// OTLP's `Span.SpanKind`.
+    enum Kind: Int, Sendable {
+        case `internal` = 1, server, client, producer, consumer
+
+        init(_ kind: SpanKind) {
+            switch kind {
+            case .server: self = .server
+            case .client: self = .client
+            case .producer: self = .producer
+            case .consumer: self = .consumer
+            default: self = .internal
+            }
+        }
+    }
+
+    /// OTLP's `Status.StatusCode`.
+    enum Status: Int, Sendable {
+        case unset = 0, ok, error
+    }
+
+    struct Event: Sendable {
+        var name: String
+        var nanoseconds: UInt64
+        var attributes: [(String, AttributeValue)]
+    }
+
+    var context: NATSTraceContext
+    var parentSpanID: UInt64
+    var name: String
+    var kind: Kind
+    var startNanoseconds: UInt64
+    var endNanoseconds: UInt64
+    var attributes: [(String, AttributeValue)]
+    var events: [Event]
+    var links: [NATSTraceContext]
+    var status: Status
+    var statusMessage: String?
+
+    static func values(_ attributes: SpanAttributes) -> [(String, AttributeValue)] {
+        var values: [(String, AttributeValue)] = []
+        attributes.forEach { name, attribute in
+            if let value = AttributeValue(attribute) { values.append((name, value)) }
+        }
+        return values.sorted { $0.0 < $1.0 }
+    }
+}
+
+extension AttributeValue {
+    init?(_ attribute: SpanAttribute) {
+        switch attribute {
+        case .int32(let value): self = .int(Int64(value))
+        case .int64(let value): self = .int(value)
+        case .int32Array(let values): self = .array(values.map { .int(Int64($0)) })
+        case .int64Array(let values): self = .array(values.map { .int($0) })
+        case .double(let value): self = .double(value)
+        case .doubleArray(let values): self = .array(values.map { .double($0) })
+        case .bool(let value): self = .bool(value)
+        case .boolArray(let values): self = .array(values.map { .bool($0) })
+        case .string(let value): self = .string(value)
+        case .stringArray(let values): self = .array(values.map { .string($0) })
+        case .stringConvertible(let value): self = .string(value.description)
+        case .stringConvertibleArray(let values): self = .array(values.map { .string($0.description) })
+        default: return nil
+        }
+    }
+}
