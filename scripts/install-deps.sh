@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs and the machine lacks (Debian packages). Idempotent and
 # quiet when everything is there already; run as root (CI and these machines are).
-#   --tests  also the tools only the tests use (promtool, chromium, kubernetes-validate), so
+#   --tests  also the tools only the tests use (promtool, chromium, kubernetes-validate,
+#            opentelemetry-proto), so
 #            bringing the system up (scripts/up.sh) does not download a browser.
 set -euo pipefail
 
@@ -50,5 +51,10 @@ fi
 # The Kubernetes manifests are checked against the API's schemas with kubernetes-validate.
 if [ "${1:-}" = --tests ] && [ ! -x "$VENV/bin/kubernetes-validate" ]; then
     "$VENV/bin/pip" install -q kubernetes-validate==1.37.0
+fi
+# The tracing test's OTLP receiver decodes spans with OpenTelemetry's own protobuf classes.
+if [ "${1:-}" = --tests ]; then
+    "$VENV/bin/python" -c 'import opentelemetry.proto' 2>/dev/null ||
+        "$VENV/bin/pip" install -q opentelemetry-proto==1.45.2
 fi
 command -v swift >/dev/null || { echo "swift is not on PATH (expected the 6.3 toolchain at /opt/swift)" >&2; exit 1; }

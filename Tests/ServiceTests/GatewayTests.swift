@@ -117,6 +117,9 @@ final class FullStack: TestStack, Sendable {
         try await ServiceProcess.start(name, environment: environments[name] ?? [:])
     }
 
+    /// What a running process has logged so far.
+    func log(of name: String) -> String { processes.byName[name]?.log ?? "" }
+
     func stop(_ name: String) {
         processes.byName[name]?.stop()
         processes.byName[name] = nil

@@ -136,8 +136,12 @@ public struct ServiceApp: Sendable {
 
         guard let envelope = NestEnvelope.detect(request.payload, subject: request.subject) else {
             do {
-                return ServiceReply(
-                    try await endpoint.handle(context, request.payload), headers: replyHeaders)
+                let reply = try await endpoint.handle(context, request.payload)
+                // One line per request at debug level (with the trace and span when traced).
+                if logger.logLevel <= .debug {
+                    context.logger.debug("served", metadata: ["bytes": "\(reply.count)"])
+                }
+                return ServiceReply(reply, headers: replyHeaders)
             } catch {
                 let mapped = Self.serviceError(for: error)
                 if (mapped?.code ?? 500) >= 500 { context.logger.error("request failed: \(error)") }

@@ -152,7 +152,10 @@ public struct MongoCollection: Sendable {
     private func withCollection<T: Sendable>(
         _ operation: String, isRead: Bool = false, _ body: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
-        guard database.traced else { return try await onCollection(isRead: isRead, body) }
+        // Operations of a traced request only, not background work.
+        guard database.traced, ServiceContext.current != nil else {
+            return try await onCollection(isRead: isRead, body)
+        }
         return try await withSpan("\(operation) \(name)", ofKind: .client) { span in
             span.attributes["db.system.name"] = "mongodb"
             span.attributes["db.operation.name"] = operation

@@ -138,7 +138,9 @@ public final class MongoDatabase: Sendable {
 
     /// Runs a database command and returns its reply.
     public func runCommand(_ command: MongoDocument, isRead: Bool = false) async throws -> MongoDocument {
-        guard traced else { return try await runUntraced(command, isRead: isRead) }
+        guard traced, ServiceContext.current != nil else {
+            return try await runUntraced(command, isRead: isRead)
+        }
         // A command's name is its first key (`findAndModify`, `ping`); its value the collection.
         let operation = command.fields.first?.key ?? "command"
         return try await withSpan(operation, ofKind: .client) { span in

@@ -108,7 +108,11 @@ public final class PostgresPool: Sendable {
     public func run(_ sql: String, _ parameters: [String?] = [], prepared: String? = nil) async throws
         -> PostgresResultSet
     {
-        guard traced else { return try await runUntraced(sql, parameters, prepared: prepared) }
+        // Statements of a traced request only: background work (a relay's polling) would
+        // make a root trace of every statement.
+        guard traced, ServiceContext.current != nil else {
+            return try await runUntraced(sql, parameters, prepared: prepared)
+        }
         let operation = Self.operationName(sql)
         return try await withSpan(prepared ?? operation, ofKind: .client) { span in
             span.attributes["db.system.name"] = "postgresql"
@@ -128,7 +132,9 @@ public final class PostgresPool: Sendable {
     /// `dbname` of a URL or key-value conninfo, for the spans.
     static func databaseName(_ conninfo: String) -> String? {
         if conninfo.hasPrefix("postgres") {
-            guard let slash = conninfo.dropFirst(conninfo.hasPrefix("postgresql://") ? 13 : 11).firstIndex(of: "/")
+            guard
+                let slash = conninfo.dropFirst(conninfo.hasPrefix("postgresql://") ? 13 : 11).firstIndex(
+                    of: "/")
             else { return nil }
             let name = conninfo[conninfo.index(after: slash)...].prefix { $0 != "?" }
             return name.isEmpty ? nil : String(name)

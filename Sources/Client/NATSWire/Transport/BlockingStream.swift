@@ -24,7 +24,8 @@ package final class BlockingStream: @unchecked Sendable {
         let deadline = Deadline.after(timeout)
         let socket = try TCPSocket.connect(host: host, port: port, deadline: deadline)
         guard let tls else { return BlockingStream(socket) }
-        return BlockingStream(try TLSTransport.connect(over: socket, hostName: host, options: tls, deadline: deadline))
+        return BlockingStream(
+            try TLSTransport.connect(over: socket, hostName: host, options: tls, deadline: deadline))
     }
 
     /// Writes every byte before `deadline`, or throws `timeout`.
@@ -39,7 +40,9 @@ package final class BlockingStream: @unchecked Sendable {
             }.get()
             offset += written
             if written == 0 {
-                guard try TransportWait.wait(transport.fileDescriptor, events: Int16(POLLOUT), deadline: deadline)
+                guard
+                    try TransportWait.wait(
+                        transport.fileDescriptor, events: Int16(POLLOUT), deadline: deadline)
                 else { throw NATSError(.timeout, "write timed out") }
             }
         }
@@ -59,7 +62,9 @@ package final class BlockingStream: @unchecked Sendable {
             case .endOfStream: return []
             case .wouldBlock:
                 if transport.hasBufferedInput { continue }
-                guard try TransportWait.wait(transport.fileDescriptor, events: Int16(POLLIN), deadline: deadline)
+                guard
+                    try TransportWait.wait(
+                        transport.fileDescriptor, events: Int16(POLLIN), deadline: deadline)
                 else { throw NATSError(.timeout, "read timed out") }
             }
         }

@@ -95,13 +95,16 @@ struct HTTPResponseReader {
             guard !more.isEmpty else { throw HTTPResponseError("the collector closed the connection") }
             buffer += more
             headerEnd = find([13, 10, 13, 10], in: buffer)
-            if buffer.count > 64 * 1024 && headerEnd == nil { throw HTTPResponseError("response head too large") }
+            if buffer.count > 64 * 1024 && headerEnd == nil {
+                throw HTTPResponseError("response head too large")
+            }
         }
         guard let headerEnd else { throw HTTPResponseError("no response head") }
         let head = String(decoding: buffer[..<headerEnd], as: UTF8.self)
         let lines = head.split(separator: "\r\n", omittingEmptySubsequences: false)
         let statusParts = lines.first?.split(separator: " ") ?? []
-        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1]) else {
+        guard statusParts.count >= 2, statusParts[0].hasPrefix("HTTP/1."), let status = Int(statusParts[1])
+        else {
             throw HTTPResponseError("not an HTTP/1.1 response")
         }
         var length: Int?
@@ -114,7 +117,8 @@ struct HTTPResponseReader {
             switch name {
             case "content-length": length = Int(value)
             case "transfer-encoding": chunked = value.contains("chunked")
-            case "connection": closes = value.contains("close") ? true : (value.contains("keep-alive") ? false : closes)
+            case "connection":
+                closes = value.contains("close") ? true : (value.contains("keep-alive") ? false : closes)
             default: break
             }
         }

@@ -66,7 +66,8 @@ struct OTLPTracer: Tracer {
     ) where Extract.Carrier == Carrier {
         guard let parent = extractor.extract(key: NATSTraceContext.traceparentHeader, from: carrier),
             let span = NATSTraceContext(
-                traceparent: parent, state: extractor.extract(key: NATSTraceContext.tracestateHeader, from: carrier))
+                traceparent: parent,
+                state: extractor.extract(key: NATSTraceContext.tracestateHeader, from: carrier))
         else { return }
         context.traceContext = span
     }
@@ -192,7 +193,8 @@ final class OTLPSpan: Span {
             ("exception.message", .string(String(describing: error))),
         ]
         all += FinishedSpan.values(attributes)
-        let event = FinishedSpan.Event(name: "exception", nanoseconds: instant().nanosecondsSinceEpoch, attributes: all)
+        let event = FinishedSpan.Event(
+            name: "exception", nanoseconds: instant().nanosecondsSinceEpoch, attributes: all)
         state.withLock { $0.events.append(event) }
     }
 

@@ -51,7 +51,10 @@ public enum ProcessTracing {
         enabledFlag.store(true, ordering: .relaxed)
         logger.info(
             "tracing on",
-            metadata: ["endpoint": "\(endpoint.tls == nil ? "http" : "https")://\(endpoint.hostHeader)\(endpoint.path)"])
+            metadata: [
+                "endpoint":
+                    "\(endpoint.tls == nil ? "http" : "https")://\(endpoint.hostHeader)\(endpoint.path)"
+            ])
     }
 
     /// Exports the spans still queued (at most `timeout`): call before the process exits.

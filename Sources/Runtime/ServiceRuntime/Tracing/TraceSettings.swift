@@ -17,17 +17,23 @@ public struct TraceSettings: Sendable {
     /// Whether spans are recorded and exported.
     public var enabled: Bool { endpoint != nil }
 
+    /// OpenTelemetry's variables this runtime reads (every process takes them).
     public static let variables: [ConfigVariable] = [
         ConfigVariable(
             "OTEL_EXPORTER_OTLP_ENDPOINT",
-            help: "OTLP/HTTP collector base URL (http:// or https://); spans go to <url>/v1/traces; unset: tracing off"),
+            help:
+                "OTLP/HTTP collector base URL (http:// or https://); spans go to <url>/v1/traces; unset: tracing off"
+        ),
         ConfigVariable(
-            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", help: "OTLP/HTTP traces URL, used as it is (overrides the above)"),
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            help: "OTLP/HTTP traces URL, used as it is (overrides the above)"),
         ConfigVariable(
-            "OTEL_EXPORTER_OTLP_PROTOCOL", help: "http/protobuf (the one supported)", default: "http/protobuf"),
+            "OTEL_EXPORTER_OTLP_PROTOCOL", help: "http/protobuf (the one supported)", default: "http/protobuf"
+        ),
         ConfigVariable(
             "OTEL_EXPORTER_OTLP_HEADERS", help: "extra request headers: key=value,key2=value2", secret: true),
-        ConfigVariable("OTEL_EXPORTER_OTLP_TIMEOUT", help: "milliseconds one export may take", default: "10000"),
+        ConfigVariable(
+            "OTEL_EXPORTER_OTLP_TIMEOUT", help: "milliseconds one export may take", default: "10000"),
         ConfigVariable("OTEL_EXPORTER_OTLP_CERTIFICATE", help: "CA file for an https:// collector"),
         ConfigVariable("OTEL_SERVICE_NAME", help: "service.name of the spans (default: the process's name)"),
         ConfigVariable("OTEL_RESOURCE_ATTRIBUTES", help: "more resource attributes: key=value,key2=value2"),
@@ -36,9 +42,11 @@ public struct TraceSettings: Sendable {
             help:
                 "always_on, always_off, traceidratio, parentbased_always_on, parentbased_always_off, parentbased_traceidratio",
             default: "parentbased_always_on"),
-        ConfigVariable("OTEL_TRACES_SAMPLER_ARG", help: "the ratio of the *traceidratio samplers", default: "1.0"),
+        ConfigVariable(
+            "OTEL_TRACES_SAMPLER_ARG", help: "the ratio of the *traceidratio samplers", default: "1.0"),
         ConfigVariable("OTEL_BSP_SCHEDULE_DELAY", help: "milliseconds between exports", default: "5000"),
-        ConfigVariable("OTEL_BSP_MAX_QUEUE_SIZE", help: "spans waiting at most (more are dropped)", default: "2048"),
+        ConfigVariable(
+            "OTEL_BSP_MAX_QUEUE_SIZE", help: "spans waiting at most (more are dropped)", default: "2048"),
         ConfigVariable("OTEL_BSP_MAX_EXPORT_BATCH_SIZE", help: "spans per export at most", default: "512"),
         ConfigVariable("OTEL_SDK_DISABLED", help: "true: no tracing even with an endpoint", default: "false"),
     ]
@@ -51,7 +59,9 @@ public struct TraceSettings: Sendable {
         var endpoint: TraceEndpoint?
         if let traces = reader.string("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"), !traces.isEmpty {
             endpoint = TraceEndpoint(url: traces, appendingPath: nil)
-            if endpoint == nil { reader.problem("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: not an http(s) URL: \(traces)") }
+            if endpoint == nil {
+                reader.problem("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: not an http(s) URL: \(traces)")
+            }
         } else if let base = reader.string("OTEL_EXPORTER_OTLP_ENDPOINT"), !base.isEmpty {
             endpoint = TraceEndpoint(url: base, appendingPath: "v1/traces")
             if endpoint == nil { reader.problem("OTEL_EXPORTER_OTLP_ENDPOINT: not an http(s) URL: \(base)") }
@@ -63,7 +73,8 @@ public struct TraceSettings: Sendable {
         serviceName = reader.string("OTEL_SERVICE_NAME")
         resourceAttributes = Self.pairs(reader.string("OTEL_RESOURCE_ATTRIBUTES") ?? "")
         headers = Self.pairs(reader.string("OTEL_EXPORTER_OTLP_HEADERS") ?? "")
-        exportTimeout = .milliseconds(reader.int("OTEL_EXPORTER_OTLP_TIMEOUT", default: 10_000, range: 1...600_000))
+        exportTimeout = .milliseconds(
+            reader.int("OTEL_EXPORTER_OTLP_TIMEOUT", default: 10_000, range: 1...600_000))
         scheduleDelayMilliseconds = reader.int("OTEL_BSP_SCHEDULE_DELAY", default: 5000, range: 1...3_600_000)
         maxQueueSize = reader.int("OTEL_BSP_MAX_QUEUE_SIZE", default: 2048, range: 1...1_000_000)
         maxExportBatchSize = min(
@@ -84,7 +95,8 @@ public struct TraceSettings: Sendable {
             }
         }
         let root: TraceSampler.Root =
-            samplerName.hasSuffix("always_off") ? .never : samplerName.hasSuffix("traceidratio") ? .ratio(ratio) : .always
+            samplerName.hasSuffix("always_off")
+            ? .never : samplerName.hasSuffix("traceidratio") ? .ratio(ratio) : .always
         sampler = TraceSampler(root: root, followsParent: samplerName.hasPrefix("parentbased_"))
     }
 
@@ -160,7 +172,8 @@ struct TraceEndpoint: Sendable, Equatable {
             }
             hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
         } else if let colon = hostPart.lastIndex(of: ":") {
-            guard let value = Int(hostPart[hostPart.index(after: colon)...]), (1...65535).contains(value) else {
+            guard let value = Int(hostPart[hostPart.index(after: colon)...]), (1...65535).contains(value)
+            else {
                 return nil
             }
             port = value

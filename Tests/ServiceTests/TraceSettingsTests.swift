@@ -1,0 +1,84 @@
+import NATSWire
+import Testing
+
+@testable import ServiceRuntime
+
+/// The tracing variables, the protobuf writer and the sampler: pure logic, no processes.
+@Suite struct TraceSettingsTests {
+    private func settings(_ environment: [String: String]) -> (TraceSettings, [String]) {
+        let reader = SettingsReader(
+            arguments: ["test"], environment: environment, dotEnv: nil, known: TraceSettings.variables)
+        let settings = TraceSettings(reader)
+        return (settings, reader.problems)
+    }
+
+    @Test func offUnlessAnEndpointIsSet() {
+        #expect(!settings([:]).0.enabled)
+        #expect(
+            !settings(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318", "OTEL_SDK_DISABLED": "true"]).0
+                .enabled)
+    }
+
+    @Test func endpointsFollowTheSpecification() throws {
+        let base = try #require(settings(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"]).0.endpoint)
+        #expect(base == TraceEndpoint(url: "http://collector:4318/v1/traces", appendingPath: nil))
+        #expect(base.host == "collector" && base.port == 4318 && base.path == "/v1/traces" && base.tls == nil)
+        let prefixed = try #require(
+            settings(["OTEL_EXPORTER_OTLP_ENDPOINT": "https://otel.example.com/otlp/"]).0.endpoint)
+        #expect(prefixed.port == 443 && prefixed.path == "/otlp/v1/traces" && prefixed.tls != nil)
+        #expect(prefixed.hostHeader == "otel.example.com")
+        // The signal-specific URL is used as it is.
+        let exact = try #require(
+            settings([
+                "OTEL_EXPORTER_OTLP_ENDPOINT": "http://ignored:1",
+                "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://[::1]:9999/custom",
+            ]).0.endpoint)
+        #expect(exact.host == "::1" && exact.port == 9999 && exact.path == "/custom")
+        #expect(exact.hostHeader == "[::1]:9999")
+        for bad in ["collector:4318", "grpc://x:4317", "http://:80", "http://host:99999", "http://u@host/"] {
+            #expect(!settings(["OTEL_EXPORTER_OTLP_ENDPOINT": bad]).1.isEmpty, "\(bad)")
+        }
+        #expect(
+            !settings(["OTEL_EXPORTER_OTLP_ENDPOINT": "http://c:4318", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"])
+                .1
+                .isEmpty)
+    }
+
+    @Test func headersResourceAndSampler() {
+        let (read, problems) = settings([
+            "OTEL_EXPORTER_OTLP_HEADERS": "api-key=s%3Dcret, x-tenant = blue ,broken",
+            "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=prod",
+            "OTEL_TRACES_SAMPLER": "parentbased_traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.25",
+        ])
+        #expect(problems.isEmpty)
+        #expect(
+            read.headers.map(\.0) == ["api-key", "x-tenant"] && read.headers.map(\.1) == ["s=cret", "blue"])
+        #expect(read.resourceAttributes.first?.1 == "prod")
+        #expect(read.sampler == TraceSampler(root: .ratio(0.25), followsParent: true))
+        #expect(!settings(["OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "2"]).1.isEmpty)
+    }
+
+    @Test func samplerDecisions() {
+        let parent = NATSTraceContext(traceIDHigh: 1, traceIDLow: 2, spanID: 3, flags: 0)
+        #expect(!TraceSampler(root: .always, followsParent: true).samples(parent: parent))
+        #expect(TraceSampler(root: .always, followsParent: false).samples(parent: parent))
+        let half = TraceSampler(root: .ratio(0.5), followsParent: false)
+        let sampled = (0..<10_000).filter { _ in half.samples(rootTraceID: IDGenerator.next()) }.count
+        #expect((4000...6000).contains(sampled))
+        #expect(!TraceSampler(root: .ratio(0), followsParent: false).samples(rootTraceID: 1))
+    }
+
+    @Test func protobufWireFormat() {
+        var writer = ProtobufWriter()
+        writer.varint(1, 300)
+        writer.string(2, "hi")
+        writer.fixed64(3, 1)
+        writer.message(4) { $0.varint(1, 1) }
+        #expect(
+            writer.bytes == [
+                0x08, 0xAC, 0x02, 0x12, 0x02, 0x68, 0x69, 0x19, 1, 0, 0, 0, 0, 0, 0, 0, 0x22, 0x02, 0x08,
+                0x01,
+            ])
+        #expect(OTLPProtobuf.bigEndian(0x0102_0304_0506_0708) == [1, 2, 3, 4, 5, 6, 7, 8])
+    }
+}
