@@ -55,11 +55,11 @@ public struct NATSOptions: Sendable {
     /// How long `drain()` may take before the client closes anyway (nats.go: 30 s).
     public var drainTimeout: Duration = .seconds(30)
 
-    /// Options for the servers `servers` and the defaults for everything else.
     /// Adds the caller's trace context (W3C `traceparent`) to every published message and
     /// request; `nil` (the default) adds nothing and costs nothing. See ``NATSTraceContext``.
     public var traceContextInjector: (any NATSTraceContextInjector)?
 
+    /// Options for the servers `servers` and the defaults for everything else.
     public init(servers: [String] = ["nats://127.0.0.1:4222"]) {
         self.servers = servers
     }
