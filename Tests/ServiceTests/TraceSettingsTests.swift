@@ -79,6 +79,12 @@ import Testing
                 0x08, 0xAC, 0x02, 0x12, 0x02, 0x68, 0x69, 0x19, 1, 0, 0, 0, 0, 0, 0, 0, 0x22, 0x02, 0x08,
                 0x01,
             ])
-        #expect(OTLPProtobuf.bigEndian(0x0102_0304_0506_0708) == [1, 2, 3, 4, 5, 6, 7, 8])
+        var id = ProtobufWriter()
+        id.ids(1, 0x0102_0304_0506_0708)
+        #expect(id.bytes == [0x0A, 8, 1, 2, 3, 4, 5, 6, 7, 8])
+        // A nested message longer than 127 bytes: its length takes two bytes.
+        var long = ProtobufWriter()
+        long.message(1) { $0.string(1, String(repeating: "a", count: 200)) }
+        #expect(Array(long.bytes.prefix(5)) == [0x0A, 0xCB, 0x01, 0x0A, 0xC8] && long.bytes.count == 206)
     }
 }

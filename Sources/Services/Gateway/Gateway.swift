@@ -157,17 +157,18 @@ struct Gateway: Sendable {
         var headers = NATSHeaders()
         headers.append(requestID, for: HandlerContext.requestIDHeader)
         if let idempotencyKey { headers.append(idempotencyKey, for: IdempotencyRule.header) }
+        let timeout = timeout ?? settings.requestTimeout
         do {
+            guard ProcessTracing.isEnabled else {
+                return try await nats.request(payload, to: subject, headers: headers, timeout: timeout)
+            }
             return try await ProcessTracing.withSpan(
                 "send \(subject)", ofKind: .client,
                 attributes: [
                     ("messaging.system", "nats"), ("messaging.destination.name", subject),
                     ("messaging.operation.type", "send"), ("natswire.request_id", requestID),
                 ]
-            ) { _ in
-                try await nats.request(
-                    payload, to: subject, headers: headers, timeout: timeout ?? settings.requestTimeout)
-            }
+            ) { _ in try await nats.request(payload, to: subject, headers: headers, timeout: timeout) }
         } catch let error as NATSError {
             metrics.recordNATSError(error.kind.rawValue)
             switch error.kind {

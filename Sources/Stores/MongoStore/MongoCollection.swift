@@ -157,10 +157,12 @@ public struct MongoCollection: Sendable {
             return try await onCollection(isRead: isRead, body)
         }
         return try await withSpan("\(operation) \(name)", ofKind: .client) { span in
-            span.attributes["db.system.name"] = "mongodb"
-            span.attributes["db.operation.name"] = operation
-            span.attributes["db.collection.name"] = name
-            span.attributes["db.namespace"] = database.name
+            span.updateAttributes { attributes in
+                attributes["db.system.name"] = "mongodb"
+                attributes["db.operation.name"] = operation
+                attributes["db.collection.name"] = name
+                attributes["db.namespace"] = database.name
+            }
             return try await onCollection(isRead: isRead, body)
         }
     }

@@ -144,11 +144,13 @@ public final class MongoDatabase: Sendable {
         // A command's name is its first key (`findAndModify`, `ping`); its value the collection.
         let operation = command.fields.first?.key ?? "command"
         return try await withSpan(operation, ofKind: .client) { span in
-            span.attributes["db.system.name"] = "mongodb"
-            span.attributes["db.operation.name"] = operation
-            span.attributes["db.namespace"] = name
-            if case .string(let collection)? = command.fields.first?.value {
-                span.attributes["db.collection.name"] = collection
+            span.updateAttributes { attributes in
+                attributes["db.system.name"] = "mongodb"
+                attributes["db.operation.name"] = operation
+                attributes["db.namespace"] = name
+                if case .string(let collection)? = command.fields.first?.value {
+                    attributes["db.collection.name"] = collection
+                }
             }
             return try await runUntraced(command, isRead: isRead)
         }

@@ -115,11 +115,13 @@ public final class PostgresPool: Sendable {
         }
         let operation = Self.operationName(sql)
         return try await withSpan(prepared ?? operation, ofKind: .client) { span in
-            span.attributes["db.system.name"] = "postgresql"
-            span.attributes["db.operation.name"] = operation
-            span.attributes["db.query.text"] = sql
-            if let prepared { span.attributes["db.statement.name"] = prepared }
-            if let database { span.attributes["db.namespace"] = database }
+            span.updateAttributes { attributes in
+                attributes["db.system.name"] = "postgresql"
+                attributes["db.operation.name"] = operation
+                attributes["db.query.text"] = sql
+                if let prepared { attributes["db.statement.name"] = prepared }
+                if let database { attributes["db.namespace"] = database }
+            }
             return try await runUntraced(sql, parameters, prepared: prepared)
         }
     }

@@ -69,9 +69,30 @@ public struct NATSTraceContext: Sendable, Hashable {
     /// The span id as 16 lowercase hex digits.
     public var spanIDHex: String { Self.hex(spanID) }
 
-    /// The `traceparent` value (version 00).
+    /// The `traceparent` value (version 00), written in one buffer (it goes with every
+    /// traced message).
     public var traceparent: String {
-        "00-\(traceIDHex)-\(spanIDHex)-\(flags < 16 ? "0" : "")\(String(flags, radix: 16))"
+        String(unsafeUninitializedCapacity: 55) { buffer in
+            buffer[0] = 0x30
+            buffer[1] = 0x30
+            buffer[2] = 0x2D
+            Self.writeHex(traceIDHigh, digits: 16, into: buffer, at: 3)
+            Self.writeHex(traceIDLow, digits: 16, into: buffer, at: 19)
+            buffer[35] = 0x2D
+            Self.writeHex(spanID, digits: 16, into: buffer, at: 36)
+            buffer[52] = 0x2D
+            Self.writeHex(UInt64(flags), digits: 2, into: buffer, at: 53)
+            return 55
+        }
+    }
+
+    private static func writeHex(
+        _ value: UInt64, digits: Int, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int
+    ) {
+        for index in 0..<digits {
+            let nibble = UInt8(truncatingIfNeeded: value >> (4 * UInt64(digits - 1 - index))) & 0xF
+            buffer[offset + index] = nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10
+        }
     }
 
     /// Sets `traceparent` (and `tracestate`, if any) in `headers`.

@@ -10,26 +10,24 @@ enum OTLPProtobuf {
     static func exportRequest(_ spans: [FinishedSpan], resource: [(String, AttributeValue)], scope: String)
         -> [UInt8]
     {
-        var scopeSpans = ProtobufWriter()
-        scopeSpans.message(1) { $0.string(1, scope) }  // InstrumentationScope
-        for span in spans { scopeSpans.message(2) { encode(span, into: &$0) } }
-
-        var resourceSpans = ProtobufWriter()
-        resourceSpans.message(1) { writer in  // Resource
-            for (key, value) in resource { writer.message(1) { keyValue(key, value, into: &$0) } }
+        var request = ProtobufWriter(capacity: 256 + spans.count * 400)
+        request.message(1) { resourceSpans in
+            resourceSpans.message(1) { writer in  // Resource
+                for (key, value) in resource { writer.message(1) { keyValue(key, value, into: &$0) } }
+            }
+            resourceSpans.message(2) { scopeSpans in
+                scopeSpans.message(1) { $0.string(1, scope) }  // InstrumentationScope
+                for span in spans { scopeSpans.message(2) { encode(span, into: &$0) } }
+            }
         }
-        resourceSpans.bytes(2, scopeSpans.bytes)
-
-        var request = ProtobufWriter()
-        request.bytes(1, resourceSpans.bytes)
         return request.bytes
     }
 
     static func encode(_ span: FinishedSpan, into writer: inout ProtobufWriter) {
-        writer.bytes(1, bigEndian(span.context.traceIDHigh) + bigEndian(span.context.traceIDLow))
-        writer.bytes(2, bigEndian(span.context.spanID))
+        writer.ids(1, span.context.traceIDHigh, span.context.traceIDLow)
+        writer.ids(2, span.context.spanID)
         if let state = span.context.state, !state.isEmpty { writer.string(3, state) }
-        if span.parentSpanID != 0 { writer.bytes(4, bigEndian(span.parentSpanID)) }
+        if span.parentSpanID != 0 { writer.ids(4, span.parentSpanID) }
         writer.string(5, span.name)
         writer.varint(6, UInt64(span.kind.rawValue))
         writer.fixed64(7, span.startNanoseconds)
@@ -44,8 +42,8 @@ enum OTLPProtobuf {
         }
         for link in span.links {
             writer.message(13) { writer in
-                writer.bytes(1, bigEndian(link.traceIDHigh) + bigEndian(link.traceIDLow))
-                writer.bytes(2, bigEndian(link.spanID))
+                writer.ids(1, link.traceIDHigh, link.traceIDLow)
+                writer.ids(2, link.spanID)
             }
         }
         if span.status != .unset {
@@ -74,10 +72,6 @@ enum OTLPProtobuf {
             }
         }
     }
-
-    static func bigEndian(_ value: UInt64) -> [UInt8] {
-        (0..<8).map { UInt8(truncatingIfNeeded: value >> (56 - 8 * $0)) }
-    }
 }
 
 /// An attribute value as OTLP carries it.
@@ -92,6 +86,8 @@ enum AttributeValue: Sendable, Equatable {
 /// Protobuf's wire format: tags, varints, fixed-width numbers, length-delimited fields.
 struct ProtobufWriter {
     private(set) var bytes: [UInt8] = []
+
+    init(capacity: Int = 0) { bytes.reserveCapacity(capacity) }
 
     mutating func varint(_ field: Int, _ value: UInt64) {
         tag(field, wireType: 0)
@@ -118,18 +114,41 @@ struct ProtobufWriter {
         bytes.append(contentsOf: value)
     }
 
-    mutating func string(_ field: Int, _ value: String) { bytes(field, Array(value.utf8)) }
+    mutating func string(_ field: Int, _ value: String) {
+        tag(field, wireType: 2)
+        rawVarint(UInt64(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
+    }
 
-    /// A nested message, written by `body`.
+    /// A trace or span id: 8 or 16 bytes, big-endian.
+    mutating func ids(_ field: Int, _ values: UInt64...) {
+        tag(field, wireType: 2)
+        rawVarint(UInt64(8 * values.count))
+        for value in values {
+            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+        }
+    }
+
+    /// A nested message, written by `body` in place: one byte is kept for its length and
+    /// the content moved up only when the length needs more (no buffer per message).
     mutating func message(_ field: Int, _ body: (inout ProtobufWriter) -> Void) {
-        var nested = ProtobufWriter()
-        body(&nested)
-        bytes(field, nested.bytes)
+        tag(field, wireType: 2)
+        let lengthAt = bytes.count
+        bytes.append(0)
+        body(&self)
+        let length = bytes.count - lengthAt - 1
+        if length < 0x80 {
+            bytes[lengthAt] = UInt8(length)
+        } else {
+            var prefix = ProtobufWriter()
+            prefix.rawVarint(UInt64(length))
+            bytes.replaceSubrange(lengthAt..<(lengthAt + 1), with: prefix.bytes)
+        }
     }
 
     private mutating func tag(_ field: Int, wireType: UInt64) { rawVarint(UInt64(field) << 3 | wireType) }
 
-    private mutating func rawVarint(_ value: UInt64) {
+    fileprivate mutating func rawVarint(_ value: UInt64) {
         var value = value
         while value >= 0x80 {
             bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)

@@ -132,6 +132,8 @@ final class OTLPSpan: Span {
     private struct State {
         var name: String
         var attributes = SpanAttributes()
+        /// Set through ``OTLPSpan/add(_:)``: no `SpanAttributes` dictionary to copy.
+        var strings: [(String, AttributeValue)] = []
         var events: [FinishedSpan.Event] = []
         var links: [NATSTraceContext] = []
         var status = FinishedSpan.Status.unset
@@ -165,6 +167,13 @@ final class OTLPSpan: Span {
             guard batcher != nil else { return }
             state.withLock { $0.attributes = newValue }
         }
+    }
+
+    /// Adds string attributes without going through `SpanAttributes` (whose every
+    /// `span.attributes[key] = value` copies the dictionary out of the span and back).
+    func add(_ pairs: [(String, String)]) {
+        guard batcher != nil, !pairs.isEmpty else { return }
+        state.withLock { state in for (key, value) in pairs { state.strings.append((key, .string(value))) } }
     }
 
     func setStatus(_ status: SpanStatus) {
@@ -213,7 +222,7 @@ final class OTLPSpan: Span {
                 return FinishedSpan(
                     context: spanContext, parentSpanID: parentSpanID, name: state.name,
                     kind: FinishedSpan.Kind(kind), startNanoseconds: start, endNanoseconds: end,
-                    attributes: FinishedSpan.values(state.attributes), events: state.events,
+                    attributes: FinishedSpan.values(state.attributes) + state.strings, events: state.events,
                     links: state.links, status: state.status, statusMessage: state.statusMessage)
             })
         else { return }
@@ -266,7 +275,7 @@ struct FinishedSpan: Sendable {
         attributes.forEach { name, attribute in
             if let value = AttributeValue(attribute) { values.append((name, value)) }
         }
-        return values.sorted { $0.0 < $1.0 }
+        return values
     }
 }
 

@@ -72,7 +72,11 @@ public enum ProcessTracing {
         guard isEnabled else { return try await body(nil) }
         let span = InstrumentationSystem.tracer.startAnySpan(
             name, context: context ?? .current ?? .topLevel, ofKind: kind)
-        for (key, value) in attributes() { span.attributes[key] = value }
+        if let span = span as? OTLPSpan {
+            span.add(attributes())
+        } else {
+            span.updateAttributes { for (key, value) in attributes() { $0[key] = value } }
+        }
         defer { span.end() }
         do {
             return try await ServiceContext.withValue(span.context) { try await body(span) }

@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# What tracing costs, on the running system (scripts/up.sh): GET /products/{id} at 64
+# connections with the gateway and the services restarted without tracing and with it
+# (OTEL_EXPORTER_OTLP_ENDPOINT set, every request sampled, spans exported to a local OTLP
+# receiver that counts them), alternating ROUNDS times. Prints each run's line, the CPU each
+# process spent per request, the spans the receiver took, and the cost of tracing on.
+# The system is left running without tracing.
+#   HTTP_PORT (8080)  DURATION (8s)  ROUNDS (2)  BIN (the release build)
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+[ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
+export STATE=${STATE_DIR:-$ROOT/.state}
+export NATS_PORT=${NATS_PORT:-4222} PG_PORT=${PG_PORT:-5433} MONGO_PORT=${MONGO_PORT:-27018}
+export HTTP_PORT=${HTTP_PORT:-8080}
+DURATION=${DURATION:-8s}
+URL="http://127.0.0.1:$HTTP_PORT"
+export BIN=${BIN:-$(swift build -c release --show-bin-path)}
+source scripts/lib/stack.sh
+source scripts/lib/cpu.sh
+source scripts/lib/load.sh
+command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
+curl -sf "$URL/ready" >/dev/null || { echo "the system is not ready at $URL (run scripts/up.sh)" >&2; exit 1; }
+"$STATE/venv/bin/python" -c 'import opentelemetry.proto' 2>/dev/null ||
+    "$STATE/venv/bin/pip" install -q opentelemetry-proto==1.45.2
+
+COUNTS=$(mktemp)
+"$STATE/venv/bin/python" scripts/lib/otlp-receiver.py "$COUNTS" --count-only >"$COUNTS.log" 2>&1 &
+RECEIVER=$!
+cleanup() {
+    kill "$RECEIVER" 2>/dev/null || true
+    unset OTEL_EXPORTER_OTLP_ENDPOINT
+    restart_all >/dev/null 2>&1 || true
+    rm -f "$COUNTS" "$COUNTS.log"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do grep -q "listening on" "$COUNTS.log" 2>/dev/null && break; sleep 0.1; done
+RECEIVER_PORT=$(sed -n 's/listening on //p' "$COUNTS.log")
+
+restart_all() {
+    for name in Gateway ProductsService CustomersService AuthService; do
+        [ -f "$STATE/$name.pid" ] && kill "$(cat "$STATE/$name.pid")" 2>/dev/null || true
+        while running "$name"; do sleep 0.1; done
+        rm -f "$STATE/$name.pid"
+    done
+    start_services 2>/dev/null
+    start_gateway 2>/dev/null
+}
+spans() {
+    local count
+    count=$(sed -n 's/.*"spans": \([0-9]*\).*/\1/p' "$COUNTS" 2>/dev/null)
+    echo "${count:-0}"
+}
+rps() { echo "$1" | sed -n 's/.* rps=\([0-9]*\).*/\1/p'; }
+
+declare -A total=([off]=0 [on]=0)
+for round in $(seq "${ROUNDS:-2}"); do
+    for tracing in off on; do
+        if [ "$tracing" = on ]; then
+            export OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$RECEIVER_PORT"
+        else
+            unset OTEL_EXPORTER_OTLP_ENDPOINT
+        fi
+        restart_all
+        login_load_user tracing
+        wrk -t2 -c64 -d2s -s scripts/wrk/get-product.lua "$URL" >/dev/null  # warm-up
+        spans_before=$(spans)
+        before=$(cpu_snapshot)
+        line=$(wrk -t2 -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL" | tail -1)
+        after=$(cpu_snapshot)
+        requests=$(echo "$line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+        echo "GET /products/{id}, tracing $tracing, round $round: $line"
+        echo "  $(cpu_per_request "$before" "$after" "${requests:-0}")"
+        if [ "$tracing" = on ]; then
+            # Four spans per request (gateway server and send, service, query), the last
+            # batch within one export delay (5 s) of the run's end.
+            for _ in $(seq 100); do
+                [ $(($(spans) - spans_before)) -ge $((4 * requests)) ] && break
+                sleep 0.1
+            done
+            echo "  spans received: $(($(spans) - spans_before)) (4 per request: $((4 * requests)))"
+        fi
+        total[$tracing]=$((total[$tracing] + $(rps "$line")))
+    done
+done
+awk -v off="${total[off]}" -v on="${total[on]}" \
+    'BEGIN { printf "tracing on costs %.1f %% of GET /products/{id} throughput (mean of the rounds)\n", (off > 0 ? 100 * (off - on) / off : 0) }'
