@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What tracing costs, on the running system (scripts/up.sh): GET /products/{id} at 64
 # connections with the gateway and the services restarted without tracing and with it
-# (OTEL_EXPORTER_OTLP_ENDPOINT set, every request sampled, spans exported to a local OTLP
-# receiver that counts them), alternating ROUNDS times. Prints each run's line, the CPU each
+# (OTEL_EXPORTER_OTLP_ENDPOINT set, spans exported to a local OTLP receiver that counts them;
+# every request sampled unless OTEL_TRACES_SAMPLER/_ARG say otherwise), alternating ROUNDS times. Prints each run's line, the CPU each
 # process spent per request, the spans the receiver took, and the cost of tracing on.
 # The system is left running without tracing.
 #   HTTP_PORT (8080)  DURATION (8s)  ROUNDS (2)  BIN (the release build)
@@ -27,11 +27,12 @@ curl -sf "$URL/ready" >/dev/null || { echo "the system is not ready at $URL (run
 COUNTS=$(mktemp)
 "$STATE/venv/bin/python" scripts/lib/otlp-receiver.py "$COUNTS" --count-only >"$COUNTS.log" 2>&1 &
 RECEIVER=$!
+echo "$RECEIVER" >"$STATE/otlp-receiver.pid"  # its CPU is printed beside the others'
 cleanup() {
     kill "$RECEIVER" 2>/dev/null || true
     unset OTEL_EXPORTER_OTLP_ENDPOINT
     restart_all >/dev/null 2>&1 || true
-    rm -f "$COUNTS" "$COUNTS.log"
+    rm -f "$COUNTS" "$COUNTS.log" "$STATE/otlp-receiver.pid"
 }
 trap cleanup EXIT
 for _ in $(seq 100); do grep -q "listening on" "$COUNTS.log" 2>/dev/null && break; sleep 0.1; done
@@ -72,13 +73,19 @@ for round in $(seq "${ROUNDS:-2}"); do
         echo "GET /products/{id}, tracing $tracing, round $round: $line"
         echo "  $(cpu_per_request "$before" "$after" "${requests:-0}")"
         if [ "$tracing" = on ]; then
-            # Four spans per request (gateway server and send, service, query), the last
-            # batch within one export delay (5 s) of the run's end.
-            for _ in $(seq 100); do
-                [ $(($(spans) - spans_before)) -ge $((4 * requests)) ] && break
+            # Four spans per sampled request (gateway server and send, service, query), the
+            # last batch within one export delay (5 s) of the run's end: wait until they are
+            # all there, or the count has not moved for longer than that delay.
+            previous=-1 still=0
+            for _ in $(seq 150); do
+                count=$(($(spans) - spans_before))
+                [ "$count" -ge $((4 * requests)) ] && break
+                if [ "$count" = "$previous" ]; then still=$((still + 1)); else still=0; fi
+                [ "$still" -ge 60 ] && break
+                previous=$count
                 sleep 0.1
             done
-            echo "  spans received: $(($(spans) - spans_before)) (4 per request: $((4 * requests)))"
+            echo "  spans received: $(($(spans) - spans_before)) (4 per request: $((4 * requests)); sampler ${OTEL_TRACES_SAMPLER:-parentbased_always_on} ${OTEL_TRACES_SAMPLER_ARG:-})"
         fi
         total[$tracing]=$((total[$tracing] + $(rps "$line")))
     done

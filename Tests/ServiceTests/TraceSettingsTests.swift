@@ -1,6 +1,7 @@
 import NATSWire
 import Testing
 
+@testable import PostgresStore
 @testable import ServiceRuntime
 
 /// The tracing variables, the protobuf writer and the sampler: pure logic, no processes.
@@ -86,5 +87,15 @@ import Testing
         var long = ProtobufWriter()
         long.message(1) { $0.string(1, String(repeating: "a", count: 200)) }
         #expect(Array(long.bytes.prefix(5)) == [0x0A, 0xCB, 0x01, 0x0A, 0xC8] && long.bytes.count == 206)
+    }
+
+    @Test func databaseSpanNames() {
+        #expect(PostgresPool.operationName("  select 1") == "SELECT")
+        #expect(PostgresPool.operationName("(SELECT 1) UNION (SELECT 2)") == "SELECT")
+        #expect(PostgresPool.operationName("WITH x AS (SELECT 1) SELECT * FROM x") == "WITH")
+        #expect(PostgresPool.databaseName("postgresql://u:p@host:5432/northwind?sslmode=off") == "northwind")
+        #expect(PostgresPool.databaseName("postgres://host/db") == "db")
+        #expect(PostgresPool.databaseName("host=x dbname=shop user=y") == "shop")
+        #expect(PostgresPool.databaseName("postgresql://host") == nil)
     }
 }

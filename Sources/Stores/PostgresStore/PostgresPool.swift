@@ -128,7 +128,11 @@ public final class PostgresPool: Sendable {
 
     /// `SELECT`, `INSERT`, … : the statement's first word, upper-cased (`WITH` for a CTE).
     static func operationName(_ sql: String) -> String {
-        String(sql.drop { $0 == " " || $0 == "\n" || $0 == "(" }.prefix { $0.isLetter }).uppercased()
+        // Bytes, not Characters: Unicode properties per character cost more than the span.
+        let word = sql.utf8.drop { $0 == 0x20 || $0 == 0x0A || $0 == 0x28 }.prefix {
+            (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0)
+        }
+        return String(decoding: word.map { $0 & 0xDF }, as: UTF8.self)
     }
 
     /// `dbname` of a URL or key-value conninfo, for the spans.
