@@ -153,6 +153,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log", condition: server),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle", condition: server),
                 .product(name: "Metrics", package: "swift-metrics", condition: server),
+                .product(name: "Tracing", package: "swift-distributed-tracing", condition: server),
+                .product(name: "Instrumentation", package: "swift-distributed-tracing", condition: server),
             ], path: "Sources/Services/Gateway"
         ),
 

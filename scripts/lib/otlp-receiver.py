@@ -10,7 +10,9 @@ with 400 and logged to stderr.
 """
 import argparse
 import json
+import os
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
@@ -33,6 +35,7 @@ def main():
     args = parser.parse_args()
     output = open(args.output, "a", buffering=1)
     totals = {"spans": 0, "requests": 0}
+    lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -52,7 +55,8 @@ def main():
                 resource = {a.key: value(a.value) for a in resource_spans.resource.attributes}
                 for scope_spans in resource_spans.scope_spans:
                     for span in scope_spans.spans:
-                        totals["spans"] += 1
+                        with lock:
+                            totals["spans"] += 1
                         if args.count_only:
                             continue
                         lines.append(json.dumps({
@@ -72,13 +76,15 @@ def main():
                             "status": span.status.code,
                             "flags": span.flags,
                         }))
-            totals["requests"] += 1
-            if args.count_only:
-                output.seek(0)
-                output.truncate()
-                output.write(json.dumps(totals) + "\n")
-            else:
-                output.write("".join(line + "\n" for line in lines))
+            with lock:
+                totals["requests"] += 1
+                if args.count_only:
+                    # Replaced whole, so a reader never sees a half-written count.
+                    with open(args.output + ".tmp", "w") as counts:
+                        counts.write(json.dumps(totals) + "\n")
+                    os.replace(args.output + ".tmp", args.output)
+                else:
+                    output.write("".join(line + "\n" for line in lines))
             self.answer(200)
 
         def answer(self, status):

@@ -34,7 +34,7 @@ do {
         nats: nats, verifier: verifier, settings: settings, logger: logger, metrics: metrics)
     let router = Router(context: GatewayContext.self)
     // The server span of each request (continuing an incoming `traceparent`), when tracing is on.
-    if ProcessTracing.isEnabled { router.add(middleware: RequestTracing()) }
+    if ProcessTracing.isEnabled { router.add(middleware: RequestTracing<GatewayContext>()) }
     router.add(middleware: HTTPMetrics())
     router.add(
         middleware: MethodNotAllowed(
