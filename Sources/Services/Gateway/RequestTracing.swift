@@ -29,7 +29,9 @@ struct RequestTracing<Context: RequestContext>: RouterMiddleware {
             "HTTP \(request.method.rawValue)", context: parent, ofKind: .server)
         defer { span.end() }
         do {
-            let response = try await ServiceContext.withValue(span.context) { try await next(request, context) }
+            let response = try await ServiceContext.withValue(span.context) {
+                try await next(request, context)
+            }
             record(span, request, context, status: response.status.code)
             return response
         } catch {

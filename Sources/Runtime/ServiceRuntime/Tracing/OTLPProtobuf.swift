@@ -125,7 +125,9 @@ struct ProtobufWriter {
         tag(field, wireType: 2)
         rawVarint(UInt64(8 * values.count))
         for value in values {
-            for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: value >> shift)) }
+            for shift in stride(from: 56, through: 0, by: -8) {
+                bytes.append(UInt8(truncatingIfNeeded: value >> shift))
+            }
         }
     }
 
