@@ -32,12 +32,8 @@ restart_products() {
 for round in $(seq "${ROUNDS:-2}"); do
     for events in off on; do
         restart_products "$events"
-        before=$(cpu_snapshot)
-        line=$(wrk -t2 -c64 -d"$DURATION" -s scripts/wrk/create-product.lua "$URL" | tail -1)
-        after=$(cpu_snapshot)
-        requests=$(echo "$line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
-        echo "POST /products/create, events $events, round $round: $line"
-        echo "  $(cpu_per_request "$before" "$after" "${requests:-0}")"
+        measured_wrk "POST /products/create, events $events, round $round" \
+            -t2 -c64 -d"$DURATION" -s scripts/wrk/create-product.lua "$URL"
         if [ "$events" = on ]; then
             left=$(pending) start=$(date +%s%N)
             while [ "$(pending)" != 0 ]; do sleep 0.05; done

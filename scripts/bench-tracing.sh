@@ -66,12 +66,9 @@ for round in $(seq "${ROUNDS:-2}"); do
         login_load_user tracing
         wrk -t2 -c64 -d2s -s scripts/wrk/get-product.lua "$URL" >/dev/null  # warm-up
         spans_before=$(spans)
-        before=$(cpu_snapshot)
-        line=$(wrk -t2 -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL" | tail -1)
-        after=$(cpu_snapshot)
-        requests=$(echo "$line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
-        echo "GET /products/{id}, tracing $tracing, round $round: $line"
-        echo "  $(cpu_per_request "$before" "$after" "${requests:-0}")"
+        measured_wrk "GET /products/{id}, tracing $tracing, round $round" \
+            -t2 -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL"
+        requests=$REQUESTS
         if [ "$tracing" = on ]; then
             # Four spans per sampled request (gateway server and send, service, query), the
             # last batch within one export delay (5 s) of the run's end: wait until they are
@@ -87,7 +84,7 @@ for round in $(seq "${ROUNDS:-2}"); do
             done
             echo "  spans received: $(($(spans) - spans_before)) (4 per request: $((4 * requests)); sampler ${OTEL_TRACES_SAMPLER:-parentbased_always_on} ${OTEL_TRACES_SAMPLER_ARG:-})"
         fi
-        total[$tracing]=$((total[$tracing] + $(rps "$line")))
+        total[$tracing]=$((total[$tracing] + $(rps "$LINE")))
     done
 done
 awk -v off="${total[off]}" -v on="${total[on]}" \

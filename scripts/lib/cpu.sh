@@ -46,3 +46,18 @@ cpu_per_request() {
     done
     echo "cpu_us_per_request:$out"
 }
+
+# measured_wrk LABEL WRK-ARGS...: one wrk run with every process's CPU around it; prints
+# "LABEL: <wrk's line>" and the CPU per request, and leaves the line in LINE and the
+# request count in REQUESTS.
+measured_wrk() {
+    local label=$1 before after
+    shift
+    before=$(cpu_snapshot)
+    LINE=$(wrk "$@" | tail -1)
+    after=$(cpu_snapshot)
+    REQUESTS=$(echo "$LINE" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+    REQUESTS=${REQUESTS:-0}
+    echo "$label: $LINE"
+    echo "  $(cpu_per_request "$before" "$after" "$REQUESTS")"
+}
