@@ -59,6 +59,29 @@ struct TracingTests {
                 #expect(logged, "no log line of \(item.service) with the trace")
             }
 
+            // A trace the caller does not record (flags 00) is carried on but makes no spans:
+            // once a later, recorded request's spans have come from every process (each
+            // exports in order), none of the unrecorded trace's may be among them.
+            let unrecorded = Self.hex(16)
+            let quiet = try await stack.send(
+                "GET", "/products/1", token: token,
+                headers: ["traceparent": "00-\(unrecorded)-\(Self.hex(8))-00"])
+            #expect(quiet.status == 200)
+            let marker = Self.hex(16)
+            _ = try await stack.send(
+                "GET", "/products/1", token: token, headers: ["traceparent": "00-\(marker)-\(Self.hex(8))-01"]
+            )
+            let markerArrived = await eventually(timeout: .seconds(20)) {
+                let spans = receiver.spans.filter { $0.traceID == marker }
+                return Set(spans.map(\.service)) == ["Gateway", "ProductsService"] && spans.count >= 4
+            }
+            #expect(markerArrived)
+            #expect(receiver.spans.allSatisfy { $0.traceID != unrecorded })
+            let carried = await eventually {
+                stack.log(of: "ProductsService").contains("trace_id=\(unrecorded)")
+            }
+            #expect(carried, "the unrecorded trace's id is not in the service's log")
+
             // No SQL values leave the process: the statement text has placeholders only.
             let statements = receiver.spans.compactMap { $0.attributes["db.query.text"] }
             #expect(!statements.isEmpty && statements.allSatisfy { !$0.contains("ALFKI") })

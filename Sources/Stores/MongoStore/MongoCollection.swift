@@ -152,8 +152,8 @@ public struct MongoCollection: Sendable {
     private func withCollection<T: Sendable>(
         _ operation: String, isRead: Bool = false, _ body: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
-        // Operations of a traced request only, not background work.
-        guard database.traced, ServiceContext.current != nil else {
+        // Operations of a recorded trace only, not background work.
+        guard database.traces else {
             return try await onCollection(isRead: isRead, body)
         }
         return try await withSpan("\(operation) \(name)", ofKind: .client) { span in

@@ -68,7 +68,7 @@ public final class MongoDatabase: Sendable {
     public let journaled: Bool
     public let name: String
     let executor: BlockingPool
-    let traced: Bool
+    let tracesIn: (@Sendable (ServiceContext) -> Bool)?
 
     private static let initialize: Void = {
         mongoc_init()
@@ -78,15 +78,16 @@ public final class MongoDatabase: Sendable {
     /// the URL, else `defaultDatabase`. Server selection fails after 2 s unless the URL says
     /// otherwise, so a request fails fast while the server is down.
     ///
-    /// With `traced`, every operation is a client span of the current trace
-    /// (swift-distributed-tracing): the operation and collection, never the documents.
+    /// With `tracesIn`, an operation run inside a task whose `ServiceContext` passes it is a
+    /// client span of that trace (swift-distributed-tracing): the operation and collection,
+    /// never the documents. `nil`: no spans, no cost.
     public init(
         url: String, defaultDatabase: String, maxConnections: Int32 = 16, executor: BlockingPool,
-        traced: Bool = false
+        tracesIn: (@Sendable (ServiceContext) -> Bool)? = nil
     )
         throws
     {
-        self.traced = traced
+        self.tracesIn = tracesIn
         _ = Self.initialize
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(url, &error) else {
@@ -138,7 +139,7 @@ public final class MongoDatabase: Sendable {
 
     /// Runs a database command and returns its reply.
     public func runCommand(_ command: MongoDocument, isRead: Bool = false) async throws -> MongoDocument {
-        guard traced, ServiceContext.current != nil else {
+        guard traces else {
             return try await runUntraced(command, isRead: isRead)
         }
         // A command's name is its first key (`findAndModify`, `ping`); its value the collection.
@@ -154,6 +155,12 @@ public final class MongoDatabase: Sendable {
             }
             return try await runUntraced(command, isRead: isRead)
         }
+    }
+
+    /// Whether the current task's operations are spans.
+    var traces: Bool {
+        guard let tracesIn, let context = ServiceContext.current else { return false }
+        return tracesIn(context)
     }
 
     private func runUntraced(_ command: MongoDocument, isRead: Bool) async throws -> MongoDocument {

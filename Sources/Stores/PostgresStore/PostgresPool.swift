@@ -28,7 +28,7 @@ public final class PostgresPool: Sendable {
     private let retryAfter: Duration
     /// Whether the poller and the connect thread are this pool's (else another's it shares).
     private let ownsThreads: Bool
-    private let traced: Bool
+    private let tracesIn: (@Sendable (ServiceContext) -> Bool)?
     private let database: String?
 
     /// A session setting (`SET name = value`) every connection applies when it opens.
@@ -52,12 +52,13 @@ public final class PostgresPool: Sendable {
 
     /// `conninfo` is a libpq connection string or `postgresql://` URL; `size` is the most
     /// connections opened; `settings` are applied to every connection when it opens.
-    /// With `traced`, every statement is a client span of the current trace
-    /// (swift-distributed-tracing): its prepared name, the SQL text with its `$n`
-    /// placeholders, never the values.
+    /// With `tracesIn`, a statement run inside a task whose `ServiceContext` passes it is a
+    /// client span of that trace (swift-distributed-tracing): its prepared name, the SQL text
+    /// with its `$n` placeholders, never the values. `nil`: no spans, no cost.
     public init(
         conninfo: String, size: Int, settings: [Setting] = defaultSettings,
-        retryAfter: Duration = .milliseconds(500), traced: Bool = false
+        retryAfter: Duration = .milliseconds(500),
+        tracesIn: (@Sendable (ServiceContext) -> Bool)? = nil
     ) throws {
         let poller = try PostgresPoller(name: "postgres-poller")
         self.poller = poller
@@ -66,7 +67,7 @@ public final class PostgresPool: Sendable {
             PostgresConnection(conninfo: conninfo, settings: settings, poller: poller)
         }
         self.retryAfter = retryAfter
-        self.traced = traced
+        self.tracesIn = tracesIn
         database = Self.databaseName(conninfo)
         ownsThreads = true
     }
@@ -84,7 +85,7 @@ public final class PostgresPool: Sendable {
             PostgresConnection(conninfo: conninfo, settings: settings, poller: other.poller)
         }
         self.retryAfter = retryAfter
-        traced = other.traced
+        tracesIn = other.tracesIn
         database = Self.databaseName(conninfo)
         ownsThreads = false
     }
@@ -108,9 +109,9 @@ public final class PostgresPool: Sendable {
     public func run(_ sql: String, _ parameters: [String?] = [], prepared: String? = nil) async throws
         -> PostgresResultSet
     {
-        // Statements of a traced request only: background work (a relay's polling) would
-        // make a root trace of every statement.
-        guard traced, ServiceContext.current != nil else {
+        // Statements of a recorded trace only: background work (a relay's polling, outside
+        // any request) would make a root trace of every statement.
+        guard let tracesIn, let context = ServiceContext.current, tracesIn(context) else {
             return try await runUntraced(sql, parameters, prepared: prepared)
         }
         let operation = Self.operationName(sql)

@@ -62,6 +62,14 @@ public enum ProcessTracing {
             ])
     }
 
+    /// For the stores: whether a task's `ServiceContext` belongs to a recorded (sampled)
+    /// trace, so its calls become spans; `nil` when tracing is off. Inside a trace that is not
+    /// recorded, nothing below its first span is made (it would not be exported anyway).
+    public static var recordedTraces: (@Sendable (ServiceContext) -> Bool)? {
+        guard isEnabled else { return nil }
+        return { $0.traceContext?.isSampled == true }
+    }
+
     /// Exports the spans still queued (at most `timeout`): call before the process exits.
     public static func shutdown(timeout: Duration = .seconds(5)) {
         current.withLock { $0 }?.shutdown(timeout: timeout)
@@ -75,8 +83,15 @@ public enum ProcessTracing {
         _ body: (_ span: (any Span)?) async throws -> T
     ) async rethrows -> T {
         guard isEnabled, let tracer = tracer.withLock({ $0 }) else { return try await body(nil) }
+        let parent = context ?? .current
+        if let parent, let trace = parent.traceContext, !trace.isSampled, tracer.sampler.followsParent {
+            // A trace that is not recorded: no span (it would export nothing), only its context
+            // for the log lines and for what this task sends on.
+            if context == nil { return try await body(nil) }
+            return try await ServiceContext.withValue(parent) { try await body(nil) }
+        }
         let span = tracer.startSpan(
-            name, context: context ?? .current ?? .topLevel, ofKind: kind, at: DefaultTracerClock.now,
+            name, context: parent ?? .topLevel, ofKind: kind, at: DefaultTracerClock.now,
             function: #function, file: #fileID, line: #line)
         span.add(attributes())
         defer { span.end() }
