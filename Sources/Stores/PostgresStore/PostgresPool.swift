@@ -53,8 +53,8 @@ public final class PostgresPool: Sendable {
     /// `conninfo` is a libpq connection string or `postgresql://` URL; `size` is the most
     /// connections opened; `settings` are applied to every connection when it opens.
     /// With `tracesIn`, a statement run inside a task whose `ServiceContext` passes it is a
-    /// client span of that trace (swift-distributed-tracing): its prepared name, the SQL text
-    /// with its `$n` placeholders, never the values. `nil`: no spans, no cost.
+    /// client span of that trace (swift-distributed-tracing): its prepared name (or, unprepared,
+    /// the SQL text with its `$n` placeholders), never the values. `nil`: no spans, no cost.
     public init(
         conninfo: String, size: Int, settings: [Setting] = defaultSettings,
         retryAfter: Duration = .milliseconds(500),
@@ -119,8 +119,13 @@ public final class PostgresPool: Sendable {
             span.updateAttributes { attributes in
                 attributes["db.system.name"] = "postgresql"
                 attributes["db.operation.name"] = operation
-                attributes["db.query.text"] = sql
-                if let prepared { attributes["db.statement.name"] = prepared }
+                // A prepared statement is named by its name (its text is the same every time,
+                // and a few hundred bytes per span to export); other statements by their text.
+                if let prepared {
+                    attributes["db.statement.name"] = prepared
+                } else {
+                    attributes["db.query.text"] = sql
+                }
                 if let database { attributes["db.namespace"] = database }
             }
             return try await runUntraced(sql, parameters, prepared: prepared)
