@@ -99,6 +99,12 @@ struct TracingTests {
                 return handled != nil
             }
             #expect(handled?.status == 0 && handled?.attributes["natswire.error_code"] == "404")
+            // The export is visible in the process's metrics.
+            let (_, notScraped) = await stack.gatewayMetrics(containing: [
+                "# HELP tracing_spans_exported_total", "tracing_spans_dropped_total 0",
+                "tracing_export_failures_total 0",
+            ])
+            #expect(notScraped.isEmpty, "missing from /metrics: \(notScraped)")
         }
     }
 

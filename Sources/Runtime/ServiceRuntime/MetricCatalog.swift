@@ -43,6 +43,11 @@ public enum MetricCatalog {
     public static let tokenCacheMisses = "gateway_token_cache_misses_total"
     public static let servicesAnswered = "gateway_metrics_instances_answered"
 
+    // Tracing (when on)
+    public static let spansExported = "tracing_spans_exported_total"
+    public static let spansDropped = "tracing_spans_dropped_total"
+    public static let exportFailures = "tracing_export_failures_total"
+
     /// Help text by name.
     public static let help: [String: String] = [
         natsReconnects: "Reconnections to a NATS server since the process started.",
@@ -78,6 +83,9 @@ public enum MetricCatalog {
         tokenCacheHits: "Bearer tokens found already verified in the cache.",
         tokenCacheMisses: "Bearer tokens verified afresh (not in the cache, or expired there).",
         servicesAnswered: "Service instances that answered the gateway's metrics request, by service.",
+        spansExported: "Spans the trace collector accepted.",
+        spansDropped: "Spans dropped because the export queue was full (the collector slow or gone).",
+        exportFailures: "Batches of spans the collector refused or could not be sent to after retries.",
     ]
 
     /// Names swift-metrics users elsewhere (Hummingbird's `MetricsMiddleware`) record under,

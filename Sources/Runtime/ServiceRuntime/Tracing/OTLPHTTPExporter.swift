@@ -11,6 +11,9 @@ final class OTLPHTTPExporter: @unchecked Sendable {
     private let timeout: Duration
     private let warn: @Sendable (String) -> Void
     private var connection: BlockingStream?
+    /// Whether the last export failed: a collector that is down is reported once, and again
+    /// when it is back, not for every batch.
+    private var failing = false
 
     init(settings: TraceSettings, endpoint: TraceEndpoint, warn: @escaping @Sendable (String) -> Void) {
         self.endpoint = endpoint
@@ -24,15 +27,25 @@ final class OTLPHTTPExporter: @unchecked Sendable {
         for attempt in 0..<3 {
             if attempt > 0 { sleepBeforeRetry(attempt) }
             switch post(body) {
-            case .accepted: return true
+            case .accepted:
+                if failing { warn("the trace collector accepts spans again") }
+                failing = false
+                return true
             case .rejected(let status):
-                warn("the trace collector refused a batch: HTTP \(status)")
+                failed("the trace collector refused a batch: HTTP \(status)")
                 return false
             case .retry(let reason):
-                if attempt == 2 { warn("spans not exported: \(reason)") }
+                if attempt == 2 {
+                    failed("spans not exported (dropped until the collector is back): \(reason)")
+                }
             }
         }
         return false
+    }
+
+    private func failed(_ message: String) {
+        if !failing { warn(message) }
+        failing = true
     }
 
     private enum Outcome {

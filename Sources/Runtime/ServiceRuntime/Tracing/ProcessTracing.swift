@@ -49,6 +49,7 @@ public enum ProcessTracing {
             logger.error("tracing off: cannot start the export thread")
             return
         }
+        observe(batcher)
         let made = OTLPTracer(sampler: settings.sampler, batcher: batcher)
         InstrumentationSystem.bootstrap(made)
         tracer.withLock { $0 = made }
@@ -68,6 +69,19 @@ public enum ProcessTracing {
     public static var recordedTraces: (@Sendable (ServiceContext) -> Bool)? {
         guard isEnabled else { return nil }
         return { $0.traceContext?.isSampled == true }
+    }
+
+    /// The export's counts as metrics, sampled at each scrape.
+    private static func observe(_ batcher: SpanBatcher, in metrics: ProcessMetrics = .shared) {
+        let exported = CounterMirror(label: MetricCatalog.spansExported)
+        let dropped = CounterMirror(label: MetricCatalog.spansDropped)
+        let failures = CounterMirror(label: MetricCatalog.exportFailures)
+        metrics.addSampler {
+            let counts = batcher.counts
+            exported.sample(UInt64(counts.exported))
+            dropped.sample(UInt64(counts.dropped))
+            failures.sample(UInt64(counts.failedExports))
+        }
     }
 
     /// Exports the spans still queued (at most `timeout`): call before the process exits.
