@@ -108,6 +108,33 @@ struct TracingTests {
         }
     }
 
+    /// A collector that is not there costs the requests nothing: they are answered, the
+    /// failures are counted and logged once.
+    @Test func aMissingCollectorLosesSpansNotRequests() async throws {
+        let closed = try freePort()
+        let tracing: [String: String] = [
+            "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:\(closed)", "OTEL_BSP_SCHEDULE_DELAY": "20",
+            "OTEL_EXPORTER_OTLP_TIMEOUT": "200",
+        ]
+        try await withFullStack(access: FullStack.NATSAccess(environment: { _ in tracing })) { stack in
+            let token = try #require(try await stack.login()["access_token"] as? String)
+            for _ in 0..<20 {
+                #expect(try await stack.send("GET", "/products/1", token: token).status == 200)
+            }
+            let counted = await eventually(timeout: .seconds(20)) {
+                let text = (try? await stack.sendText("/metrics")) ?? ""
+                return text.split(separator: "\n").contains {
+                    $0.hasPrefix("tracing_export_failures_total ") && !$0.hasSuffix(" 0")
+                }
+            }
+            #expect(counted, "no failed export counted")
+            let log = stack.log(of: "Gateway")
+            #expect(
+                log.components(separatedBy: "spans not exported").count == 2,
+                "logged once: \(log.suffix(2000))")
+        }
+    }
+
     static func hex(_ bytes: Int) -> String {
         (0..<bytes).map { _ in String(format: "%02x", UInt8.random(in: 1...255)) }.joined()
     }
