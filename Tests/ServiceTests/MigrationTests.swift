@@ -425,7 +425,14 @@ struct OurGatewayToOriginalServicesTests {
 
     @Test func readyFollowsTheOriginalServices() async throws {
         try await withOriginalServices { stack in
-            let ready = try await stack.send("GET", "/ready")
+            // Ready once the gateway has seen every original service answer its ping (a busy
+            // machine may take a moment after they start).
+            var ready = try await stack.send("GET", "/ready")
+            _ = await eventually(timeout: .seconds(20)) {
+                if ready.status == 200 { return true }
+                ready = (try? await stack.send("GET", "/ready")) ?? ready
+                return ready.status == 200
+            }
             #expect(ready.status == 200 && ready.object["ready"] as? Bool == true)
             // The readiness probe runs no handler of the original services.
             #expect(stack.services.received(AuthSubject.login).isEmpty)
