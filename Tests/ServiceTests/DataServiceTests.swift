@@ -120,12 +120,23 @@ struct DataServiceTests {
             }
             let found = try await stack.object(CustomersSubject.list, ["search": "futterkiste"])
             #expect((found["data"] as? [[String: Any]])?.first?["customer_id"] as? String == "ALFKI")
-            let sorted = try await stack.object(
-                CustomersSubject.list, ["sort": "company_name", "order": "desc", "limit": 5])
-            let names = (sorted["data"] as? [[String: Any]] ?? []).compactMap {
-                $0["company_name"] as? String
+            // Sorted as PostgreSQL sorts (its collation, not Swift's code-point order); another
+            // suite's customer may come and go meanwhile, so both are read until they agree.
+            var names: [String] = []
+            var expected: [String] = []
+            let agreed = await eventually(timeout: .seconds(20)) {
+                let sorted = try? await stack.object(
+                    CustomersSubject.list, ["sort": "company_name", "order": "desc", "limit": 5])
+                names = (sorted?["data"] as? [[String: Any]] ?? []).compactMap {
+                    $0["company_name"] as? String
+                }
+                let listed = try? stack.postgres.query(
+                    "SELECT string_agg(company_name, E'\\x1f' ORDER BY company_name DESC) FROM "
+                        + "(SELECT company_name FROM customers ORDER BY company_name DESC LIMIT 5) top")
+                expected = listed.map { $0.split(separator: "\u{1F}").map(String.init) } ?? []
+                return names.count == 5 && names == expected
             }
-            #expect(names.count == 5 && names == names.sorted(by: >))
+            #expect(agreed, "\(names) against \(expected)")
             for bad: [String: Any] in [
                 ["limit": 101], ["page": 0], ["sort": "password"], ["order": "sideways"], ["bogus": 1],
             ] {
