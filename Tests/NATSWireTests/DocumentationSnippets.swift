@@ -75,6 +75,37 @@ struct DocumentationSnippetTests {
         // end snippet
     }
 
+    @Test func traceContext() async throws {
+        let server = try NATSServer()
+        defer { server.stop() }
+        let nats = try await NATSClient.connect(url: server.url)
+        defer { Task { await nats.close() } }
+        // snippet: trace-context
+        // The tracing library's side: the current span's context (here a fixed one).
+        struct CurrentTrace: NATSTraceContextInjector {
+            func inject(into headers: inout NATSHeaders) {
+                NATSTraceContext(
+                    traceIDHigh: 0x4bf9_2f35_77b3_4da6, traceIDLow: 0xa3ce_929d_0e0e_4736,
+                    spanID: 0x00f0_67aa_0ba9_02b7
+                )
+                .write(into: &headers)
+            }
+        }
+        var options = NATSOptions(url: server.url)
+        options.traceContextInjector = CurrentTrace()
+        let traced = try await NATSClient.connect(options)
+
+        let inbox = try nats.subscribe(to: "traced.>")
+        try await nats.flush()
+        try traced.publish("hello", to: "traced.hello")
+        for try await message in inbox {
+            print(message.traceContext?.traceIDHex ?? "-")  // 4bf92f3577b34da6a3ce929d0e0e4736
+            break
+        }
+        // end snippet
+        await traced.close()
+    }
+
     @Test func services() async throws {
         let server = try NATSServer()
         defer { server.stop() }
