@@ -59,7 +59,19 @@ struct RequestTracing<Context: RequestContext>: RouterMiddleware {
 
 /// HTTP request headers as a propagation carrier.
 struct HTTPFieldsExtractor: Extractor {
+    // swift-format-ignore: NeverForceUnwrap
+    // Constant, valid header-name tokens: the initializer cannot fail for them.
+    static let traceparent = HTTPField.Name("traceparent")!
+    // swift-format-ignore: NeverForceUnwrap
+    // As above.
+    static let tracestate = HTTPField.Name("tracestate")!
+
     func extract(key: String, from carrier: HTTPFields) -> String? {
-        HTTPField.Name(key).flatMap { carrier[$0] }
+        // The two W3C names are made once, not for every request.
+        switch key {
+        case Self.traceparent.rawName: return carrier[Self.traceparent]
+        case Self.tracestate.rawName: return carrier[Self.tracestate]
+        default: return HTTPField.Name(key).flatMap { carrier[$0] }
+        }
     }
 }

@@ -53,33 +53,39 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
                 user = Self.percentDecoded(userInfo)
             }
         }
+        (host, port) = try Self.hostAndPort(rest, defaultPort: Self.defaultPort, in: url)
+    }
+
+    /// `host`, `host:port`, `[v6]` or `[v6]:port` taken apart (the port checked, `defaultPort`
+    /// when absent); the package's other URLs (the trace exporter's) are read with it too.
+    package static func hostAndPort(_ authority: Substring, defaultPort: Int, in url: String)
+        throws(NATSError) -> (host: String, port: Int)
+    {
+        let host: String
         var portText: Substring?
-        if rest.hasPrefix("[") {
-            guard let close = rest.firstIndex(of: "]") else {
+        if authority.hasPrefix("[") {
+            guard let close = authority.firstIndex(of: "]") else {
                 throw NATSError(.invalidArgument, "unterminated IPv6 address in \(url)")
             }
-            host = String(rest[rest.index(after: rest.startIndex)..<close])
-            let after = rest[rest.index(after: close)...]
+            host = String(authority[authority.index(after: authority.startIndex)..<close])
+            let after = authority[authority.index(after: close)...]
             if after.hasPrefix(":") {
                 portText = after.dropFirst()
             } else if !after.isEmpty {
                 throw NATSError(.invalidArgument, "unexpected text after the address in \(url)")
             }
-        } else if let colon = rest.lastIndex(of: ":"), rest.firstIndex(of: ":") == colon {
-            host = String(rest[..<colon])
-            portText = rest[rest.index(after: colon)...]
+        } else if let colon = authority.lastIndex(of: ":"), authority.firstIndex(of: ":") == colon {
+            host = String(authority[..<colon])
+            portText = authority[authority.index(after: colon)...]
         } else {
-            host = String(rest)
+            host = String(authority)
         }
         guard !host.isEmpty else { throw NATSError(.invalidArgument, "no host in \(url.debugDescription)") }
-        if let portText {
-            guard let value = Int(portText), (1...65535).contains(value) else {
-                throw NATSError(.invalidArgument, "bad port \(String(portText).debugDescription) in \(url)")
-            }
-            port = value
-        } else {
-            port = Self.defaultPort
+        guard let portText else { return (host, defaultPort) }
+        guard let value = Int(portText), (1...65535).contains(value) else {
+            throw NATSError(.invalidArgument, "bad port \(String(portText).debugDescription) in \(url)")
         }
+        return (host, value)
     }
 
     /// Whether `host` is a literal IPv4 or IPv6 address rather than a name.
@@ -100,7 +106,8 @@ public struct ServerAddress: Sendable, Hashable, CustomStringConvertible {
         return "\(wantsTLS ? "tls" : "nats")://\(hostPart):\(port)"
     }
 
-    private static func percentDecoded(_ text: Substring) -> String {
+    /// `%XX` escapes decoded (URL user info; the trace exporter's header and attribute values).
+    package static func percentDecoded(_ text: Substring) -> String {
         guard text.contains("%") else { return String(text) }
         var bytes: [UInt8] = []
         var i = text.utf8.startIndex

@@ -15,7 +15,6 @@ import Tracing
 /// tracing is off.
 public enum ProcessTracing {
     private static let enabledFlag = Atomic<Bool>(false)
-    private static let current = Mutex<SpanBatcher?>(nil)
     /// The tracer, for the runtime's own spans: `InstrumentationSystem.tracer` looks it up
     /// under a lock with a dynamic cast on every call (3 % of a traced service's CPU).
     private static let tracer = Mutex<OTLPTracer?>(nil)
@@ -53,7 +52,6 @@ public enum ProcessTracing {
         let made = OTLPTracer(sampler: settings.sampler, batcher: batcher)
         InstrumentationSystem.bootstrap(made)
         tracer.withLock { $0 = made }
-        current.withLock { $0 = batcher }
         enabledFlag.store(true, ordering: .relaxed)
         logger.info(
             "tracing on",
@@ -86,7 +84,7 @@ public enum ProcessTracing {
 
     /// Exports the spans still queued (at most `timeout`): call before the process exits.
     public static func shutdown(timeout: Duration = .seconds(5)) {
-        current.withLock { $0 }?.shutdown(timeout: timeout)
+        tracer.withLock { $0 }?.batcher.shutdown(timeout: timeout)
     }
 
     /// Runs `body` in a span when tracing is on; otherwise just runs it (`span` is `nil`).

@@ -106,25 +106,9 @@ public struct TraceSettings: Sendable {
         text.split(separator: ",").compactMap { item in
             guard let equals = item.firstIndex(of: "=") else { return nil }
             let key = String(item[..<equals].trimmedSpaces)
-            let value = percentDecoded(String(item[item.index(after: equals)...].trimmedSpaces))
+            let value = ServerAddress.percentDecoded(item[item.index(after: equals)...].trimmedSpaces)
             return key.isEmpty ? nil : (key, value)
         }
-    }
-
-    static func percentDecoded(_ text: String) -> String {
-        var bytes: [UInt8] = []
-        var input = Array(text.utf8)[...]
-        while let byte = input.popFirst() {
-            if byte == UInt8(ascii: "%"), input.count >= 2,
-                let value = UInt8(String(decoding: input.prefix(2), as: UTF8.self), radix: 16)
-            {
-                bytes.append(value)
-                input = input.dropFirst(2)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
 
@@ -159,28 +143,11 @@ struct TraceEndpoint: Sendable, Equatable {
         rest = rest.dropFirst(authority.count)
         var path = rest.isEmpty ? "/" : String(rest)
         if let appendingPath { path = (path.hasSuffix("/") ? path : path + "/") + appendingPath }
-        var hostPart = Substring(authority)
-        var port = secure ? 443 : 80
-        if hostPart.hasPrefix("[") {
-            guard let close = hostPart.firstIndex(of: "]") else { return nil }
-            let after = hostPart[hostPart.index(after: close)...]
-            if after.hasPrefix(":") {
-                guard let value = Int(after.dropFirst()), (1...65535).contains(value) else { return nil }
-                port = value
-            } else if !after.isEmpty {
-                return nil
-            }
-            hostPart = hostPart[hostPart.index(after: hostPart.startIndex)..<close]
-        } else if let colon = hostPart.lastIndex(of: ":") {
-            guard let value = Int(hostPart[hostPart.index(after: colon)...]), (1...65535).contains(value)
-            else {
-                return nil
-            }
-            port = value
-            hostPart = hostPart[..<colon]
-        }
-        guard !hostPart.isEmpty, !hostPart.contains("@") else { return nil }
-        host = String(hostPart)
+        guard !authority.contains("@"),
+            let (host, port) = try? ServerAddress.hostAndPort(
+                authority, defaultPort: secure ? 443 : 80, in: url)
+        else { return nil }
+        self.host = host
         self.port = port
         self.path = path
         tls = secure ? TLSOptions() : nil
