@@ -41,6 +41,12 @@ struct TracingTests {
 
                 let server = try #require(trace.first { $0.service == "Gateway" && $0.kind == 2 })
                 #expect(server.parentSpanID == callerSpan)
+                // Named by its route, with OpenTelemetry's HTTP attributes.
+                #expect(
+                    server.name == "GET \(server.attributes["http.route"] ?? "?")"
+                        && server.name.contains("/"))
+                #expect(server.attributes["http.response.status_code"] == "200")
+                #expect(server.attributes["url.path"] == item.path)
                 let send = try #require(trace.first { $0.service == "Gateway" && $0.kind == 3 })
                 #expect(send.parentSpanID == server.spanID)
                 #expect(send.attributes["messaging.destination.name"] == item.subject)
@@ -92,13 +98,18 @@ struct TracingTests {
                 "GET", "/products/32000", token: token,
                 headers: ["traceparent": "00-\(missing)-\(Self.hex(8))-01"])
             var handled: TraceReceiver.Span?
+            var answered: TraceReceiver.Span?
             _ = await eventually(timeout: .seconds(20)) {
                 handled = receiver.spans.first {
                     $0.traceID == missing && $0.service == "ProductsService" && $0.kind == 2
                 }
-                return handled != nil
+                answered = receiver.spans.first {
+                    $0.traceID == missing && $0.service == "Gateway" && $0.kind == 2
+                }
+                return handled != nil && answered != nil
             }
             #expect(handled?.status == 0 && handled?.attributes["natswire.error_code"] == "404")
+            #expect(answered?.status == 0 && answered?.attributes["http.response.status_code"] == "404")
             // The export is visible in the process's metrics.
             let (_, notScraped) = await stack.gatewayMetrics(containing: [
                 "# HELP tracing_spans_exported_total", "tracing_spans_dropped_total 0",

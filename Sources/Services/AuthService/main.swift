@@ -30,7 +30,7 @@ do {
         threads: max(2, ProcessInfo.processInfo.activeProcessorCount),
         budget: .milliseconds(settings.hashQueueBudgetMilliseconds))
     let database = try MongoDatabase(
-        url: settings.mongoURL, defaultDatabase: "auth", executor: io, tracesIn: ProcessTracing.recordedTraces
+        url: settings.mongoURL, defaultDatabase: "auth", executor: io, spansIn: ProcessTracing.recordedTraces
     )
     MetricsExport.observePool("mongo") { [io] in
         let (running, queued) = io.load

@@ -162,6 +162,7 @@ struct Gateway: Sendable {
             guard ProcessTracing.isEnabled else {
                 return try await nats.request(payload, to: subject, headers: headers, timeout: timeout)
             }
+            // The client injects the span's `traceparent` into the request's headers.
             return try await ProcessTracing.withSpan(
                 "send \(subject)", ofKind: .client,
                 attributes: [

@@ -1,13 +1,13 @@
 import HTTPTypes
 import Hummingbird
-import Instrumentation
-import ServiceContextModule
+import NATSWire
 import ServiceRuntime
 import Tracing
 
-/// The server span of each HTTP request (through swift-distributed-tracing, continuing an
-/// incoming `traceparent`), under OpenTelemetry's HTTP attribute names, ended when the
-/// handler returns.
+/// The server span of each HTTP request (``ProcessTracing/withSpan(_:ofKind:context:attributes:isFailure:_:)``,
+/// continuing an incoming `traceparent`), under OpenTelemetry's HTTP attribute names, ended
+/// when the handler returns. A request the sampler does not record gets its trace context
+/// only (for the log lines and the NATS request), no span and no attributes.
 ///
 /// Not Hummingbird's `TracingMiddleware`: that one ends its span after the body is written,
 /// through a post-write closure on the body, and with such a body Hummingbird writes the
@@ -17,61 +17,53 @@ import Tracing
 /// (except on `GET /events`, whose stream outlives its span). Probes and scrapes are not
 /// traced: they would bury the real requests.
 struct RequestTracing<Context: RequestContext>: RouterMiddleware {
-    static var untracedPaths: Set<String> { ["/health", "/ready", "/metrics", "/metrics/services"] }
-
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
         async throws -> Response
     {
-        if Self.untracedPaths.contains(request.uri.path) { return try await next(request, context) }
-        var parent = ServiceContext.current ?? .topLevel
-        InstrumentationSystem.instrument.extract(request.headers, into: &parent, using: HTTPFieldsExtractor())
-        let span = InstrumentationSystem.tracer.startAnySpan(
-            "HTTP \(request.method.rawValue)", context: parent, ofKind: .server)
-        defer { span.end() }
-        do {
-            let response = try await ServiceContext.withValue(span.context) {
-                try await next(request, context)
+        if GatewayTracing.untracedPaths.contains(request.uri.path) { return try await next(request, context) }
+        let parent = ProcessTracing.context(
+            traceparent: request.headers[GatewayTracing.traceparent],
+            tracestate: request.headers[GatewayTracing.tracestate])
+        return try await ProcessTracing.withSpan(
+            "HTTP \(request.method.rawValue)", ofKind: .server, context: parent,
+            isFailure: { Self.status(of: $0) >= 500 }
+        ) { span in
+            do {
+                let response = try await next(request, context)
+                record(span, request, context, status: response.status.code)
+                return response
+            } catch {
+                record(span, request, context, status: Self.status(of: error))
+                throw error
             }
-            record(span, request, context, status: response.status.code)
-            return response
-        } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            record(span, request, context, status: status)
-            if status >= 500 {
-                span.recordError(error)
-                span.setStatus(SpanStatus(code: .error))
-            }
-            throw error
         }
     }
 
-    private func record(_ span: any Span, _ request: Request, _ context: Context, status: Int) {
-        if let route = context.endpointPath { span.operationName = "\(request.method.rawValue) \(route)" }
-        span.updateAttributes { attributes in
-            attributes["http.request.method"] = request.method.rawValue
-            attributes["url.path"] = request.uri.path
-            attributes["http.route"] = context.endpointPath
-            attributes["http.response.status_code"] = status
-        }
+    private static func status(of error: any Error) -> Int {
+        (error as? any HTTPResponseError)?.status.code ?? 500
+    }
+
+    /// The route, method, path and status, on a recorded span only.
+    private func record(_ span: (any Span)?, _ request: Request, _ context: Context, status: Int) {
+        guard let span else { return }
+        var strings = [("http.request.method", request.method.rawValue), ("url.path", request.uri.path)]
+        if let route = context.endpointPath { strings.append(("http.route", route)) }
+        ProcessTracing.annotate(
+            span, name: context.endpointPath.map { "\(request.method.rawValue) \($0)" }, strings,
+            integers: [("http.response.status_code", status)])
         if status >= 500 { span.setStatus(SpanStatus(code: .error)) }
     }
 }
 
-/// HTTP request headers as a propagation carrier.
-struct HTTPFieldsExtractor: Extractor {
+/// What ``RequestTracing`` reads, made once, not for every request.
+enum GatewayTracing {
+    /// Probes and scrapes: not traced.
+    static let untracedPaths: Set<String> = ["/health", "/ready", "/metrics", "/metrics/services"]
+
     // swift-format-ignore: NeverForceUnwrap
     // Constant, valid header-name tokens: the initializer cannot fail for them.
-    static let traceparent = HTTPField.Name("traceparent")!
+    static let traceparent = HTTPField.Name(NATSTraceContext.traceparentHeader)!
     // swift-format-ignore: NeverForceUnwrap
     // As above.
-    static let tracestate = HTTPField.Name("tracestate")!
-
-    func extract(key: String, from carrier: HTTPFields) -> String? {
-        // The two W3C names are made once, not for every request.
-        switch key {
-        case Self.traceparent.rawName: return carrier[Self.traceparent]
-        case Self.tracestate.rawName: return carrier[Self.tracestate]
-        default: return HTTPField.Name(key).flatMap { carrier[$0] }
-        }
-    }
+    static let tracestate = HTTPField.Name(NATSTraceContext.tracestateHeader)!
 }

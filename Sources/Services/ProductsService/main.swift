@@ -36,7 +36,7 @@ let logger = ProcessSetup.logger(label: "products-service", json: logging.json, 
 
 do {
     let pool = try PostgresPool(
-        conninfo: database.conninfo, size: database.poolSize, tracesIn: ProcessTracing.recordedTraces)
+        conninfo: database.conninfo, size: database.poolSize, spansIn: ProcessTracing.recordedTraces)
     MetricsExport.observe(pool)
     let changes = ChangeTracking(
         service: "products", database: pool, conninfo: database.conninfo, events: events, logger: logger)

@@ -153,16 +153,17 @@ public struct MongoCollection: Sendable {
         _ operation: String, isRead: Bool = false, _ body: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
         // Operations of a recorded trace only, not background work.
-        guard database.traces else {
+        guard let (tracer, context) = database.recording else {
             return try await onCollection(isRead: isRead, body)
         }
-        return try await withSpan("\(operation) \(name)", ofKind: .client) { span in
-            span.updateAttributes { attributes in
-                attributes["db.system.name"] = "mongodb"
-                attributes["db.operation.name"] = operation
-                attributes["db.collection.name"] = name
-                attributes["db.namespace"] = database.name
-            }
+        let attributes: SpanAttributes = [
+            "db.system.name": "mongodb", "db.operation.name": .string(operation),
+            "db.collection.name": .string(name),
+            "db.namespace": .string(database.name),
+        ]
+        return try await tracer.withAnySpan("\(operation) \(name)", context: context, ofKind: .client) {
+            span in
+            span.attributes = attributes
             return try await onCollection(isRead: isRead, body)
         }
     }

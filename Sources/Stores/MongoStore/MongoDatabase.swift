@@ -68,7 +68,7 @@ public final class MongoDatabase: Sendable {
     public let journaled: Bool
     public let name: String
     let executor: BlockingPool
-    let tracesIn: (@Sendable (ServiceContext) -> Bool)?
+    let spansIn: (@Sendable (ServiceContext) -> (any Tracer)?)?
 
     private static let initialize: Void = {
         mongoc_init()
@@ -78,16 +78,16 @@ public final class MongoDatabase: Sendable {
     /// the URL, else `defaultDatabase`. Server selection fails after 2 s unless the URL says
     /// otherwise, so a request fails fast while the server is down.
     ///
-    /// With `tracesIn`, an operation run inside a task whose `ServiceContext` passes it is a
-    /// client span of that trace (swift-distributed-tracing): the operation and collection,
-    /// never the documents. `nil`: no spans, no cost.
+    /// With `spansIn`, an operation run inside a task whose `ServiceContext` it gives a tracer
+    /// for is a client span of that trace (swift-distributed-tracing): the operation and
+    /// collection, never the documents. `nil`: no spans, no cost.
     public init(
         url: String, defaultDatabase: String, maxConnections: Int32 = 16, executor: BlockingPool,
-        tracesIn: (@Sendable (ServiceContext) -> Bool)? = nil
+        spansIn: (@Sendable (ServiceContext) -> (any Tracer)?)? = nil
     )
         throws
     {
-        self.tracesIn = tracesIn
+        self.spansIn = spansIn
         _ = Self.initialize
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(url, &error) else {
@@ -139,28 +139,31 @@ public final class MongoDatabase: Sendable {
 
     /// Runs a database command and returns its reply.
     public func runCommand(_ command: MongoDocument, isRead: Bool = false) async throws -> MongoDocument {
-        guard traces else {
+        guard let (tracer, context) = recording else {
             return try await runUntraced(command, isRead: isRead)
         }
         // A command's name is its first key (`findAndModify`, `ping`); its value the collection.
         let operation = command.fields.first?.key ?? "command"
-        return try await withSpan(operation, ofKind: .client) { span in
-            span.updateAttributes { attributes in
-                attributes["db.system.name"] = "mongodb"
-                attributes["db.operation.name"] = operation
-                attributes["db.namespace"] = name
-                if case .string(let collection)? = command.fields.first?.value {
-                    attributes["db.collection.name"] = collection
-                }
-            }
+        var attributes: SpanAttributes = [
+            "db.system.name": "mongodb", "db.operation.name": .string(operation),
+            "db.namespace": .string(name),
+        ]
+        if case .string(let collection)? = command.fields.first?.value {
+            attributes["db.collection.name"] = collection
+        }
+        return try await tracer.withAnySpan(operation, context: context, ofKind: .client) { span in
+            span.attributes = attributes
             return try await runUntraced(command, isRead: isRead)
         }
     }
 
-    /// Whether the current task's operations are spans.
-    var traces: Bool {
-        guard let tracesIn, let context = ServiceContext.current else { return false }
-        return tracesIn(context)
+    /// The tracer recording the current task's operations as spans, and its context; `nil`
+    /// outside a recorded trace.
+    var recording: (any Tracer, ServiceContext)? {
+        guard let spansIn, let context = ServiceContext.current, let tracer = spansIn(context) else {
+            return nil
+        }
+        return (tracer, context)
     }
 
     private func runUntraced(_ command: MongoDocument, isRead: Bool) async throws -> MongoDocument {

@@ -28,7 +28,7 @@ public final class PostgresPool: Sendable {
     private let retryAfter: Duration
     /// Whether the poller and the connect thread are this pool's (else another's it shares).
     private let ownsThreads: Bool
-    private let tracesIn: (@Sendable (ServiceContext) -> Bool)?
+    private let spansIn: (@Sendable (ServiceContext) -> (any Tracer)?)?
     private let database: String?
 
     /// A session setting (`SET name = value`) every connection applies when it opens.
@@ -52,13 +52,14 @@ public final class PostgresPool: Sendable {
 
     /// `conninfo` is a libpq connection string or `postgresql://` URL; `size` is the most
     /// connections opened; `settings` are applied to every connection when it opens.
-    /// With `tracesIn`, a statement run inside a task whose `ServiceContext` passes it is a
-    /// client span of that trace (swift-distributed-tracing): its prepared name (or, unprepared,
-    /// the SQL text with its `$n` placeholders), never the values. `nil`: no spans, no cost.
+    /// With `spansIn`, a statement run inside a task whose `ServiceContext` it gives a tracer
+    /// for is a client span of that trace (swift-distributed-tracing): its prepared name (or,
+    /// unprepared, the SQL text with its `$n` placeholders), never the values. `nil`: no
+    /// spans, no cost.
     public init(
         conninfo: String, size: Int, settings: [Setting] = defaultSettings,
         retryAfter: Duration = .milliseconds(500),
-        tracesIn: (@Sendable (ServiceContext) -> Bool)? = nil
+        spansIn: (@Sendable (ServiceContext) -> (any Tracer)?)? = nil
     ) throws {
         let poller = try PostgresPoller(name: "postgres-poller")
         self.poller = poller
@@ -67,7 +68,7 @@ public final class PostgresPool: Sendable {
             PostgresConnection(conninfo: conninfo, settings: settings, poller: poller)
         }
         self.retryAfter = retryAfter
-        self.tracesIn = tracesIn
+        self.spansIn = spansIn
         database = Self.databaseName(conninfo)
         ownsThreads = true
     }
@@ -85,7 +86,7 @@ public final class PostgresPool: Sendable {
             PostgresConnection(conninfo: conninfo, settings: settings, poller: other.poller)
         }
         self.retryAfter = retryAfter
-        tracesIn = other.tracesIn
+        spansIn = other.spansIn
         database = Self.databaseName(conninfo)
         ownsThreads = false
     }
@@ -111,23 +112,24 @@ public final class PostgresPool: Sendable {
     {
         // Statements of a recorded trace only: background work (a relay's polling, outside
         // any request) would make a root trace of every statement.
-        guard let tracesIn, let context = ServiceContext.current, tracesIn(context) else {
+        guard let spansIn, let context = ServiceContext.current, let tracer = spansIn(context) else {
             return try await runUntraced(sql, parameters, prepared: prepared)
         }
         let operation = Self.operationName(sql)
-        return try await withSpan(prepared ?? operation, ofKind: .client) { span in
-            span.updateAttributes { attributes in
-                attributes["db.system.name"] = "postgresql"
-                attributes["db.operation.name"] = operation
-                // A prepared statement is named by its name (its text is the same every time,
-                // and a few hundred bytes per span to export); other statements by their text.
-                if let prepared {
-                    attributes["db.statement.name"] = prepared
-                } else {
-                    attributes["db.query.text"] = sql
-                }
-                if let database { attributes["db.namespace"] = database }
-            }
+        var attributes: SpanAttributes = [
+            "db.system.name": "postgresql", "db.operation.name": .string(operation),
+        ]
+        // A prepared statement is named by its name (its text is the same every time, and a
+        // few hundred bytes per span to export); other statements by their text.
+        if let prepared {
+            attributes["db.statement.name"] = prepared
+        } else {
+            attributes["db.query.text"] = sql
+        }
+        if let database { attributes["db.namespace"] = database }
+        return try await tracer.withAnySpan(prepared ?? operation, context: context, ofKind: .client) {
+            span in
+            span.attributes = attributes
             return try await runUntraced(sql, parameters, prepared: prepared)
         }
     }

@@ -43,15 +43,32 @@ public struct NATSTraceContext: Sendable, Hashable {
     /// one, has an all-zero id, or has version `ff`. A later version is read by its first
     /// four fields, as the specification asks.
     public init?(traceparent: String, state: String? = nil) {
-        let bytes = Array(traceparent.utf8)
-        guard bytes.count >= 55, bytes[2] == 0x2D, bytes[35] == 0x2D, bytes[52] == 0x2D,
-            let version = Self.hex(bytes[0..<2]), version != 0xFF,
-            version != 0 || bytes.count == 55, bytes.count == 55 || bytes[55] == 0x2D,
-            let high = Self.hex(bytes[3..<19]), let low = Self.hex(bytes[19..<35]),
-            let span = Self.hex(bytes[36..<52]), let flags = Self.hex(bytes[53..<55]),
+        // In place for a native string (every received header is one): no copy of its bytes.
+        guard
+            let fields = traceparent.utf8.withContiguousStorageIfAvailable({ Self.fields(of: $0) })
+                ?? Self.fields(of: Array(traceparent.utf8))
+        else { return nil }
+        self.init(
+            traceIDHigh: fields.high, traceIDLow: fields.low, spanID: fields.span, flags: fields.flags,
+            state: state)
+    }
+
+    private static func fields<Bytes: RandomAccessCollection<UInt8>>(of bytes: Bytes)
+        -> (high: UInt64, low: UInt64, span: UInt64, flags: UInt8)?
+    where Bytes.Index == Int {
+        let start = bytes.startIndex
+        func at(_ offset: Int) -> UInt8 { bytes[start + offset] }
+        func hex(_ range: Range<Int>) -> UInt64? {
+            Self.hex(bytes[(start + range.lowerBound)..<(start + range.upperBound)])
+        }
+        guard bytes.count >= 55, at(2) == 0x2D, at(35) == 0x2D, at(52) == 0x2D,
+            let version = hex(0..<2), version != 0xFF,
+            version != 0 || bytes.count == 55, bytes.count == 55 || at(55) == 0x2D,
+            let high = hex(3..<19), let low = hex(19..<35),
+            let span = hex(36..<52), let flags = hex(53..<55),
             high != 0 || low != 0, span != 0
         else { return nil }
-        self.init(traceIDHigh: high, traceIDLow: low, spanID: span, flags: UInt8(flags), state: state)
+        return (high, low, span, UInt8(flags))
     }
 
     /// Reads the context from message headers; `nil` without a valid `traceparent`.
@@ -107,7 +124,7 @@ public struct NATSTraceContext: Sendable, Hashable {
     }
 
     /// Lowercase hex only, as the specification requires (at most 16 digits).
-    static func hex(_ digits: ArraySlice<UInt8>) -> UInt64? {
+    static func hex<Digits: Sequence<UInt8>>(_ digits: Digits) -> UInt64? {
         var value: UInt64 = 0
         for digit in digits {
             switch digit {

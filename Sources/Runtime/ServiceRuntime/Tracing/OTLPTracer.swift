@@ -32,21 +32,25 @@ struct OTLPTracer: Tracer {
     ) -> OTLPSpan {
         var context = context()
         let parent = context.traceContext
-        let span: NATSTraceContext
-        if let parent {
-            span = NATSTraceContext(
-                traceIDHigh: parent.traceIDHigh, traceIDLow: parent.traceIDLow, spanID: IDGenerator.next(),
-                flags: sampler.samples(parent: parent) ? 1 : 0, state: parent.state)
-        } else {
-            let low = IDGenerator.next()
-            span = NATSTraceContext(
-                traceIDHigh: IDGenerator.next(), traceIDLow: low, spanID: IDGenerator.next(),
-                flags: sampler.samples(rootTraceID: low) ? 1 : 0)
-        }
+        let span = childContext(of: parent)
         context.traceContext = span
         return OTLPSpan(
             name: operationName, context: context, spanContext: span, parentSpanID: parent?.spanID ?? 0,
             kind: kind, start: instant().nanosecondsSinceEpoch, batcher: span.isSampled ? batcher : nil)
+    }
+
+    /// The context of a new span under `parent` (a new trace without one), with the
+    /// sampler's decision in its flags.
+    func childContext(of parent: NATSTraceContext?) -> NATSTraceContext {
+        guard let parent else {
+            let low = IDGenerator.next()
+            return NATSTraceContext(
+                traceIDHigh: IDGenerator.next(), traceIDLow: low, spanID: IDGenerator.next(),
+                flags: sampler.samples(rootTraceID: low) ? 1 : 0)
+        }
+        return NATSTraceContext(
+            traceIDHigh: parent.traceIDHigh, traceIDLow: parent.traceIDLow, spanID: IDGenerator.next(),
+            flags: sampler.samples(parent: parent) ? 1 : 0, state: parent.state)
     }
 
     func forceFlush() { batcher.flushSoon() }
@@ -133,7 +137,7 @@ final class OTLPSpan: Span {
         var name: String
         var attributes = SpanAttributes()
         /// Set through ``OTLPSpan/add(_:)``: no `SpanAttributes` dictionary to copy.
-        var strings: [(String, AttributeValue)] = []
+        var added: [(String, AttributeValue)] = []
         var events: [FinishedSpan.Event] = []
         var links: [NATSTraceContext] = []
         var status = FinishedSpan.Status.unset
@@ -173,7 +177,13 @@ final class OTLPSpan: Span {
     /// `span.attributes[key] = value` copies the dictionary out of the span and back).
     func add(_ pairs: [(String, String)]) {
         guard batcher != nil, !pairs.isEmpty else { return }
-        state.withLock { state in for (key, value) in pairs { state.strings.append((key, .string(value))) } }
+        state.withLock { state in for (key, value) in pairs { state.added.append((key, .string(value))) } }
+    }
+
+    /// Adds an integer attribute, as ``add(_:)`` does strings.
+    func add(_ key: String, _ value: Int) {
+        guard batcher != nil else { return }
+        state.withLock { $0.added.append((key, .int(Int64(value)))) }
     }
 
     func setStatus(_ status: SpanStatus) {
@@ -222,7 +232,9 @@ final class OTLPSpan: Span {
                 return FinishedSpan(
                     context: spanContext, parentSpanID: parentSpanID, name: state.name,
                     kind: FinishedSpan.Kind(kind), startNanoseconds: start, endNanoseconds: end,
-                    attributes: FinishedSpan.values(state.attributes) + state.strings, events: state.events,
+                    attributes: state.attributes.isEmpty
+                        ? state.added : FinishedSpan.values(state.attributes) + state.added,
+                    events: state.events,
                     links: state.links, status: state.status, statusMessage: state.statusMessage)
             })
         else { return }

@@ -61,12 +61,14 @@ public enum ProcessTracing {
             ])
     }
 
-    /// For the stores: whether a task's `ServiceContext` belongs to a recorded (sampled)
-    /// trace, so its calls become spans; `nil` when tracing is off. Inside a trace that is not
-    /// recorded, nothing below its first span is made (it would not be exported anyway).
-    public static var recordedTraces: (@Sendable (ServiceContext) -> Bool)? {
-        guard isEnabled else { return nil }
-        return { $0.traceContext?.isSampled == true }
+    /// For the stores: the tracer that records a task's calls as spans when its
+    /// `ServiceContext` belongs to a recorded (sampled) trace, else `nil`; `nil` altogether
+    /// when tracing is off. Inside a trace that is not recorded, nothing below its first span
+    /// is made (it would not be exported anyway). The tracer is handed over directly:
+    /// `InstrumentationSystem`'s lookup takes a lock and a dynamic cast per span.
+    public static var recordedTraces: (@Sendable (ServiceContext) -> (any Tracer)?)? {
+        guard isEnabled, let tracer = tracer.withLock({ $0 }) else { return nil }
+        return { $0.traceContext?.isSampled == true ? tracer : nil }
     }
 
     /// The export's counts as metrics, sampled at each scrape.
@@ -88,37 +90,75 @@ public enum ProcessTracing {
     }
 
     /// Runs `body` in a span when tracing is on; otherwise just runs it (`span` is `nil`).
-    /// An error thrown by `body` is recorded on the span and marks it failed.
+    /// In a trace that is not recorded `span` is `nil` too: only the trace context is set, for
+    /// the log lines and for what `body` sends on. An error thrown by `body` is recorded on
+    /// the span and marks it failed when `isFailure` says so (by default: anything but a
+    /// service error below 500, which is the caller's mistake, answered as designed).
     public static func withSpan<T>(
-        _ name: String, ofKind kind: SpanKind, context: ServiceContext? = nil,
+        _ name: @autoclosure () -> String, ofKind kind: SpanKind, context: ServiceContext? = nil,
         attributes: @autoclosure () -> [(String, String)] = [],
+        isFailure: (any Error) -> Bool = ProcessTracing.isServiceFailure,
         _ body: (_ span: (any Span)?) async throws -> T
     ) async rethrows -> T {
         guard isEnabled, let tracer = tracer.withLock({ $0 }) else { return try await body(nil) }
         let parent = context ?? .current
-        if let parent, let trace = parent.traceContext, !trace.isSampled, tracer.sampler.followsParent {
-            // A trace that is not recorded: no span (it would export nothing), only its context
-            // for the log lines and for what this task sends on.
+        let parentTrace = parent?.traceContext
+        if let parentTrace, !parentTrace.isSampled, tracer.sampler.followsParent {
+            // Not recorded: the parent's context goes on as it is.
             if context == nil { return try await body(nil) }
-            return try await ServiceContext.withValue(parent) { try await body(nil) }
+            return try await ServiceContext.withValue(context) { try await body(nil) }
         }
-        let span = tracer.startSpan(
-            name, context: parent ?? .topLevel, ofKind: kind, at: DefaultTracerClock.now,
-            function: #function, file: #fileID, line: #line)
+        let trace = tracer.childContext(of: parentTrace)
+        var spanContext = parent ?? .topLevel
+        spanContext.traceContext = trace
+        guard trace.isSampled else {
+            // A root (or ratio) decision not to record: no span, the decision travels on.
+            return try await ServiceContext.withValue(spanContext) { try await body(nil) }
+        }
+        let span = OTLPSpan(
+            name: name(), context: spanContext, spanContext: trace, parentSpanID: parentTrace?.spanID ?? 0,
+            kind: kind, start: DefaultTracerClock.now.nanosecondsSinceEpoch, batcher: tracer.batcher)
         span.add(attributes())
         defer { span.end() }
         do {
-            return try await ServiceContext.withValue(span.context) { try await body(span) }
+            return try await ServiceContext.withValue(spanContext) { try await body(span) }
         } catch {
-            // A service error below 500 is the caller's mistake, answered as designed.
-            if let serviceError = ServiceApp.serviceError(for: error), serviceError.code < 500 {
-                span.attributes["natswire.error_code"] = serviceError.code
-            } else {
+            if isFailure(error) {
                 span.recordError(error)
                 span.setStatus(SpanStatus(code: .error))
+            } else if let serviceError = ServiceApp.serviceError(for: error) {
+                span.add("natswire.error_code", serviceError.code)
             }
             throw error
         }
+    }
+
+    /// Whether an error fails a service's span: anything but a service error below 500.
+    public static func isServiceFailure(_ error: any Error) -> Bool {
+        (ServiceApp.serviceError(for: error)?.code ?? 500) >= 500
+    }
+
+    /// Adds attributes to a span of ``withSpan(_:ofKind:context:attributes:isFailure:_:)``
+    /// without building a `SpanAttributes` dictionary; nothing when `span` is `nil`.
+    public static func annotate(
+        _ span: (any Span)?, name: String? = nil, _ strings: [(String, String)],
+        integers: [(String, Int)] = []
+    ) {
+        guard let span = span as? OTLPSpan else { return }
+        if let name { span.operationName = name }
+        span.add(strings)
+        for (key, value) in integers { span.add(key, value) }
+    }
+
+    /// The trace context an HTTP request carries (`traceparent`, `tracestate`), as a
+    /// `ServiceContext` for the server span; `nil` when it carries none or tracing is off.
+    public static func context(traceparent: String?, tracestate: String?) -> ServiceContext? {
+        guard isEnabled, let traceparent,
+            let parent = NATSTraceContext(traceparent: traceparent, state: tracestate)
+        else { return nil }
+        var context = ServiceContext.topLevel
+        context.traceContext = parent
+        return context
     }
 
     /// The trace context sent with a message (`traceparent`), as a `ServiceContext` for the
@@ -131,12 +171,13 @@ public enum ProcessTracing {
     }
 }
 
-/// Adds the current task's trace context to what NATSWire publishes (its injector hook),
-/// through whatever instrument is bootstrapped.
+/// Adds the current task's trace context to what NATSWire publishes (its injector hook).
+/// Direct, not through `InstrumentationSystem.instrument`: that lookup takes a lock and a
+/// dynamic cast per message, and the one instrument bootstrapped is ``OTLPTracer``, which
+/// writes these same two headers.
 struct ServiceContextInjector: NATSTraceContextInjector {
     func inject(into headers: inout NATSHeaders) {
-        guard let context = ServiceContext.current else { return }
-        InstrumentationSystem.instrument.inject(context, into: &headers, using: NATSHeadersCarrier())
+        ServiceContext.current?.traceContext?.write(into: &headers)
     }
 }
 
