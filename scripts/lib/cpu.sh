@@ -28,7 +28,8 @@ postgres_ticks() {
 
 cpu_snapshot() {
     local name file out=""
-    for name in HTTPLimit Gateway AuthService CustomersService ProductsService ProductsService-2 nats-server otlp-receiver; do
+    for name in HTTPLimit Gateway Gateway-traced AuthService CustomersService ProductsService ProductsService-2 \
+        ProductsService-traced nats-server otlp-receiver; do
         file="$STATE/$name.pid"
         [ -f "$file" ] && out="$out $name=$(pid_ticks "$(cat "$file")")"
     done
