@@ -3,7 +3,10 @@
 # release binaries, on a base made here from Debian's packages (mmdebstrap, then
 # `podman import`: no registry needed), and prints the image sizes. Then checks that every
 # executable starts in the image (its --help).
+# Also builds the NATS image the container smoke plays the NATS StatefulSet with
+# (deploy/Containerfile.nats: Debian's nats-server; with a registry, the manifests' own).
 #   IMAGE (localhost/natswire:latest)  BASE_IMAGE (localhost/natswire-base:bookworm)
+#   NATS_IMAGE (localhost/natswire-nats:<the nats-server package's version>)
 #   REBUILD_BASE=1 makes the base again.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -52,6 +55,16 @@ done
 podman build --quiet --format docker --build-arg BASE="$BASE_IMAGE" --build-arg PACKAGES="$PACKAGES" \
     -t "$IMAGE" -f deploy/Containerfile "$CONTEXT" >/dev/null
 
+# 3b. NATS for playing the manifests here (no registry): Debian's nats-server on the base.
+need nats-server nats-server
+NATS_VERSION=$(dpkg-query -W -f '${Version}' nats-server | sed 's/[-+].*//')
+NATS_IMAGE=${NATS_IMAGE:-localhost/natswire-nats:$NATS_VERSION}
+rm -rf "$WORK/nats" && mkdir -p "$WORK/nats"
+cp "$(command -v nats-server)" "$WORK/nats/"
+podman build --quiet --format docker --build-arg BASE="$BASE_IMAGE" -t "$NATS_IMAGE" \
+    -f deploy/Containerfile.nats "$WORK/nats" >/dev/null
+podman run --rm "$NATS_IMAGE" --version >/dev/null || { echo "nats-server does not start in $NATS_IMAGE" >&2; exit 1; }
+
 # 4. Every executable starts in it, as its non-root user.
 for executable in $EXECUTABLES; do
     podman run --rm "$IMAGE" "$executable" --help >/dev/null \
@@ -60,5 +73,5 @@ done
 [ "$(podman run --rm "$IMAGE" sh -c 'id -u')" = 10001 ] || { echo "the image runs as root" >&2; exit 1; }
 
 echo "images:"
-podman images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "natswire(-base)?:" || true
+podman images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "natswire(-base|-nats)?:" || true
 echo "in the image: binaries $(du -sh "$CONTEXT/bin" | cut -f1), Swift runtime $(du -sh "$CONTEXT/swift-runtime" | cut -f1)"

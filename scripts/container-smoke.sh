@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# The system's processes started from the Kubernetes manifests with `podman kube play`:
-# builds the image (scripts/build-images.sh), starts NATS, PostgreSQL and the document store
-# of a private stack on the host, makes the manifests' secrets (scripts/k8s-config.sh) and
-# plays the gateway's and services' Deployments of deploy/kubernetes/base (host network,
+# The system started from the Kubernetes manifests with `podman kube play`: builds the
+# images (scripts/build-images.sh), starts PostgreSQL and the document store of a private
+# stack on the host (the manifests' default: databases as external URLs), makes the
+# manifests' secrets (scripts/k8s-config.sh), plays the NATS StatefulSet of
+# deploy/kubernetes/base as its three pods on a network of their own (each with the DNS
+# names the headless Service gives it, so the routes of the manifest's config join them into
+# one cluster with JetStream), then the gateway's and services' Deployments (host network,
 # secrets inline: scripts/lib/kube-play-variant.py, since podman 4.3 has no StatefulSet and
 # fails on secret volumes). Then, as a user would: waits for /ready, registers, logs in,
 # reads a product; plays a second ProductsService and shows both answer; kills one and shows
-# reads keep working; removes everything it started.
+# reads keep working; kills a NATS node and shows reads keep working; removes everything it
+# started.
 #   PRIVATE_PORT_BASE (17000)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,24 +29,54 @@ fail() {
     exit 1
 }
 played=()
+NETWORK=natswire-smoke-$PRIVATE_PORT_BASE
 cleanup() {
     for file in "${played[@]}"; do podman kube down "$file" >/dev/null 2>&1 || true; done
+    podman network rm -f "$NETWORK" >/dev/null 2>&1 || true
 }
 trap 'cleanup; stop_all; rm -rf "$KEEP_LOGS"; cp -r "$STATE/logs" "$KEEP_LOGS"; rm -rf "$STATE"' EXIT
 
-start_nats
 start_postgres
 start_docstore
 URL="http://127.0.0.1:$HTTP_PORT"
-NATS_URL="$(nats_url_for 0)"
-NATSWIRE=("$BIN/natswire" --server "$NATS_URL" --nkey "$STATE/secrets/nats-admin.nk")
 [ "$NATS_TLS" = 1 ] && fail "NATS_TLS=1 is not supported here"
 
-# The manifests' secrets, with the host's databases; the seeds the NATS config trusts.
+# The manifests' secrets, with the host's databases; the NKey seeds the NATS config trusts.
 AUTH_MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/auth" \
     CUSTOMERS_DATABASE_URL="postgresql://customers_svc:$(secret customers-db)@127.0.0.1:$PG_PORT/northwind" \
     PRODUCTS_DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind" \
     SECRETS_DIR="$STATE/secrets" NATSWIRE="$BIN/natswire" scripts/k8s-config.sh >"$STATE/k8s-secrets.yaml"
+
+# NATS: the StatefulSet's three pods. In Kubernetes each pod is nats-N.nats and all are nats
+# (the headless Service); here network aliases give the same names.
+NATS_IMAGE=${NATS_IMAGE:-localhost/natswire-nats:$(dpkg-query -W -f '${Version}' nats-server | sed 's/[-+].*//')}
+podman network rm -f "$NETWORK" >/dev/null 2>&1 || true
+podman network create "$NETWORK" >/dev/null
+nats_urls=()
+for node in 0 1 2; do
+    python3 scripts/lib/kube-play-variant.py nats-node deploy/kubernetes/base "$STATE/k8s-secrets.yaml" \
+        "$STATE/kube-nats" "$NATS_IMAGE" "$node" >"$STATE/nats-$node.yaml"
+    played+=("$STATE/nats-$node.yaml")
+    podman kube play --network "$NETWORK:alias=nats-$node.nats,alias=nats" "$STATE/nats-$node.yaml" \
+        >>"$STATE/logs/kube-play.log" 2>&1 || { tail -20 "$STATE/logs/kube-play.log" >&2; fail "kube play nats-$node failed"; }
+    nats_urls+=("nats://$(podman inspect "nats-$node-nats" --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}'):4222")
+done
+# Each node healthy with JetStream (the manifest's probe) and routed to the two others.
+for node in 0 1 2; do
+    monitor="http://$(echo "${nats_urls[$node]}" | sed 's|nats://\(.*\):4222|\1|'):8222"
+    for _ in $(seq 300); do
+        curl -sf "$monitor/healthz?js-enabled-only=true" >/dev/null 2>&1 &&
+            [ "$(curl -s "$monitor/routez" | grep -c '"remote_id"')" -ge 2 ] && break
+        sleep 0.2
+    done
+    routes=$(curl -s "$monitor/routez" | grep -c '"remote_id"' || true)
+    [ "$routes" -ge 2 ] || fail "nats-$node: not clustered ($routes routes)"
+    podman healthcheck run "nats-$node-nats" >/dev/null 2>&1 || fail "nats-$node: its liveness probe fails"
+done
+NATS_URL=$(IFS=,; echo "${nats_urls[*]}")
+echo "NATS cluster: 3 pods (${nats_urls[*]}), each routed to the other two, JetStream healthy"
+NATSWIRE=("$BIN/natswire" --server "$NATS_URL" --nkey "$STATE/secrets/nats-admin.nk")
+
 # A host path the container's user (10001) can read, in place of the secret volume.
 mkdir -p "$STATE/kube-seeds"
 cp "$STATE"/secrets/nats-{gateway,auth,customers,products}.nk "$STATE/kube-seeds/"
@@ -107,4 +141,16 @@ failed=0
 for _ in $(seq 40); do [ "$(read_product)" = 200 ] || failed=$((failed + 1)); done
 echo "after killing $victim: $failed of 40 reads failed"
 [ "$failed" = 0 ] || fail "reads failed after a pod was killed"
+# A NATS node dies — the one most processes are connected to: they reconnect to the others.
+busiest=0 most=-1
+for node in 0 1 2; do
+    monitor="http://$(echo "${nats_urls[$node]}" | sed 's|nats://\(.*\):4222|\1|'):8222"
+    clients=$(curl -s "$monitor/connz" | sed -n 's/.*"num_connections": *\([0-9]*\).*/\1/p')
+    [ "${clients:-0}" -gt "$most" ] && busiest=$node most=${clients:-0}
+done
+podman kill "nats-$busiest-nats" >/dev/null
+failed=0
+for _ in $(seq 40); do [ "$(read_product)" = 200 ] || failed=$((failed + 1)); done
+echo "after killing NATS node nats-$busiest (its $most clients reconnect elsewhere): $failed of 40 reads failed"
+[ "$failed" = 0 ] || fail "reads failed after a NATS node was killed"
 echo "container smoke: ok"

@@ -11,6 +11,15 @@ podman 4.3's `podman kube play` on one host (what scripts/container-smoke.sh run
 
 usage: kube-play-variant.py BASE_DIR SECRETS_YAML SEEDS_DIR IMAGE NATS_URL HTTP_PORT [NAME...]
                              [--suffix S]
+
+With `nats-node`, one node of the NATS StatefulSet instead (podman 4.3 has no StatefulSet):
+the pod `nats-INDEX` of its template, to be played on a network where it has the aliases
+`nats-INDEX.nats` and `nats` (what the headless Service gives in Kubernetes). Its ConfigMap,
+the auth Secret and its PersistentVolumeClaim become files and folders under WORK_DIR/nats-INDEX
+(host paths); the downward-API POD_NAME its value; httpGet probes a bash script (podman runs
+httpGet probes with curl, which the image has not).
+
+usage: kube-play-variant.py nats-node BASE_DIR SECRETS_YAML WORK_DIR IMAGE INDEX
 """
 import base64
 import os
@@ -20,7 +29,91 @@ import yaml
 
 HEALTH_CHECK = "test $(( $(date +%s) - $(stat -c %Y /tmp/healthy 2>/dev/null || echo 0) )) -lt 60"
 
+def http_probe(get):
+    """An httpGet probe as a shell line: 200 from the path on localhost, through bash's
+    /dev/tcp (podman runs a probe's line with /bin/sh, which is dash)."""
+    port = get["port"]
+    request = f"GET {get.get('path', '/')} HTTP/1.0\\r\\n\\r\\n"
+    return (
+        f"bash -c 'exec 3<>/dev/tcp/127.0.0.1/{PORTS.get(port, port)} && "
+        f'printf "{request}" >&3 && head -1 <&3 | grep -q " 200 "\''
+    )
+
+
+def nats_node(base, secrets, work, image, index):
+    manifests = list(yaml.safe_load_all(open(os.path.join(base, "nats.yaml"))))
+    config = next(d for d in manifests if d and d["kind"] == "ConfigMap")
+    statefulset = next(d for d in manifests if d and d["kind"] == "StatefulSet")
+    name = f"{statefulset['metadata']['name']}-{index}"
+    node = os.path.join(work, name)
+    os.makedirs(os.path.join(node, "auth"), exist_ok=True)
+    os.makedirs(os.path.join(node, "data"), exist_ok=True)
+    files = {}
+    for key, text in config["data"].items():
+        files[key] = os.path.join(node, key)
+        with open(files[key], "w") as out:
+            out.write(text)
+    template = statefulset["spec"]["template"]
+    spec = template["spec"]
+    paths = {}
+    for volume in spec["volumes"]:
+        if "configMap" in volume:
+            paths[volume["name"]] = node
+        elif "secret" in volume:
+            for key, text in secrets[volume["secret"]["secretName"]].items():
+                with open(os.path.join(node, "auth", key), "w") as out:
+                    out.write(text)
+            paths[volume["name"]] = os.path.join(node, "auth")
+    for claim in statefulset["spec"].get("volumeClaimTemplates", []):
+        paths[claim["metadata"]["name"]] = os.path.join(node, "data")
+    volumes = []
+    for container in spec["containers"]:
+        container["image"] = image
+        # Reached on the pods' network; podman would also publish each one on the host.
+        for port in container.pop("ports", []):
+            PORTS[port["name"]] = port["containerPort"]
+        for env in container.get("env", []):
+            if env.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name":
+                env.pop("valueFrom")
+                env["value"] = name
+        for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
+            get = container.get(kind, {}).pop("httpGet", None)
+            if get:
+                container[kind]["exec"] = {"command": [http_probe(get)]}
+        container.pop("readinessProbe", None)  # podman plays liveness only
+        mounts = []
+        for mount in container.get("volumeMounts", []):
+            host = paths.get(mount["name"])
+            if host is None:
+                mounts.append(mount)  # emptyDir: podman makes it
+                continue
+            if "subPath" in mount:
+                host = os.path.join(host, mount.pop("subPath"))
+            volume = f"{mount['name']}-{len(volumes)}"
+            volumes.append({"name": volume, "hostPath": {"path": host}})
+            mounts.append({**mount, "name": volume})
+        container["volumeMounts"] = mounts
+    spec["volumes"] = [v for v in spec["volumes"] if "emptyDir" in v] + volumes
+    spec["hostname"] = name
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": template["metadata"]["labels"]},
+        "spec": spec,
+    }
+    yaml.safe_dump(pod, sys.stdout, sort_keys=False)
+
+
+PORTS = {}
 args = sys.argv[1:]
+if args and args[0] == "nats-node":
+    _, base, secrets_file, work, image, index = args
+    secrets = {}
+    for d in yaml.safe_load_all(open(secrets_file)):
+        if d and d["kind"] == "Secret":
+            secrets[d["metadata"]["name"]] = {k: base64.b64decode(v).decode() for k, v in d["data"].items()}
+    nats_node(base, secrets, work, image, int(index))
+    sys.exit(0)
 suffix = ""
 if "--suffix" in args:
     at = args.index("--suffix")
