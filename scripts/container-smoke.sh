@@ -50,6 +50,8 @@ AUTH_MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/auth" \
 # NATS: the StatefulSet's three pods. In Kubernetes each pod is nats-N.nats and all are nats
 # (the headless Service); here network aliases give the same names.
 NATS_IMAGE=${NATS_IMAGE:-localhost/natswire-nats:$(dpkg-query -W -f '${Version}' nats-server | sed 's/[-+].*//')}
+# netavark with aardvark-dns gives a network's pods DNS names (podman recommends both).
+dpkg -s netavark aardvark-dns >/dev/null 2>&1 || apt-get install -y -qq netavark aardvark-dns >/dev/null
 podman network rm -f "$NETWORK" >/dev/null 2>&1 || true
 podman network create "$NETWORK" >/dev/null
 nats_urls=()
