@@ -29,13 +29,8 @@ source scripts/lib/cpu.sh
 source scripts/lib/load.sh
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 curl -sf "$URL/ready" >/dev/null || { echo "the system is not ready at $URL (run scripts/up.sh)" >&2; exit 1; }
-"$STATE/venv/bin/python" -c 'import opentelemetry.proto' 2>/dev/null ||
-    "$STATE/venv/bin/pip" install -q opentelemetry-proto==1.45.2
-
-COUNTS=$(mktemp)
-"$STATE/venv/bin/python" scripts/lib/otlp-receiver.py "$COUNTS" --count-only >"$COUNTS.log" 2>&1 &
-RECEIVER=$!
-echo "$RECEIVER" >"$STATE/otlp-receiver.pid"
+source scripts/lib/span-counter.sh
+start_span_counter
 stop_twins() {
     local name
     for name in Gateway-traced ProductsService-traced; do
@@ -47,12 +42,11 @@ stop_twins() {
 }
 cleanup() {
     stop_twins
-    kill "$RECEIVER" 2>/dev/null || true
-    rm -f "$COUNTS" "$COUNTS.log" "$COUNTS.off" "$STATE/otlp-receiver.pid"
+    stop_span_counter
+    rm -f "$UNTRACED_LINE"
 }
 trap cleanup EXIT
-for _ in $(seq 100); do grep -q "listening on" "$COUNTS.log" 2>/dev/null && break; sleep 0.1; done
-RECEIVER_PORT=$(sed -n 's/listening on //p' "$COUNTS.log")
+UNTRACED_LINE=$(mktemp)
 TRACING=(OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$RECEIVER_PORT"
     OTEL_TRACES_SAMPLER="${OTEL_TRACES_SAMPLER:-parentbased_always_on}" OTEL_TRACES_SAMPLER_ARG="${OTEL_TRACES_SAMPLER_ARG:-}"
     OTEL_SDK_DISABLED="${OTEL_SDK_DISABLED:-false}")
@@ -76,12 +70,12 @@ echo "sampler of the traced twins: ${OTEL_TRACES_SAMPLER:-parentbased_always_on}
 sum_cost=0
 for round in $(seq "${ROUNDS:-3}"); do
     before=$(cpu_snapshot)
-    load "$DURATION" "$URL" >"$COUNTS.off" &
+    load "$DURATION" "$URL" >"$UNTRACED_LINE" &
     untraced=$!
     on_line=$(load "$DURATION" "http://127.0.0.1:$TRACED_PORT")
     wait "$untraced"
     after=$(cpu_snapshot)
-    off_line=$(cat "$COUNTS.off")
+    off_line=$(cat "$UNTRACED_LINE")
     off=$(echo "$off_line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
     on=$(echo "$on_line" | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
     all=$((off + on))
@@ -102,6 +96,6 @@ for round in $(seq "${ROUNDS:-3}"); do
         'BEGIN { printf "%.1f", gt - go + pt - po }') µs per request: $cost % of the throughput"
     sum_cost=$(awk -v a="$sum_cost" -v b="$cost" 'BEGIN { print a + b }')
 done
-echo "spans received: $(sed -n 's/.*"spans": \([0-9]*\).*/\1/p' "$COUNTS")"
+echo "spans received: $(spans_counted)"
 awk -v s="$sum_cost" -v r="${ROUNDS:-3}" \
     'BEGIN { printf "tracing on costs %.1f %% of GET /products/{id} throughput, side by side (mean of the rounds)\n", s / r }'

@@ -21,22 +21,14 @@ source scripts/lib/cpu.sh
 source scripts/lib/load.sh
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 curl -sf "$URL/ready" >/dev/null || { echo "the system is not ready at $URL (run scripts/up.sh)" >&2; exit 1; }
-"$STATE/venv/bin/python" -c 'import opentelemetry.proto' 2>/dev/null ||
-    "$STATE/venv/bin/pip" install -q opentelemetry-proto==1.45.2
-
-COUNTS=$(mktemp)
-"$STATE/venv/bin/python" scripts/lib/otlp-receiver.py "$COUNTS" --count-only >"$COUNTS.log" 2>&1 &
-RECEIVER=$!
-echo "$RECEIVER" >"$STATE/otlp-receiver.pid"  # its CPU is printed beside the others'
+source scripts/lib/span-counter.sh
+start_span_counter
 cleanup() {
-    kill "$RECEIVER" 2>/dev/null || true
+    stop_span_counter
     unset OTEL_EXPORTER_OTLP_ENDPOINT
     restart_all >/dev/null 2>&1 || true
-    rm -f "$COUNTS" "$COUNTS.log" "$STATE/otlp-receiver.pid"
 }
 trap cleanup EXIT
-for _ in $(seq 100); do grep -q "listening on" "$COUNTS.log" 2>/dev/null && break; sleep 0.1; done
-RECEIVER_PORT=$(sed -n 's/listening on //p' "$COUNTS.log")
 
 restart_all() {
     for name in Gateway ProductsService CustomersService AuthService; do
@@ -46,11 +38,6 @@ restart_all() {
     done
     start_services 2>/dev/null
     start_gateway 2>/dev/null
-}
-spans() {
-    local count
-    count=$(sed -n 's/.*"spans": \([0-9]*\).*/\1/p' "$COUNTS" 2>/dev/null)
-    echo "${count:-0}"
 }
 rps() { echo "$1" | sed -n 's/.* rps=\([0-9]*\).*/\1/p'; }
 
@@ -65,7 +52,7 @@ for round in $(seq "${ROUNDS:-2}"); do
         restart_all
         login_load_user tracing
         wrk -t2 -c64 -d2s -s scripts/wrk/get-product.lua "$URL" >/dev/null  # warm-up
-        spans_before=$(spans)
+        spans_before=$(spans_counted)
         measured_wrk "GET /products/{id}, tracing $tracing, round $round" \
             -t2 -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL"
         requests=$REQUESTS
@@ -75,14 +62,14 @@ for round in $(seq "${ROUNDS:-2}"); do
             # all there, or the count has not moved for longer than that delay.
             previous=-1 still=0
             for _ in $(seq 150); do
-                count=$(($(spans) - spans_before))
+                count=$(($(spans_counted) - spans_before))
                 [ "$count" -ge $((4 * requests)) ] && break
                 if [ "$count" = "$previous" ]; then still=$((still + 1)); else still=0; fi
                 [ "$still" -ge 60 ] && break
                 previous=$count
                 sleep 0.1
             done
-            echo "  spans received: $(($(spans) - spans_before)) (4 per request: $((4 * requests)); sampler ${OTEL_TRACES_SAMPLER:-parentbased_always_on} ${OTEL_TRACES_SAMPLER_ARG:-})"
+            echo "  spans received: $(($(spans_counted) - spans_before)) (4 per request: $((4 * requests)); sampler ${OTEL_TRACES_SAMPLER:-parentbased_always_on} ${OTEL_TRACES_SAMPLER_ARG:-})"
         fi
         total[$tracing]=$((total[$tracing] + $(rps "$LINE")))
     done
