@@ -55,6 +55,8 @@ public final class JetStreamPublisher: Sendable {
     public let timeout: Duration
     private let client: NATSClient
     private let inbox: String
+    /// Waiting publishers resume once the acknowledgements outstanding are down to this.
+    private let resumeLevel: Int
     private let state = Mutex(State())
     private let sweeper = Mutex<Task<Void, Never>?>(nil)
     private let subscription = Mutex<NATSSubscriptionHandle?>(nil)
@@ -69,6 +71,7 @@ public final class JetStreamPublisher: Sendable {
     init(client: NATSClient, maxPending: Int, timeout: Duration) throws {
         self.client = client
         self.maxPending = max(1, maxPending)
+        resumeLevel = self.maxPending - max(1, self.maxPending / 4)
         self.timeout = timeout
         inbox = client.newInbox() + "."
         let handle = try client.subscribe(to: inbox + "*") { [weak self] message in self?.receive(message) }
@@ -178,9 +181,18 @@ public final class JetStreamPublisher: Sendable {
     }
 
     private func settle(_ token: UInt64, _ result: Result<PubAck, any Error>) {
-        guard let future = state.withLock({ $0.pending.removeValue(forKey: token) }) else { return }
+        let settled = state.withLock { state -> (PubAckFuture, [CheckedContinuation<Void, Never>])? in
+            guard let future = state.pending.removeValue(forKey: token) else { return nil }
+            // A full window reopens a quarter at a time: the waiting publisher then sends a
+            // burst that leaves in one write, instead of one message (and one wake-up of it
+            // and of the I/O thread) per acknowledgement.
+            guard state.pending.count <= resumeLevel else { return (future, []) }
+            defer { state.roomWaiters = [] }
+            return (future, state.roomWaiters)
+        }
+        guard let (future, waiters) = settled else { return }
         future.resolve(result)
-        wakeRoomWaiters()
+        for waiter in waiters { waiter.resume() }
     }
 
     private func expire(now: ContinuousClock.Instant) {
