@@ -153,18 +153,19 @@ public enum ProcessTracing {
     /// The trace context an HTTP request carries (`traceparent`, `tracestate`), as a
     /// `ServiceContext` for the server span; `nil` when it carries none or tracing is off.
     public static func context(traceparent: String?, tracestate: String?) -> ServiceContext? {
-        guard isEnabled, let traceparent,
-            let parent = NATSTraceContext(traceparent: traceparent, state: tracestate)
-        else { return nil }
-        var context = ServiceContext.topLevel
-        context.traceContext = parent
-        return context
+        guard isEnabled, let traceparent else { return nil }
+        return context(of: NATSTraceContext(traceparent: traceparent, state: tracestate))
     }
 
     /// The trace context sent with a message (`traceparent`), as a `ServiceContext` for the
     /// receiver's span; `nil` when it carries none or tracing is off.
     public static func context(from headers: NATSHeaders?) -> ServiceContext? {
-        guard isEnabled, let parent = NATSTraceContext(headers: headers) else { return nil }
+        guard isEnabled else { return nil }
+        return context(of: NATSTraceContext(headers: headers))
+    }
+
+    private static func context(of parent: NATSTraceContext?) -> ServiceContext? {
+        guard let parent else { return nil }
         var context = ServiceContext.topLevel
         context.traceContext = parent
         return context
@@ -179,13 +180,4 @@ struct ServiceContextInjector: NATSTraceContextInjector {
     func inject(into headers: inout NATSHeaders) {
         ServiceContext.current?.traceContext?.write(into: &headers)
     }
-}
-
-/// NATS headers as a propagation carrier.
-struct NATSHeadersCarrier: Injector, Extractor {
-    func inject(_ value: String, forKey key: String, into carrier: inout NATSHeaders) {
-        carrier.set(value, for: key)
-    }
-
-    func extract(key: String, from carrier: NATSHeaders) -> String? { carrier[key] }
 }
