@@ -87,6 +87,18 @@ import Testing
         var long = ProtobufWriter()
         long.message(1) { $0.string(1, String(repeating: "a", count: 200)) }
         #expect(Array(long.bytes.prefix(5)) == [0x0A, 0xCB, 0x01, 0x0A, 0xC8] && long.bytes.count == 206)
+        // Longer than 16,383 bytes: three.
+        var longer = ProtobufWriter()
+        longer.message(1) { $0.string(1, String(repeating: "a", count: 20_000)) }
+        #expect(Array(longer.bytes.prefix(4)) == [0x0A, 0xA4, 0x9C, 0x01] && longer.bytes.count == 20_008)
+        var trace = ProtobufWriter()
+        trace.ids(1, 0x0102_0304_0506_0708, 0x090A_0B0C_0D0E_0F10)
+        #expect(trace.bytes == [0x0A, 16] + Array(1...16))
+        for value: UInt64 in [0, 1, 127, 128, 300, 16_383, 16_384, .max] {
+            var plain = ProtobufWriter()
+            plain.varint(1, value)
+            #expect(Array(VarintBytes(value)) == Array(plain.bytes.dropFirst()), "\(value)")
+        }
     }
 
     @Test func databaseSpanNames() {

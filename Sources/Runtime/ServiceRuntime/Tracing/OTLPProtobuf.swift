@@ -120,14 +120,24 @@ struct ProtobufWriter {
         bytes.append(contentsOf: value.utf8)
     }
 
-    /// A trace or span id: 8 or 16 bytes, big-endian.
-    mutating func ids(_ field: Int, _ values: UInt64...) {
+    /// A span id: 8 bytes, big-endian.
+    mutating func ids(_ field: Int, _ value: UInt64) {
         tag(field, wireType: 2)
-        rawVarint(UInt64(8 * values.count))
-        for value in values {
-            for shift in stride(from: 56, through: 0, by: -8) {
-                bytes.append(UInt8(truncatingIfNeeded: value >> shift))
-            }
+        rawVarint(8)
+        bigEndian(value)
+    }
+
+    /// A trace id: 16 bytes, big-endian (not variadic: that would be an array per span).
+    mutating func ids(_ field: Int, _ high: UInt64, _ low: UInt64) {
+        tag(field, wireType: 2)
+        rawVarint(16)
+        bigEndian(high)
+        bigEndian(low)
+    }
+
+    private mutating func bigEndian(_ value: UInt64) {
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: value >> shift))
         }
     }
 
@@ -142,9 +152,7 @@ struct ProtobufWriter {
         if length < 0x80 {
             bytes[lengthAt] = UInt8(length)
         } else {
-            var prefix = ProtobufWriter()
-            prefix.rawVarint(UInt64(length))
-            bytes.replaceSubrange(lengthAt..<(lengthAt + 1), with: prefix.bytes)
+            bytes.replaceSubrange(lengthAt..<(lengthAt + 1), with: VarintBytes(UInt64(length)))
         }
     }
 
@@ -157,5 +165,31 @@ struct ProtobufWriter {
             value >>= 7
         }
         bytes.append(UInt8(value))
+    }
+}
+
+/// A varint's bytes as a collection without storage of its own (a nested message's length,
+/// spliced in front of it without an array per message).
+struct VarintBytes: RandomAccessCollection {
+    let value: UInt64
+    let count: Int
+
+    init(_ value: UInt64) {
+        var count = 1
+        var rest = value
+        while rest >= 0x80 {
+            rest >>= 7
+            count += 1
+        }
+        self.value = value
+        self.count = count
+    }
+
+    var startIndex: Int { 0 }
+    var endIndex: Int { count }
+
+    subscript(position: Int) -> UInt8 {
+        let group = UInt8(truncatingIfNeeded: value >> (7 * UInt64(position))) & 0x7F
+        return position < count - 1 ? group | 0x80 : group
     }
 }
