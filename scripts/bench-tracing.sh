@@ -9,18 +9,7 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
-[ -d /opt/swift/usr/bin ] && export PATH="/opt/swift/usr/bin:$PATH"
-export STATE=${STATE_DIR:-$ROOT/.state}
-export NATS_PORT=${NATS_PORT:-4222} PG_PORT=${PG_PORT:-5433} MONGO_PORT=${MONGO_PORT:-27018}
-export HTTP_PORT=${HTTP_PORT:-8080}
-DURATION=${DURATION:-8s}
-URL="http://127.0.0.1:$HTTP_PORT"
-export BIN=${BIN:-$(swift build -c release --show-bin-path)}
-source scripts/lib/stack.sh
-source scripts/lib/cpu.sh
-source scripts/lib/load.sh
-command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
-curl -sf "$URL/ready" >/dev/null || { echo "the system is not ready at $URL (run scripts/up.sh)" >&2; exit 1; }
+source scripts/lib/running-system.sh
 source scripts/lib/span-counter.sh
 start_span_counter
 cleanup() {
