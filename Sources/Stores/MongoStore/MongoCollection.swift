@@ -152,19 +152,8 @@ public struct MongoCollection: Sendable {
     private func withCollection<T: Sendable>(
         _ operation: String, isRead: Bool = false, _ body: @escaping @Sendable (OpaquePointer) throws -> T
     ) async throws -> T {
-        // Operations of a recorded trace only, not background work.
-        guard let (tracer, context) = database.recording else {
-            return try await onCollection(isRead: isRead, body)
-        }
-        let attributes: SpanAttributes = [
-            "db.system.name": "mongodb", "db.operation.name": .string(operation),
-            "db.collection.name": .string(name),
-            "db.namespace": .string(database.name),
-        ]
-        return try await tracer.withAnySpan("\(operation) \(name)", context: context, ofKind: .client) {
-            span in
-            span.attributes = attributes
-            return try await onCollection(isRead: isRead, body)
+        try await database.recorded("\(operation) \(name)", operation: operation, collection: name) {
+            try await onCollection(isRead: isRead, body)
         }
     }
 

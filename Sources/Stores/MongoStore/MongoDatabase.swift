@@ -139,31 +139,34 @@ public final class MongoDatabase: Sendable {
 
     /// Runs a database command and returns its reply.
     public func runCommand(_ command: MongoDocument, isRead: Bool = false) async throws -> MongoDocument {
-        guard let (tracer, context) = recording else {
-            return try await runUntraced(command, isRead: isRead)
-        }
         // A command's name is its first key (`findAndModify`, `ping`); its value the collection.
         let operation = command.fields.first?.key ?? "command"
+        var collection: String?
+        if case .string(let name)? = command.fields.first?.value { collection = name }
+        return try await recorded(operation, operation: operation, collection: collection) {
+            try await runUntraced(command, isRead: isRead)
+        }
+    }
+
+    /// `body` as a client span of the current task's trace when that trace is recorded (the
+    /// operation and collection, never the documents); as it is otherwise, e.g. background
+    /// work.
+    func recorded<T>(
+        _ spanName: @autoclosure () -> String, operation: String, collection: String?,
+        _ body: () async throws -> T
+    ) async throws -> T {
+        guard let spansIn, let context = ServiceContext.current, let tracer = spansIn(context) else {
+            return try await body()
+        }
         var attributes: SpanAttributes = [
             "db.system.name": "mongodb", "db.operation.name": .string(operation),
             "db.namespace": .string(name),
         ]
-        if case .string(let collection)? = command.fields.first?.value {
-            attributes["db.collection.name"] = collection
-        }
-        return try await tracer.withAnySpan(operation, context: context, ofKind: .client) { span in
+        if let collection { attributes["db.collection.name"] = collection }
+        return try await tracer.withAnySpan(spanName(), context: context, ofKind: .client) { span in
             span.attributes = attributes
-            return try await runUntraced(command, isRead: isRead)
+            return try await body()
         }
-    }
-
-    /// The tracer recording the current task's operations as spans, and its context; `nil`
-    /// outside a recorded trace.
-    var recording: (any Tracer, ServiceContext)? {
-        guard let spansIn, let context = ServiceContext.current, let tracer = spansIn(context) else {
-            return nil
-        }
-        return (tracer, context)
     }
 
     private func runUntraced(_ command: MongoDocument, isRead: Bool) async throws -> MongoDocument {

@@ -81,10 +81,21 @@ public struct NATSTraceContext: Sendable, Hashable {
     public var isSampled: Bool { flags & 1 == 1 }
 
     /// The trace id as 32 lowercase hex digits.
-    public var traceIDHex: String { Self.hex(traceIDHigh) + Self.hex(traceIDLow) }
+    public var traceIDHex: String {
+        String(unsafeUninitializedCapacity: 32) { buffer in
+            Self.writeHex(traceIDHigh, digits: 16, into: buffer, at: 0)
+            Self.writeHex(traceIDLow, digits: 16, into: buffer, at: 16)
+            return 32
+        }
+    }
 
     /// The span id as 16 lowercase hex digits.
-    public var spanIDHex: String { Self.hex(spanID) }
+    public var spanIDHex: String {
+        String(unsafeUninitializedCapacity: 16) { buffer in
+            Self.writeHex(spanID, digits: 16, into: buffer, at: 0)
+            return 16
+        }
+    }
 
     /// The `traceparent` value (version 00), written in one buffer (it goes with every
     /// traced message).
@@ -116,11 +127,6 @@ public struct NATSTraceContext: Sendable, Hashable {
     public func write(into headers: inout NATSHeaders) {
         headers.set(traceparent, for: Self.traceparentHeader)
         if let state, !state.isEmpty { headers.set(state, for: Self.tracestateHeader) }
-    }
-
-    static func hex(_ value: UInt64) -> String {
-        let digits = String(value, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 
     /// Lowercase hex only, as the specification requires (at most 16 digits).
