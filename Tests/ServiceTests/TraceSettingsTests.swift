@@ -110,4 +110,75 @@ import Testing
         #expect(PostgresPool.databaseName("host=x dbname=shop user=y") == "shop")
         #expect(PostgresPool.databaseName("postgresql://host") == nil)
     }
+
+    /// The fields of a protobuf message: (field number, wire type, content of a
+    /// length-delimited field), failing on anything malformed.
+    private func fields(_ bytes: ArraySlice<UInt8>) -> [(
+        field: Int, wireType: Int, content: ArraySlice<UInt8>
+    )]? {
+        var fields: [(Int, Int, ArraySlice<UInt8>)] = []
+        var index = bytes.startIndex
+        func varint() -> Int? {
+            var value = 0
+            var shift = 0
+            while index < bytes.endIndex {
+                let byte = bytes[index]
+                index += 1
+                value |= Int(byte & 0x7F) << shift
+                if byte < 0x80 { return value }
+                shift += 7
+            }
+            return nil
+        }
+        while index < bytes.endIndex {
+            guard let tag = varint() else { return nil }
+            switch tag & 7 {
+            case 0: guard varint() != nil else { return nil }
+            case 1: index += 8
+            case 5: index += 4
+            case 2:
+                guard let length = varint(), index + length <= bytes.endIndex else { return nil }
+                fields.append((tag >> 3, 2, bytes[index..<(index + length)]))
+                index += length
+                continue
+            default: return nil
+            }
+            guard index <= bytes.endIndex else { return nil }
+            fields.append((tag >> 3, tag & 7, []))
+        }
+        return fields
+    }
+
+    @Test func finishedSpansAreFramedIntoOneExportRequest() throws {
+        // Two spans as the batcher keeps them, one long enough for two-byte lengths.
+        var spans = ProtobufWriter()
+        for name in ["short", String(repeating: "n", count: 300)] {
+            var span = ProtobufWriter()
+            OTLPProtobuf.attribute("natswire.request_id", .string("r1"), into: &span)
+            OTLPProtobuf.finishSpan(
+                into: &span, context: NATSTraceContext(traceIDHigh: 1, traceIDLow: 2, spanID: 3),
+                parentSpanID: 4,
+                name: name, kind: .server, start: 10, end: 20, status: .error, statusMessage: "failed")
+            spans.header(2, length: span.bytes.count)
+            spans.append(span.bytes)
+        }
+        let framing = OTLPProtobuf.Framing(resource: [("service.name", .string("test"))], scope: "natswire")
+        var body = ProtobufWriter()
+        framing.write(spans: spans.bytes, into: &body)
+
+        let request = try #require(fields(body.bytes[...]))
+        #expect(request.count == 1 && request[0].field == 1)  // one ResourceSpans
+        let resourceSpans = try #require(fields(request[0].content))
+        #expect(resourceSpans.map(\.field) == [1, 2])  // resource, scope spans
+        #expect(Array(resourceSpans[0].content) == framing.resource)
+        let scopeSpans = try #require(fields(resourceSpans[1].content))
+        #expect(scopeSpans.map(\.field) == [1, 2, 2])  // the scope, then both spans
+        let names = try scopeSpans.dropFirst().map { span in
+            let spanFields = try #require(fields(span.content))
+            #expect(spanFields.filter { $0.field == 9 }.count == 1)  // the attribute
+            #expect(spanFields.contains { $0.field == 15 })  // the status
+            return String(decoding: try #require(spanFields.first { $0.field == 5 }).content, as: UTF8.self)
+        }
+        #expect(names == ["short", String(repeating: "n", count: 300)])
+    }
 }

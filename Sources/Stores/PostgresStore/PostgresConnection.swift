@@ -1,3 +1,4 @@
+import BlockingCalls
 import CPostgres
 import Synchronization
 

@@ -1,3 +1,6 @@
+import NATSWire
+import Tracing
+
 /// The OTLP trace export request (`opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest`)
 /// in protobuf's wire format, written by hand: the message is small and fixed, and a
 /// protobuf library would bring Foundation into every process (see the README, "Tracing").
@@ -6,53 +9,84 @@
 /// `common.proto`; the tests decode what this writes with opentelemetry-proto's own Python
 /// classes.
 enum OTLPProtobuf {
-    /// The body of one `POST /v1/traces`.
-    static func exportRequest(_ spans: [FinishedSpan], resource: [(String, AttributeValue)], scope: String)
-        -> [UInt8]
-    {
-        var request = ProtobufWriter(capacity: 256 + spans.count * 400)
-        request.message(1) { resourceSpans in
-            resourceSpans.message(1) { writer in  // Resource
-                for (key, value) in resource { writer.message(1) { keyValue(key, value, into: &$0) } }
-            }
-            resourceSpans.message(2) { scopeSpans in
-                scopeSpans.message(1) { $0.string(1, scope) }  // InstrumentationScope
-                for span in spans { scopeSpans.message(2) { encode(span, into: &$0) } }
-            }
+    /// What every export request of a process repeats, written once: its `Resource` and
+    /// `InstrumentationScope` messages.
+    struct Framing: Sendable {
+        let resource: [UInt8]
+        let scope: [UInt8]
+
+        init(resource attributes: [(String, AttributeValue)], scope name: String) {
+            var resource = ProtobufWriter()
+            for (key, value) in attributes { resource.message(1) { keyValue(key, value, into: &$0) } }
+            self.resource = resource.bytes
+            var scope = ProtobufWriter()
+            scope.string(1, name)
+            self.scope = scope.bytes
         }
-        return request.bytes
+
+        /// The body of one `POST /v1/traces` around `spans` (spans as ``SpanBatcher`` keeps
+        /// them: each a `ScopeSpans.spans` field), written into `body` after what it holds.
+        /// The lengths are worked out first, so the spans are copied once, never moved.
+        func write(spans: [UInt8], into body: inout ProtobufWriter) {
+            let scopeSpans = ProtobufWriter.fieldSize(scope.count) + spans.count
+            let resourceSpans =
+                ProtobufWriter.fieldSize(resource.count) + ProtobufWriter.fieldSize(scopeSpans)
+            body.header(1, length: resourceSpans)  // ExportTraceServiceRequest.resource_spans
+            body.header(1, length: resource.count)  // ResourceSpans.resource
+            body.append(resource)
+            body.header(2, length: scopeSpans)  // ResourceSpans.scope_spans
+            body.header(1, length: scope.count)  // ScopeSpans.scope
+            body.append(scope)
+            body.append(spans)
+        }
     }
 
-    static func encode(_ span: FinishedSpan, into writer: inout ProtobufWriter) {
-        writer.ids(1, span.context.traceIDHigh, span.context.traceIDLow)
-        writer.ids(2, span.context.spanID)
-        if let state = span.context.state, !state.isEmpty { writer.string(3, state) }
-        if span.parentSpanID != 0 { writer.ids(4, span.parentSpanID) }
-        writer.string(5, span.name)
-        writer.varint(6, UInt64(span.kind.rawValue))
-        writer.fixed64(7, span.startNanoseconds)
-        writer.fixed64(8, span.endNanoseconds)
-        for (key, value) in span.attributes { writer.message(9) { keyValue(key, value, into: &$0) } }
-        for event in span.events {
-            writer.message(11) { writer in
-                writer.fixed64(1, event.nanoseconds)
-                writer.string(2, event.name)
-                for (key, value) in event.attributes { writer.message(3) { keyValue(key, value, into: &$0) } }
-            }
-        }
-        for link in span.links {
-            writer.message(13) { writer in
-                writer.ids(1, link.traceIDHigh, link.traceIDLow)
-                writer.ids(2, link.spanID)
-            }
-        }
-        if span.status != .unset {
+    /// The fields of a span known when it ends (`Span` of `trace.proto`); attributes, events
+    /// and links were written as they were added.
+    static func finishSpan(
+        into writer: inout ProtobufWriter, context: NATSTraceContext, parentSpanID: UInt64, name: String,
+        kind: SpanKindCode, start: UInt64, end: UInt64, status: SpanStatusCode, statusMessage: String?
+    ) {
+        writer.ids(1, context.traceIDHigh, context.traceIDLow)
+        writer.ids(2, context.spanID)
+        if let state = context.state, !state.isEmpty { writer.string(3, state) }
+        if parentSpanID != 0 { writer.ids(4, parentSpanID) }
+        writer.string(5, name)
+        writer.varint(6, UInt64(kind.rawValue))
+        writer.fixed64(7, start)
+        writer.fixed64(8, end)
+        if status != .unset {
             writer.message(15) { writer in
-                if let message = span.statusMessage { writer.string(2, message) }
-                writer.varint(3, UInt64(span.status.rawValue))
+                if let statusMessage { writer.string(2, statusMessage) }
+                writer.varint(3, UInt64(status.rawValue))
             }
         }
-        writer.fixed32(16, UInt32(span.context.flags))
+        writer.fixed32(16, UInt32(context.flags))
+    }
+
+    /// A span attribute (`Span.attributes`).
+    static func attribute(_ key: String, _ value: AttributeValue, into writer: inout ProtobufWriter) {
+        writer.message(9) { keyValue(key, value, into: &$0) }
+    }
+
+    /// A span event (`Span.events`).
+    static func event(
+        _ name: String, nanoseconds: UInt64, attributes: [(String, AttributeValue)],
+        into writer: inout ProtobufWriter
+    ) {
+        writer.message(11) { writer in
+            writer.fixed64(1, nanoseconds)
+            writer.string(2, name)
+            for (key, value) in attributes { writer.message(3) { keyValue(key, value, into: &$0) } }
+        }
+    }
+
+    /// A span link (`Span.links`).
+    static func link(_ linked: NATSTraceContext, into writer: inout ProtobufWriter) {
+        writer.message(13) { writer in
+            writer.ids(1, linked.traceIDHigh, linked.traceIDLow)
+            writer.ids(2, linked.spanID)
+        }
     }
 
     static func keyValue(_ key: String, _ value: AttributeValue, into writer: inout ProtobufWriter) {
@@ -72,6 +106,26 @@ enum OTLPProtobuf {
             }
         }
     }
+}
+
+/// OTLP's `Span.SpanKind`.
+enum SpanKindCode: Int, Sendable {
+    case `internal` = 1, server, client, producer, consumer
+
+    init(_ kind: SpanKind) {
+        switch kind {
+        case .server: self = .server
+        case .client: self = .client
+        case .producer: self = .producer
+        case .consumer: self = .consumer
+        default: self = .internal
+        }
+    }
+}
+
+/// OTLP's `Status.StatusCode`.
+enum SpanStatusCode: Int, Sendable {
+    case unset = 0, ok, error
 }
 
 /// An attribute value as OTLP carries it.
@@ -96,17 +150,28 @@ struct ProtobufWriter {
 
     mutating func fixed64(_ field: Int, _ value: UInt64) {
         tag(field, wireType: 1)
-        for shift in stride(from: 0, to: 64, by: 8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> shift))
-        }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
     mutating func fixed32(_ field: Int, _ value: UInt32) {
         tag(field, wireType: 5)
-        for shift in stride(from: 0, to: 32, by: 8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> shift))
-        }
+        withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
+
+    /// The tag and length of a length-delimited field whose content follows.
+    mutating func header(_ field: Int, length: Int) {
+        tag(field, wireType: 2)
+        rawVarint(UInt64(length))
+    }
+
+    /// Bytes already in the wire format.
+    mutating func append(_ encoded: [UInt8]) { bytes.append(contentsOf: encoded) }
+
+    /// Empties the writer, keeping its storage for the next message.
+    mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
+    /// The bytes of a length-delimited field of `length` content bytes with a one-byte tag.
+    static func fieldSize(_ length: Int) -> Int { 1 + VarintBytes(UInt64(length)).count + length }
 
     mutating func bytes(_ field: Int, _ value: [UInt8]) {
         tag(field, wireType: 2)
@@ -136,9 +201,7 @@ struct ProtobufWriter {
     }
 
     private mutating func bigEndian(_ value: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: value >> shift))
-        }
+        withUnsafeBytes(of: value.bigEndian) { bytes.append(contentsOf: $0) }
     }
 
     /// A nested message, written by `body` in place: one byte is kept for its length and

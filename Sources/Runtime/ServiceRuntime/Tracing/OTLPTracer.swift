@@ -103,47 +103,49 @@ struct TraceSampler: Sendable, Equatable {
 }
 
 /// Random span and trace ids: a SplitMix64 sequence seeded once from the system's generator,
-/// so an id costs no system call.
+/// so an id costs no system call, and advanced by one atomic add, so threads making spans at
+/// once do not queue for a lock.
 enum IDGenerator {
-    private static let state = Mutex<UInt64>(UInt64.random(in: 1...UInt64.max))
+    private static let state = Atomic<UInt64>(UInt64.random(in: 1...UInt64.max))
 
     static func next() -> UInt64 {
-        var value: UInt64 = 0
-        while value == 0 {
-            value = state.withLock { state in
-                state &+= 0x9E37_79B9_7F4A_7C15
-                var z = state
-                z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-                z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-                return z ^ (z >> 31)
-            }
+        while true {
+            var z = state.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            z ^= z >> 31
+            if z != 0 { return z }
         }
-        return value
     }
 }
 
 /// A span of ``OTLPTracer``. An unsampled span carries its context (so the trace's
-/// decision travels on) and records nothing.
+/// decision travels on) and records nothing. A recorded span writes what it is given
+/// straight into OTLP's wire format, and at its end hands the finished message to the
+/// exporter: no intermediate copy of its attributes, nothing for the export thread to
+/// convert or free.
 final class OTLPSpan: Span {
     let context: ServiceContext
     let spanContext: NATSTraceContext
     private let parentSpanID: UInt64
-    private let kind: SpanKind
+    private let kind: SpanKindCode
     private let start: UInt64
     private let batcher: SpanBatcher?
     private let state: Mutex<State>
 
     private struct State {
         var name: String
+        /// Set through the Tracing API's `attributes` property; written at the end.
         var attributes = SpanAttributes()
-        /// Set through ``OTLPSpan/add(_:)``: no `SpanAttributes` dictionary to copy.
-        var added: [(String, AttributeValue)] = []
-        var events: [FinishedSpan.Event] = []
-        var links: [NATSTraceContext] = []
-        var status = FinishedSpan.Status.unset
+        /// Attributes, events and links, already in the wire format.
+        var encoded: ProtobufWriter
+        var status = SpanStatusCode.unset
         var statusMessage: String?
         var ended = false
     }
+
+    /// What a span of a few attributes takes, so its buffer is allocated once.
+    private static let initialCapacity = 384
 
     init(
         name: String, context: ServiceContext, spanContext: NATSTraceContext, parentSpanID: UInt64,
@@ -152,10 +154,11 @@ final class OTLPSpan: Span {
         self.context = context
         self.spanContext = spanContext
         self.parentSpanID = parentSpanID
-        self.kind = kind
+        self.kind = SpanKindCode(kind)
         self.start = start
         self.batcher = batcher
-        self.state = Mutex(State(name: name))
+        self.state = Mutex(
+            State(name: name, encoded: ProtobufWriter(capacity: batcher == nil ? 0 : Self.initialCapacity)))
     }
 
     var isRecording: Bool { batcher != nil && !state.withLock { $0.ended } }
@@ -177,13 +180,19 @@ final class OTLPSpan: Span {
     /// `span.attributes[key] = value` copies the dictionary out of the span and back).
     func add(_ pairs: [(String, String)]) {
         guard batcher != nil, !pairs.isEmpty else { return }
-        state.withLock { state in for (key, value) in pairs { state.added.append((key, .string(value))) } }
+        state.withLock { state in
+            guard !state.ended else { return }
+            for (key, value) in pairs { OTLPProtobuf.attribute(key, .string(value), into: &state.encoded) }
+        }
     }
 
     /// Adds an integer attribute, as ``add(_:)`` does strings.
     func add(_ key: String, _ value: Int) {
         guard batcher != nil else { return }
-        state.withLock { $0.added.append((key, .int(Int64(value)))) }
+        state.withLock { state in
+            guard !state.ended else { return }
+            OTLPProtobuf.attribute(key, .int(Int64(value)), into: &state.encoded)
+        }
     }
 
     func setStatus(_ status: SpanStatus) {
@@ -197,10 +206,13 @@ final class OTLPSpan: Span {
 
     func addEvent(_ event: SpanEvent) {
         guard batcher != nil else { return }
-        let recorded = FinishedSpan.Event(
-            name: event.name, nanoseconds: event.nanosecondsSinceEpoch,
-            attributes: FinishedSpan.values(event.attributes))
-        state.withLock { $0.events.append(recorded) }
+        let attributes = Self.values(event.attributes)
+        state.withLock { state in
+            guard !state.ended else { return }
+            OTLPProtobuf.event(
+                event.name, nanoseconds: event.nanosecondsSinceEpoch, attributes: attributes,
+                into: &state.encoded)
+        }
     }
 
     func recordError<Instant: TracerInstant>(
@@ -211,78 +223,45 @@ final class OTLPSpan: Span {
             ("exception.type", .string(String(describing: type(of: error)))),
             ("exception.message", .string(String(describing: error))),
         ]
-        all += FinishedSpan.values(attributes)
-        let event = FinishedSpan.Event(
-            name: "exception", nanoseconds: instant().nanosecondsSinceEpoch, attributes: all)
-        state.withLock { $0.events.append(event) }
+        all += Self.values(attributes)
+        let nanoseconds = instant().nanosecondsSinceEpoch
+        state.withLock { state in
+            guard !state.ended else { return }
+            OTLPProtobuf.event("exception", nanoseconds: nanoseconds, attributes: all, into: &state.encoded)
+        }
     }
 
     func addLink(_ link: SpanLink) {
         guard batcher != nil, let linked = link.context.traceContext else { return }
-        state.withLock { $0.links.append(linked) }
+        state.withLock { state in
+            guard !state.ended else { return }
+            OTLPProtobuf.link(linked, into: &state.encoded)
+        }
     }
 
     func end<Instant: TracerInstant>(at instant: @autoclosure () -> Instant) {
         let end = instant().nanosecondsSinceEpoch
-        guard
-            let finished: FinishedSpan = state.withLock({ state in
-                guard !state.ended else { return nil }
-                state.ended = true
-                guard batcher != nil else { return nil }
-                return FinishedSpan(
-                    context: spanContext, parentSpanID: parentSpanID, name: state.name,
-                    kind: FinishedSpan.Kind(kind), startNanoseconds: start, endNanoseconds: end,
-                    attributes: state.attributes.isEmpty
-                        ? state.added : FinishedSpan.values(state.attributes) + state.added,
-                    events: state.events,
-                    links: state.links, status: state.status, statusMessage: state.statusMessage)
-            })
-        else { return }
-        batcher?.add(finished)
-    }
-}
-
-/// A span once ended: what the exporter sends.
-struct FinishedSpan: Sendable {
-    /// OTLP's `Span.SpanKind`.
-    enum Kind: Int, Sendable {
-        case `internal` = 1, server, client, producer, consumer
-
-        init(_ kind: SpanKind) {
-            switch kind {
-            case .server: self = .server
-            case .client: self = .client
-            case .producer: self = .producer
-            case .consumer: self = .consumer
-            default: self = .internal
+        let finished: [UInt8]? = state.withLock { state in
+            guard !state.ended else { return nil }
+            state.ended = true
+            guard batcher != nil else { return nil }
+            var message = ProtobufWriter()
+            swap(&message, &state.encoded)
+            state.attributes.forEach { key, attribute in
+                if let value = AttributeValue(attribute) {
+                    OTLPProtobuf.attribute(key, value, into: &message)
+                }
             }
+            OTLPProtobuf.finishSpan(
+                into: &message, context: spanContext, parentSpanID: parentSpanID, name: state.name,
+                kind: kind,
+                start: start, end: end, status: state.status, statusMessage: state.statusMessage)
+            return message.bytes
         }
+        if let finished { batcher?.add(finished) }
     }
 
-    /// OTLP's `Status.StatusCode`.
-    enum Status: Int, Sendable {
-        case unset = 0, ok, error
-    }
-
-    struct Event: Sendable {
-        var name: String
-        var nanoseconds: UInt64
-        var attributes: [(String, AttributeValue)]
-    }
-
-    var context: NATSTraceContext
-    var parentSpanID: UInt64
-    var name: String
-    var kind: Kind
-    var startNanoseconds: UInt64
-    var endNanoseconds: UInt64
-    var attributes: [(String, AttributeValue)]
-    var events: [Event]
-    var links: [NATSTraceContext]
-    var status: Status
-    var statusMessage: String?
-
-    static func values(_ attributes: SpanAttributes) -> [(String, AttributeValue)] {
+    private static func values(_ attributes: SpanAttributes) -> [(String, AttributeValue)] {
         var values: [(String, AttributeValue)] = []
         attributes.forEach { name, attribute in
             if let value = AttributeValue(attribute) { values.append((name, value)) }

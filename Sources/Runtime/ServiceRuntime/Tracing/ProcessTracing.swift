@@ -15,9 +15,16 @@ import Tracing
 /// tracing is off.
 public enum ProcessTracing {
     private static let enabledFlag = Atomic<Bool>(false)
+    private static let started = Atomic<Bool>(false)
     /// The tracer, for the runtime's own spans: `InstrumentationSystem.tracer` looks it up
     /// under a lock with a dynamic cast on every call (3 % of a traced service's CPU).
-    private static let tracer = Mutex<OTLPTracer?>(nil)
+    // nonisolated(unsafe): written once, by the one `start` that wins `started`, before
+    // `enabledFlag` is set with release ordering; read only through `tracer`, after an
+    // acquiring load has seen the flag set.
+    nonisolated(unsafe) private static var installed: OTLPTracer?
+
+    /// The tracer once tracing is on, without a lock (read on every span).
+    private static var tracer: OTLPTracer? { enabledFlag.load(ordering: .acquiring) ? installed : nil }
 
     /// Whether spans are recorded in this process.
     public static var isEnabled: Bool { enabledFlag.load(ordering: .relaxed) }
@@ -26,7 +33,9 @@ public enum ProcessTracing {
     /// resource (`service.name` = `OTEL_SERVICE_NAME` or `service`). Call once, early, before
     /// connecting to NATS (the connection's options read ``isEnabled``).
     public static func start(_ settings: TraceSettings, service: String, logger: Logger) {
-        guard let endpoint = settings.endpoint else { return }
+        guard let endpoint = settings.endpoint,
+            started.compareExchange(expected: false, desired: true, ordering: .relaxed).exchanged
+        else { return }
         var resource: [(String, AttributeValue)] = [
             ("service.name", .string(settings.serviceName ?? service)),
             ("service.instance.id", .string(NUID.generate())),
@@ -41,9 +50,8 @@ public enum ProcessTracing {
         let exporter = OTLPHTTPExporter(settings: settings, endpoint: endpoint) { message in
             logger.warning("\(message)")
         }
-        let batcher = SpanBatcher(settings: settings) { [resource] spans in
-            exporter.export(OTLPProtobuf.exportRequest(spans, resource: resource, scope: "natswire"))
-        }
+        let framing = OTLPProtobuf.Framing(resource: resource, scope: "natswire")
+        let batcher = SpanBatcher(settings: settings, framing: framing) { body in exporter.export(body) }
         guard batcher.start() else {
             logger.error("tracing off: cannot start the export thread")
             return
@@ -51,8 +59,8 @@ public enum ProcessTracing {
         observe(batcher)
         let made = OTLPTracer(sampler: settings.sampler, batcher: batcher)
         InstrumentationSystem.bootstrap(made)
-        tracer.withLock { $0 = made }
-        enabledFlag.store(true, ordering: .relaxed)
+        installed = made
+        enabledFlag.store(true, ordering: .releasing)
         logger.info(
             "tracing on",
             metadata: [
@@ -67,7 +75,7 @@ public enum ProcessTracing {
     /// is made (it would not be exported anyway). The tracer is handed over directly:
     /// `InstrumentationSystem`'s lookup takes a lock and a dynamic cast per span.
     public static var recordedTraces: (@Sendable (ServiceContext) -> (any Tracer)?)? {
-        guard isEnabled, let tracer = tracer.withLock({ $0 }) else { return nil }
+        guard let tracer else { return nil }
         return { $0.traceContext?.isSampled == true ? tracer : nil }
     }
 
@@ -86,7 +94,7 @@ public enum ProcessTracing {
 
     /// Exports the spans still queued (at most `timeout`): call before the process exits.
     public static func shutdown(timeout: Duration = .seconds(5)) {
-        tracer.withLock { $0 }?.batcher.shutdown(timeout: timeout)
+        tracer?.batcher.shutdown(timeout: timeout)
     }
 
     /// Runs `body` in a span when tracing is on; otherwise just runs it (`span` is `nil`).
@@ -100,7 +108,7 @@ public enum ProcessTracing {
         isFailure: (any Error) -> Bool = ProcessTracing.isServiceFailure,
         _ body: (_ span: (any Span)?) async throws -> T
     ) async rethrows -> T {
-        guard isEnabled, let tracer = tracer.withLock({ $0 }) else { return try await body(nil) }
+        guard let tracer else { return try await body(nil) }
         let parent = context ?? .current
         let parentTrace = parent?.traceContext
         if let parentTrace, !parentTrace.isSampled, tracer.sampler.followsParent {
