@@ -25,6 +25,8 @@ need podman podman
 need runc runc
 need strip binutils
 need mmdebstrap mmdebstrap
+# A build step's network (netavark) needs iptables, which a minimal Debian lacks.
+need iptables iptables
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$ROOT/deploy/podman/containers.conf}
 
 # 1. The base: Debian bookworm, minimal, with the runtime libraries. Same packages and the
