@@ -4,7 +4,8 @@
 # `podman import`: no registry needed), and prints the image sizes. Then checks that every
 # executable starts in the image (its --help).
 # Also builds the NATS image the container smoke plays the NATS StatefulSet with
-# (deploy/Containerfile.nats: Debian's nats-server; with a registry, the manifests' own).
+# (deploy/Containerfile.nats: Debian's nats-server; with a registry, the manifests' own), and
+# stand-ins for the evaluation PostgreSQL and MongoDB (deploy/stand-ins).
 #   IMAGE (localhost/natswire:latest)  BASE_IMAGE (localhost/natswire-base:bookworm)
 #   NATS_IMAGE (localhost/natswire-nats:<the nats-server package's version>)
 #   REBUILD_BASE=1 makes the base again.
@@ -63,9 +64,20 @@ NATS_VERSION=$(dpkg-query -W -f '${Version}' nats-server | sed 's/[-+].*//')
 NATS_IMAGE=${NATS_IMAGE:-localhost/natswire-nats:$NATS_VERSION}
 rm -rf "$WORK/nats" && mkdir -p "$WORK/nats"
 cp "$(command -v nats-server)" "$WORK/nats/"
-podman build --quiet --format docker --build-arg BASE="$BASE_IMAGE" -t "$NATS_IMAGE" \
+podman build --quiet --format docker --network host --build-arg BASE="$BASE_IMAGE" -t "$NATS_IMAGE" \
     -f deploy/Containerfile.nats "$WORK/nats" >/dev/null
 podman run --rm "$NATS_IMAGE" --version >/dev/null || { echo "nats-server does not start in $NATS_IMAGE" >&2; exit 1; }
+
+# 3c. Stand-ins for the evaluation databases of deploy/kubernetes/evaluation and
+#     deploy/compose.yaml (their registry images are out of reach here): Debian's PostgreSQL 15
+#     with the official image's start-up interface, and SecantusDB for MongoDB's protocol.
+POSTGRES_IMAGE=${POSTGRES_IMAGE:-localhost/natswire-postgres:15}
+DOCSTORE_IMAGE=${DOCSTORE_IMAGE:-localhost/natswire-docstore:0.7.0b3}
+podman build --quiet --format docker --network host --build-arg BASE="$BASE_IMAGE" -t "$POSTGRES_IMAGE" \
+    -f deploy/stand-ins/Containerfile.postgres deploy/stand-ins >/dev/null
+podman build --quiet --format docker --network host --build-arg BASE="$BASE_IMAGE" -t "$DOCSTORE_IMAGE" \
+    --secret id=ca-certificates,src=/etc/ssl/certs/ca-certificates.crt \
+    -f deploy/stand-ins/Containerfile.docstore deploy/stand-ins >/dev/null
 
 # 4. Every executable starts in it, as its non-root user.
 for executable in $EXECUTABLES; do
@@ -75,5 +87,5 @@ done
 [ "$(podman run --rm "$IMAGE" sh -c 'id -u')" = 10001 ] || { echo "the image runs as root" >&2; exit 1; }
 
 echo "images:"
-podman images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "natswire(-base|-nats)?:" || true
+podman images --format '  {{.Repository}}:{{.Tag}} {{.Size}}' | grep -E "natswire(-base|-nats|-postgres|-docstore)?:" || true
 echo "in the image: binaries $(du -sh "$CONTEXT/bin" | cut -f1), Swift runtime $(du -sh "$CONTEXT/swift-runtime" | cut -f1)"
