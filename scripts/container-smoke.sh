@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The system started from the Kubernetes manifests with `podman kube play`: builds the
 # images (scripts/build-images.sh), starts PostgreSQL and the document store of a private
-# stack on the host (the manifests' default: databases as external URLs), makes the
+# stack on the host (the manifests' default: databases as external URLs) — or, with
+# EVALUATION=1, plays the evaluation StatefulSets of PostgreSQL and MongoDB of
+# deploy/kubernetes/evaluation as pods (stand-in images, deploy/stand-ins) — makes the
 # manifests' secrets (scripts/k8s-config.sh), plays the NATS StatefulSet of
 # deploy/kubernetes/base as its three pods on a network of their own (each with the DNS
 # names the headless Service gives it, so the routes of the manifest's config join them into
@@ -11,7 +13,7 @@
 # reads a product; plays a second ProductsService and shows both answer; kills one and shows
 # reads keep working; kills a NATS node and shows reads keep working; removes everything it
 # started.
-#   PRIVATE_PORT_BASE (17000)
+#   PRIVATE_PORT_BASE (17000)  EVALUATION (0)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -36,32 +38,71 @@ cleanup() {
 }
 trap 'cleanup; stop_all; rm -rf "$KEEP_LOGS"; cp -r "$STATE/logs" "$KEEP_LOGS"; rm -rf "$STATE"' EXIT
 
-start_postgres
-start_docstore
+mkdir -p "$STATE/logs"
 URL="http://127.0.0.1:$HTTP_PORT"
 [ "$NATS_TLS" = 1 ] && fail "NATS_TLS=1 is not supported here"
+# netavark with aardvark-dns gives a network's pods DNS names (podman recommends both); it
+# needs iptables.
+dpkg -s netavark aardvark-dns iptables >/dev/null 2>&1 || apt-get install -y -qq netavark aardvark-dns iptables >/dev/null
+podman network rm -f "$NETWORK" >/dev/null 2>&1 || true
+podman network create "$NETWORK" >/dev/null
 
-# The manifests' secrets, with the host's databases; the NKey seeds the NATS config trusts.
-AUTH_MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/auth" \
-    CUSTOMERS_DATABASE_URL="postgresql://customers_svc:$(secret customers-db)@127.0.0.1:$PG_PORT/northwind" \
-    PRODUCTS_DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind" \
-    SECRETS_DIR="$STATE/secrets" NATSWIRE="$BIN/natswire" scripts/k8s-config.sh >"$STATE/k8s-secrets.yaml"
+# play_stateful MANIFEST IMAGE INDEX SECRETS_YAML: pod NAME-INDEX of the StatefulSet NAME in
+# MANIFEST on the network, with the DNS names its headless Service gives it in Kubernetes
+# (NAME-INDEX.NAME, NAME); sets `address` to its address.
+play_stateful() {
+    local manifest=$1 image=$2 index=$3 secrets=$4 name
+    name=$(basename "$manifest" .yaml)
+    python3 scripts/lib/kube-play-variant.py stateful-pod "$manifest" "$secrets" "$STATE/kube-pods" "$image" "$index" \
+        >"$STATE/$name-$index.yaml"
+    played+=("$STATE/$name-$index.yaml")
+    podman kube play --network "$NETWORK:alias=$name-$index.$name,alias=$name" "$STATE/$name-$index.yaml" \
+        >>"$STATE/logs/kube-play.log" 2>&1 || { tail -20 "$STATE/logs/kube-play.log" >&2; fail "kube play $name-$index failed"; }
+    address=$(podman inspect "$name-$index-$name" --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}')
+}
+# until SECONDS COMMAND...: runs COMMAND until it succeeds, for at most about SECONDS.
+until_ok() {
+    local tries=$(($1 * 5))
+    shift
+    for _ in $(seq "$tries"); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+    return 1
+}
+
+if [ "${EVALUATION:-0}" = 1 ]; then
+    # The evaluation databases of deploy/kubernetes/evaluation as their StatefulSets' pods
+    # (stand-in images: no registry here); the services reach them by address.
+    POSTGRES_IMAGE=${POSTGRES_IMAGE:-localhost/natswire-postgres:15}
+    DOCSTORE_IMAGE=${DOCSTORE_IMAGE:-localhost/natswire-docstore:0.7.0b3}
+    SECRETS_DIR="$STATE/secrets" NATSWIRE="$BIN/natswire" scripts/k8s-config.sh --evaluation >"$STATE/k8s-evaluation.yaml"
+    play_stateful deploy/kubernetes/evaluation/postgres.yaml "$POSTGRES_IMAGE" 0 "$STATE/k8s-evaluation.yaml"
+    postgres_address=$address
+    play_stateful deploy/kubernetes/evaluation/mongodb.yaml "$DOCSTORE_IMAGE" 0 "$STATE/k8s-evaluation.yaml"
+    mongodb_address=$address
+    # The manifests' readiness probes, until they pass (the first start loads Northwind).
+    until_ok 120 podman exec postgres-0-postgres pg_isready -U postgres -d northwind || fail "postgres-0 is not ready"
+    until_ok 60 podman healthcheck run mongodb-0-mongodb || fail "mongodb-0 is not ready"
+    until_ok 30 podman healthcheck run postgres-0-postgres || fail "postgres-0: its liveness probe fails"
+    products=$(podman exec postgres-0-postgres psql -U postgres -d northwind -Atc "SELECT count(*) FROM products")
+    echo "evaluation databases: postgres-0 ($postgres_address, Northwind loaded: $products products), mongodb-0 ($mongodb_address)"
+    POSTGRES_HOST=$postgres_address MONGO_HOST=$mongodb_address SECRETS_DIR="$STATE/secrets" NATSWIRE="$BIN/natswire" \
+        scripts/k8s-config.sh --evaluation >"$STATE/k8s-secrets.yaml"
+else
+    # The manifests' default: the databases as external URLs (a private stack's, on the host).
+    start_postgres
+    start_docstore
+    AUTH_MONGO_URL="mongodb://127.0.0.1:$MONGO_PORT/auth" \
+        CUSTOMERS_DATABASE_URL="postgresql://customers_svc:$(secret customers-db)@127.0.0.1:$PG_PORT/northwind" \
+        PRODUCTS_DATABASE_URL="postgresql://products_svc:$(secret products-db)@127.0.0.1:$PG_PORT/northwind" \
+        SECRETS_DIR="$STATE/secrets" NATSWIRE="$BIN/natswire" scripts/k8s-config.sh >"$STATE/k8s-secrets.yaml"
+fi
 
 # NATS: the StatefulSet's three pods. In Kubernetes each pod is nats-N.nats and all are nats
 # (the headless Service); here network aliases give the same names.
 NATS_IMAGE=${NATS_IMAGE:-localhost/natswire-nats:$(dpkg-query -W -f '${Version}' nats-server | sed 's/[-+].*//')}
-# netavark with aardvark-dns gives a network's pods DNS names (podman recommends both).
-dpkg -s netavark aardvark-dns >/dev/null 2>&1 || apt-get install -y -qq netavark aardvark-dns >/dev/null
-podman network rm -f "$NETWORK" >/dev/null 2>&1 || true
-podman network create "$NETWORK" >/dev/null
 nats_urls=()
 for node in 0 1 2; do
-    python3 scripts/lib/kube-play-variant.py nats-node deploy/kubernetes/base "$STATE/k8s-secrets.yaml" \
-        "$STATE/kube-nats" "$NATS_IMAGE" "$node" >"$STATE/nats-$node.yaml"
-    played+=("$STATE/nats-$node.yaml")
-    podman kube play --network "$NETWORK:alias=nats-$node.nats,alias=nats" "$STATE/nats-$node.yaml" \
-        >>"$STATE/logs/kube-play.log" 2>&1 || { tail -20 "$STATE/logs/kube-play.log" >&2; fail "kube play nats-$node failed"; }
-    nats_urls+=("nats://$(podman inspect "nats-$node-nats" --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}'):4222")
+    play_stateful deploy/kubernetes/base/nats.yaml "$NATS_IMAGE" "$node" "$STATE/k8s-secrets.yaml"
+    nats_urls+=("nats://$address:4222")
 done
 # Each node healthy with JetStream (the manifest's probe) and routed to the two others.
 for node in 0 1 2; do

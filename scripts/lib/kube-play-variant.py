@@ -12,14 +12,16 @@ podman 4.3's `podman kube play` on one host (what scripts/container-smoke.sh run
 usage: kube-play-variant.py BASE_DIR SECRETS_YAML SEEDS_DIR IMAGE NATS_URL HTTP_PORT [NAME...]
                              [--suffix S]
 
-With `nats-node`, one node of the NATS StatefulSet instead (podman 4.3 has no StatefulSet):
-the pod `nats-INDEX` of its template, to be played on a network where it has the aliases
-`nats-INDEX.nats` and `nats` (what the headless Service gives in Kubernetes). Its ConfigMap,
-the auth Secret and its PersistentVolumeClaim become files and folders under WORK_DIR/nats-INDEX
-(host paths); the downward-API POD_NAME its value; httpGet probes a bash script (podman runs
-httpGet probes with curl, which the image has not).
+With `stateful-pod`, one pod of a StatefulSet instead (podman 4.3 has no StatefulSet): the
+pod `NAME-INDEX` of the template in MANIFEST (the NATS cluster of deploy/kubernetes/base,
+the evaluation databases of deploy/kubernetes/evaluation), to be played on a network where
+it has the aliases `NAME-INDEX.NAME` and `NAME` (what the headless Service gives in
+Kubernetes). ConfigMaps (from MANIFEST or SECRETS_YAML), secret volumes and the
+PersistentVolumeClaim become files and folders under WORK_DIR/NAME-INDEX (host paths); secret
+environment values and the downward-API POD_NAME their values; httpGet and tcpSocket probes a
+bash script (podman runs httpGet probes with curl, which the images lack).
 
-usage: kube-play-variant.py nats-node BASE_DIR SECRETS_YAML WORK_DIR IMAGE INDEX
+usage: kube-play-variant.py stateful-pod MANIFEST SECRETS_YAML WORK_DIR IMAGE INDEX
 """
 import base64
 import os
@@ -40,32 +42,39 @@ def http_probe(get):
     )
 
 
-def nats_node(base, secrets, work, image, index):
-    manifests = list(yaml.safe_load_all(open(os.path.join(base, "nats.yaml"))))
-    config = next(d for d in manifests if d and d["kind"] == "ConfigMap")
-    statefulset = next(d for d in manifests if d and d["kind"] == "StatefulSet")
+def tcp_probe(socket):
+    """A tcpSocket probe as a shell line: a connection to the port on localhost."""
+    port = socket["port"]
+    return f"bash -c 'exec 3<>/dev/tcp/127.0.0.1/{PORTS.get(port, port)}'"
+
+
+def stateful_pod(manifest, secrets, config_maps, work, image, index):
+    manifests = [d for d in yaml.safe_load_all(open(manifest)) if d]
+    for d in manifests:
+        if d["kind"] == "ConfigMap":
+            config_maps[d["metadata"]["name"]] = d["data"]
+    statefulset = next(d for d in manifests if d["kind"] == "StatefulSet")
     name = f"{statefulset['metadata']['name']}-{index}"
     node = os.path.join(work, name)
-    os.makedirs(os.path.join(node, "auth"), exist_ok=True)
-    os.makedirs(os.path.join(node, "data"), exist_ok=True)
-    files = {}
-    for key, text in config["data"].items():
-        files[key] = os.path.join(node, key)
-        with open(files[key], "w") as out:
-            out.write(text)
     template = statefulset["spec"]["template"]
     spec = template["spec"]
     paths = {}
-    for volume in spec["volumes"]:
-        if "configMap" in volume:
-            paths[volume["name"]] = node
-        elif "secret" in volume:
-            for key, text in secrets[volume["secret"]["secretName"]].items():
-                with open(os.path.join(node, "auth", key), "w") as out:
-                    out.write(text)
-            paths[volume["name"]] = os.path.join(node, "auth")
+    for volume in spec.get("volumes", []):
+        source = volume.get("configMap", {}).get("name") or volume.get("secret", {}).get("secretName")
+        if source is None:
+            continue
+        files = config_maps[source] if "configMap" in volume else secrets[source]
+        folder = os.path.join(node, volume["name"])
+        os.makedirs(folder, exist_ok=True)
+        for key, text in files.items():
+            with open(os.path.join(folder, key), "w") as out:
+                out.write(text)
+        paths[volume["name"]] = folder
     for claim in statefulset["spec"].get("volumeClaimTemplates", []):
-        paths[claim["metadata"]["name"]] = os.path.join(node, "data")
+        folder = os.path.join(node, claim["metadata"]["name"])
+        os.makedirs(folder, exist_ok=True)
+        os.chmod(folder, 0o777)  # whatever user the image runs as owns its volume in Kubernetes
+        paths[claim["metadata"]["name"]] = folder
     volumes = []
     for container in spec["containers"]:
         container["image"] = image
@@ -73,13 +82,19 @@ def nats_node(base, secrets, work, image, index):
         for port in container.pop("ports", []):
             PORTS[port["name"]] = port["containerPort"]
         for env in container.get("env", []):
-            if env.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") == "metadata.name":
+            source = env.get("valueFrom", {})
+            if source.get("fieldRef", {}).get("fieldPath") == "metadata.name":
                 env.pop("valueFrom")
                 env["value"] = name
+            elif "secretKeyRef" in source:
+                ref = env.pop("valueFrom")["secretKeyRef"]
+                env["value"] = secrets[ref["name"]][ref["key"]]
         for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
-            get = container.get(kind, {}).pop("httpGet", None)
-            if get:
-                container[kind]["exec"] = {"command": [http_probe(get)]}
+            probe = container.get(kind, {})
+            if "httpGet" in probe:
+                probe["exec"] = {"command": [http_probe(probe.pop("httpGet"))]}
+            elif "tcpSocket" in probe:
+                probe["exec"] = {"command": [tcp_probe(probe.pop("tcpSocket"))]}
         container.pop("readinessProbe", None)  # podman plays liveness only
         mounts = []
         for mount in container.get("volumeMounts", []):
@@ -93,7 +108,7 @@ def nats_node(base, secrets, work, image, index):
             volumes.append({"name": volume, "hostPath": {"path": host}})
             mounts.append({**mount, "name": volume})
         container["volumeMounts"] = mounts
-    spec["volumes"] = [v for v in spec["volumes"] if "emptyDir" in v] + volumes
+    spec["volumes"] = [v for v in spec.get("volumes", []) if "emptyDir" in v] + volumes
     spec["hostname"] = name
     pod = {
         "apiVersion": "v1",
@@ -106,13 +121,15 @@ def nats_node(base, secrets, work, image, index):
 
 PORTS = {}
 args = sys.argv[1:]
-if args and args[0] == "nats-node":
-    _, base, secrets_file, work, image, index = args
-    secrets = {}
+if args and args[0] == "stateful-pod":
+    _, manifest, secrets_file, work, image, index = args
+    secrets, config_maps = {}, {}
     for d in yaml.safe_load_all(open(secrets_file)):
         if d and d["kind"] == "Secret":
             secrets[d["metadata"]["name"]] = {k: base64.b64decode(v).decode() for k, v in d["data"].items()}
-    nats_node(base, secrets, work, image, int(index))
+        elif d and d["kind"] == "ConfigMap":
+            config_maps[d["metadata"]["name"]] = d["data"]
+    stateful_pod(manifest, secrets, config_maps, work, image, int(index))
     sys.exit(0)
 suffix = ""
 if "--suffix" in args:
