@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTP load benchmark against the running system (start it with scripts/up.sh):
 #   0. the limit: a do-nothing Hummingbird app (HTTPLimit, same package versions) answering
-#      GET with a body of the same size, 64 connections;
+#      GET with a body of the same size, 64 connections; and the same app making one NATS
+#      request per GET to products.findOneProduct and answering with the reply (the HTTP and
+#      NATS hops without the gateway's own work: authentication, validation, headers, metrics);
 #   1. GET /products/{id} with 64 connections, and ratio= end-to-end / limit;
 #   2. the original system's scenario at 200 connections, with every connection logging in
 #      first (a burst of bcrypt logins), then logged in beforehand (steady).
@@ -17,6 +19,7 @@ export STATE=${STATE_DIR:-$ROOT/.state}
 PORT=${HTTP_PORT:-8080}
 LIMIT_PORT=${LIMIT_PORT:-8090}
 PG_PORT=${PG_PORT:-5433}
+export NATS_PORT=${NATS_PORT:-4222}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 URL="http://127.0.0.1:$PORT"
@@ -31,12 +34,21 @@ BIN=${BIN:-$(swift build -c release --show-bin-path)}
 login_load_user wrk
 BODY_BYTES=$(curl -s "$URL/products/1" -H "Authorization: Bearer $TOKEN" | wc -c)
 
-# The limit app, for this run only.
+# The limit apps, for this run only (their CPU per request is printed beside the others').
 HTTP_PORT=$LIMIT_PORT BODY_BYTES=$BODY_BYTES "$BIN/HTTPLimit" >/dev/null 2>&1 &
 LIMIT_PID=$!
-echo "$LIMIT_PID" >"$STATE/HTTPLimit.pid"  # its CPU per request is printed beside the others'
-trap 'kill $LIMIT_PID 2>/dev/null || true; rm -f "$STATE/HTTPLimit.pid"' EXIT
+echo "$LIMIT_PID" >"$STATE/HTTPLimit.pid"
+HOP_PORT=$((LIMIT_PORT + 1)) HOP_PID=
+if [ "${NATS_TLS:-0}" != 1 ]; then
+    # As the gateway, with its NATS identity.
+    # shellcheck disable=SC2046
+    env $(nats_env gateway 0) HTTP_PORT=$HOP_PORT "$BIN/HTTPLimit" >/dev/null 2>&1 &
+    HOP_PID=$!
+    echo "$HOP_PID" >"$STATE/HTTPLimit-nats.pid"
+fi
+trap 'kill $LIMIT_PID $HOP_PID 2>/dev/null || true; rm -f "$STATE/HTTPLimit.pid" "$STATE/HTTPLimit-nats.pid"' EXIT
 wait_port "$LIMIT_PORT" || { echo "HTTPLimit did not start" >&2; exit 1; }
+[ -z "$HOP_PID" ] || wait_port "$HOP_PORT" || { echo "HTTPLimit with NATS did not start" >&2; exit 1; }
 
 # run LABEL WRK-ARGS...: one wrk run with the CPU of every process around it.
 run() {
@@ -55,6 +67,8 @@ rps() { echo "$1" | sed -n 's/.* rps=\([0-9]*\).*/\1/p'; }
 wrk -t"$THREADS" -c64 -d2s -s scripts/wrk/get-product.lua "$URL" >/dev/null  # warm-up
 limit=$(run "limit: fixed $BODY_BYTES-byte body, 64 connections, $DURATION" \
     -t"$THREADS" -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "http://127.0.0.1:$LIMIT_PORT")
+[ -z "$HOP_PID" ] || run "limit + one NATS request per GET, 64 connections, $DURATION" \
+    -t"$THREADS" -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "http://127.0.0.1:$HOP_PORT" >/dev/null
 e2e=$(run "GET /products/{id}, 64 connections, $DURATION" \
     -t"$THREADS" -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL")
 awk -v a="$(rps "$e2e")" -v b="$(rps "$limit")" 'BEGIN { printf "ratio=%.3f (end-to-end / limit)\n", (b > 0 ? a / b : 0) }' >&2

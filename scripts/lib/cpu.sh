@@ -28,7 +28,7 @@ postgres_ticks() {
 
 cpu_snapshot() {
     local name file out=""
-    for name in HTTPLimit Gateway Gateway-traced AuthService CustomersService ProductsService ProductsService-2 \
+    for name in HTTPLimit HTTPLimit-nats Gateway Gateway-traced AuthService CustomersService ProductsService ProductsService-2 \
         ProductsService-traced nats-server otlp-receiver; do
         file="$STATE/$name.pid"
         [ -f "$file" ] && out="$out $name=$(pid_ticks "$(cat "$file")")"
