@@ -2,6 +2,7 @@ import Contracts
 import Foundation
 import NATSWire
 import PostgresStore
+import ServiceRuntime
 import TestHarness
 import Testing
 
@@ -498,6 +499,20 @@ struct DataServiceTests {
                 ])
                 #expect(verdict == "valid", "\(name)")
             }
+        }
+    }
+
+    @Test func aRequestIDGoesBackOnlyWhenTheServiceMadeIt() async throws {
+        try await withDataStack(["ProductsService"]) { stack in
+            let payload = Array(#"{"product_id":1}"#.utf8)
+            // Without one, the service makes an id and says which (for the caller's logs).
+            let made = try await stack.client.request(payload, to: ProductsSubject.get)
+            #expect(made.headers?[HandlerContext.requestIDHeader]?.isEmpty == false)
+            // With one, the caller has it: the reply is a plain message, no header block.
+            var headers = NATSHeaders()
+            headers.append("given-1", for: HandlerContext.requestIDHeader)
+            let given = try await stack.client.request(payload, to: ProductsSubject.get, headers: headers)
+            #expect(given.headers == nil && !given.payload.isEmpty)
         }
     }
 }

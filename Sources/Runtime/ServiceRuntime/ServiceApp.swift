@@ -128,11 +128,19 @@ public struct ServiceApp: Sendable {
     static func serve(_ request: ServiceRequest, endpoint: EndpointDefinition, logger: Logger) async throws
         -> ServiceReply
     {
-        let requestID = request.headers?[HandlerContext.requestIDHeader] ?? NUID.generate()
+        let given = request.headers?[HandlerContext.requestIDHeader]
+        let requestID = given ?? NUID.generate()
         let context = HandlerContext(
             requestID: requestID, endpoint: endpoint.name, logger: logger, headers: request.headers)
-        var replyHeaders = NATSHeaders()
-        replyHeaders.append(requestID, for: HandlerContext.requestIDHeader)
+        // The id goes back only when it was made here: a caller that sent one has it, and a
+        // reply without headers is a plain message (measured: less work for the service, the
+        // server and the caller on every request).
+        var replyHeaders: NATSHeaders?
+        if given == nil {
+            var generated = NATSHeaders()
+            generated.append(requestID, for: HandlerContext.requestIDHeader)
+            replyHeaders = generated
+        }
 
         guard let envelope = NestEnvelope.detect(request.payload, subject: request.subject) else {
             do {
