@@ -18,6 +18,7 @@ export POSTGRES_IMAGE=${POSTGRES_IMAGE:-localhost/natswire-postgres:15}
 export MONGO_IMAGE=${MONGO_IMAGE:-localhost/natswire-docstore:0.7.0b3}
 compose() { podman-compose -f deploy/compose.yaml "$@"; }
 URL="http://127.0.0.1:$GATEWAY_PORT"
+source scripts/lib/smoke.sh
 fail() {
     echo "compose smoke: $*" >&2
     compose logs --tail 5 >&2 2>&1 || true
@@ -27,16 +28,9 @@ trap 'compose down -v >/dev/null 2>&1 || true' EXIT
 scripts/compose-config.sh >/dev/null
 compose down -v >/dev/null 2>&1 || true
 compose up -d >"$ROOT/.state/compose-up.log" 2>&1 || { tail -20 "$ROOT/.state/compose-up.log" >&2; fail "up failed"; }
-for _ in $(seq 600); do curl -sf "$URL/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -sf "$URL/ready" >/dev/null || fail "the gateway is not ready at $URL"
+wait_ready
 echo "up: $(podman ps --filter label=io.podman.compose.project=natswire --format '{{.Names}}' | tr '\n' ' ')"
-email="compose$RANDOM@example.com"
-status=$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/auth/register" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"compose\",\"email\":\"$email\",\"password\":\"secret123\"}")
-[ "$status" = 201 ] || fail "register answered $status"
-token=$(curl -s -XPOST "$URL/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"secret123\"}" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-[ -n "$token" ] || fail "login gave no token"
+register_and_login compose
 for path in /products/1 /customers/findAll; do
     status=$(curl -s -o /dev/null -w '%{http_code}' "$URL$path" -H "Authorization: Bearer $token")
     [ "$status" = 200 ] || fail "GET $path answered $status"

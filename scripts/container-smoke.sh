@@ -22,6 +22,7 @@ scripts/build-images.sh
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$ROOT/deploy/podman/containers.conf}
 IMAGE=${IMAGE:-localhost/natswire:latest}
 source scripts/lib/private-stack.sh
+source scripts/lib/smoke.sh
 fail() {
     echo "container smoke: $*" >&2
     for container in $(podman ps -a --format '{{.Names}}' | grep -v infra); do
@@ -136,15 +137,8 @@ play() {
 variant >"$STATE/system.yaml"
 play "$STATE/system.yaml"
 echo "pods: $(podman pod ps --format '{{.Name}}' | tr '\n' ' ')"
-for _ in $(seq 300); do curl -sf "$URL/ready" >/dev/null 2>&1 && break; sleep 0.2; done
-curl -sf "$URL/ready" >/dev/null || { curl -s "$URL/ready" >&2; fail "the gateway is not ready"; }
-email="smoke$RANDOM@example.com"
-status=$(curl -s -o /dev/null -w '%{http_code}' -XPOST "$URL/auth/register" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"smoke\",\"email\":\"$email\",\"password\":\"secret123\"}")
-[ "$status" = 201 ] || fail "register answered $status"
-token=$(curl -s -XPOST "$URL/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"email\":\"$email\",\"password\":\"secret123\"}" | sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-[ -n "$token" ] || fail "login gave no token"
+wait_ready
+register_and_login smoke
 read_product() { curl -s -o /dev/null -w '%{http_code}' "$URL/products/1" -H "Authorization: Bearer $token"; }
 status=$(read_product)
 [ "$status" = 200 ] || fail "GET /products/1 answered $status: $(curl -s "$URL/products/1" -H "Authorization: Bearer $token")"
