@@ -33,6 +33,8 @@ public struct HandlerContext: Sendable {
         return logger
     }
 
+    /// The header that carries the request id. A reply carries it only when the service made
+    /// the id up (the caller sent none).
     public static let requestIDHeader = "X-Request-Id"
 
     /// The endpoint's name (`createCustomer`).
