@@ -45,6 +45,8 @@ URL="http://127.0.0.1:$HTTP_PORT"
 # netavark with aardvark-dns gives a network's pods DNS names (podman recommends both); it
 # needs iptables.
 dpkg -s netavark aardvark-dns iptables >/dev/null 2>&1 || apt-get install -y -qq netavark aardvark-dns iptables >/dev/null
+# kube-play-variant.py reads the manifests with PyYAML.
+python3 -c 'import yaml' 2>/dev/null || pip install -q pyyaml
 podman network rm -f "$NETWORK" >/dev/null 2>&1 || true
 podman network create "$NETWORK" >/dev/null
 
