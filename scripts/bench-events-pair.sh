@@ -54,7 +54,6 @@ while True:
     stats, at = decoder.raw_decode(text, at)
     print(" ".join(f"{stats['"'"'id'"'"']}={e['"'"'num_requests'"'"']}" for e in stats["endpoints"] if e["name"] == "createProduct"), end=" ")'
 }
-count_of() { echo " $1 " | sed -n "s/.* $2=\([0-9]*\) .*/\1/p"; }
 # backend_ticks NAME: CPU ticks of the PostgreSQL sessions named NAME.
 backend_ticks() {
     local total=0 pid
@@ -85,8 +84,8 @@ for round in $(seq "${ROUNDS:-3}"); do
     on1=$(ticks events-on) off1=$(ticks events-off) pon1=$(backend_ticks events-on) poff1=$(backend_ticks events-off)
     left=$(as_postgres psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -d northwind -qAt -c "SELECT count(*) FROM products_outbox")
     remove_load_products
-    n_on=$(($(count_of "$c1" "$on_id") - $(count_of "$c0" "$on_id")))
-    n_off=$(($(count_of "$c1" "$off_id") - $(count_of "$c0" "$off_id")))
+    n_on=$(($(value "$c1" "$on_id") - $(value "$c0" "$on_id")))
+    n_off=$(($(value "$c1" "$off_id") - $(value "$c0" "$off_id")))
     total=$((n_on + n_off))
     # The same load with both twins off: nats-server's CPU per create without events.
     twin events-on off
@@ -98,7 +97,7 @@ for round in $(seq "${ROUNDS:-3}"); do
     remove_load_products
     base=0
     for id in $(instance_id events-on) "$off_id"; do
-        base=$((base + $(count_of "$k1" "$id") - $(count_of "$k0" "$id")))
+        base=$((base + $(value "$k1" "$id") - $(value "$k0" "$id")))
     done
     echo "round $round: both twins $line"
     echo "         both off $base_line"

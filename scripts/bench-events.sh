@@ -27,7 +27,6 @@ DURATION=${EVENTS_DURATION:-6s}
 cpu_total() {
     echo "$1" | tr ' ' '\n' | awk -F= '$1 ~ /^(Gateway|ProductsService|nats-server|postgres)$/ { sum += $2 } END { print sum + 0 }'
 }
-value() { echo " $1 " | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
 remove_load_products  # the same starting state for every run
 for round in $(seq "${ROUNDS:-2}"); do
     for events in off on; do

@@ -51,7 +51,6 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$TRACED_PORT/ready" >/dev/nul
 login_load_user tracing
 # The 64 connections of bench-tracing.sh, half on each gateway.
 load() { wrk -t1 -c32 -d"$1" -s scripts/wrk/get-product.lua "$2" | tail -1; }
-value() { echo " $1 " | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }
 load 2s "$URL" >/dev/null &
 load 2s "http://127.0.0.1:$TRACED_PORT" >/dev/null
 wait $!  # warm-up

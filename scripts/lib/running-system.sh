@@ -14,3 +14,6 @@ source scripts/lib/cpu.sh
 source scripts/lib/load.sh
 command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 curl -sf "$URL/ready" >/dev/null || { echo "the system is not ready at $URL (run scripts/up.sh)" >&2; exit 1; }
+# value LINE KEY: the number after "KEY=" in a line of key=value fields (wrk's, cpu_us's,
+# the services API's counts).
+value() { echo " $1 " | sed -n "s/.* $2=\([0-9]*\).*/\1/p"; }

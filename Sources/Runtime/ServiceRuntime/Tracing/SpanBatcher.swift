@@ -61,8 +61,7 @@ final class SpanBatcher: Sendable {
                 queue.dropped += 1
                 return false
             }
-            queue.open.spans.header(2, length: span.count)
-            queue.open.spans.append(span)
+            queue.open.spans.bytes(2, span)  // ScopeSpans.spans
             queue.open.count += 1
             queue.queued += 1
             guard queue.open.count >= settings.maxExportBatchSize else { return false }
