@@ -57,10 +57,24 @@
         var subject: String?
         @Option(name: .long, help: "With --subject: the request payload (default: SIZE bytes of 'x').")
         var data: String?
+        @Flag(
+            name: .long,
+            help:
+                "req/reqpar: run the requesting tasks on the requester's I/O thread (NATSClient.ioExecutor).")
+        var ioExecutor = false
+        @Option(
+            name: .customLong("spin-us"),
+            help:
+                "Microseconds each connection's I/O thread polls before it sleeps (NATSOptions.spinBeforeSleep)."
+        )
+        var spinMicroseconds = 0
 
         func validate() throws {
             guard msgs > 0 else { throw ValidationError("--msgs must be positive") }
             guard size >= 0 else { throw ValidationError("--size must not be negative") }
+            guard (0...100_000).contains(spinMicroseconds) else {
+                throw ValidationError("--spin-us must be from 0 to 100000")
+            }
             guard par > 0 else { throw ValidationError("--par must be positive") }
             guard (1...1000).contains(subs) else { throw ValidationError("--subs must be from 1 to 1000") }
         }
@@ -109,6 +123,7 @@
             if let url { target.server = url }
             var options = try target.options(name: name)
             options.pendingLimits = .unlimited
+            options.spinBeforeSleep = .microseconds(spinMicroseconds)
             return try await NATSClient.connect(options)
         }
 
@@ -292,9 +307,10 @@
             let remaining = Countdown(msgs)
             let timeoutLimit = limit
             let start = clock.now
+            let executor = ioExecutor ? requester.ioExecutor : nil
             let latencies = try await withThrowingTaskGroup(of: [UInt64].self) { group in
                 for _ in 0..<parallel {
-                    group.addTask {
+                    group.addTask(executorPreference: executor) {
                         var mine: [UInt64] = []
                         while remaining.claim() {
                             let t0 = clock.now

@@ -80,6 +80,7 @@ extension NATSClient: ConnectorHost {
         let loop = ConnectionLoop(
             transport: session.transport, parser: session.parser, components: components,
             pingInterval: options.pingInterval, maxPingsOutstanding: options.maxPingsOutstanding,
+            spinBeforeSleep: options.spinBeforeSleep,
             onInfo: { [self] in self.received($0) },
             onServerError: { [self] in self.receivedServerError($0) },
             onSlowConsumer: { [self] entry in
@@ -124,15 +125,18 @@ extension NATSClient: ConnectorHost {
         let end = Deadline.now.adding(duration)
         var fd = pollfd(fd: components.notifier.fileDescriptor, events: Int16(POLLIN), revents: 0)
         while true {
+            components.executor.runJobs()
             if components.stopRequested.load(ordering: .acquiring) { return false }
             let now = Deadline.now
             let nextRequestDeadline = components.mux.expire(now: now)
             if now >= end { return true }
             let wakeAt = min(end, nextRequestDeadline)
             fd.revents = 0
+            guard components.executor.prepareToSleep() else { continue }
             if poll(&fd, 1, Int32(clamping: max(1, wakeAt.remainingMilliseconds))) > 0 {
                 components.notifier.drain()
             }
+            components.executor.markAwake()
         }
     }
 
@@ -195,6 +199,7 @@ extension NATSClient: ConnectorHost {
         state.withLock { $0.closed(reason: reason) }
         emit(.closed(reason: reason))
         finishEventStreams()
+        components.executor.shutDown()
         let waiters = terminationWaiters.withLock { t in
             t.finished = true
             defer { t.waiters.removeAll() }

@@ -152,6 +152,17 @@ public final class NATSClient: Sendable {
         }
     }
 
+    /// A task executor on this client's I/O thread.
+    ///
+    /// A task that prefers it (`Task(executorPreference: nats.ioExecutor)`,
+    /// `withTaskExecutorPreference`) is resumed by a reply on the thread that read the reply,
+    /// so a request costs one thread wake-up less: for a loop of sequential requests that
+    /// is most of the latency the client adds. The thread also reads and writes the
+    /// connection, so the work run here must be short and must not block; spread CPU-heavy
+    /// work over the global executor instead. Jobs wait while a reconnect attempt dials;
+    /// after the client is closed they run on the global concurrent executor.
+    public var ioExecutor: any TaskExecutor { components.executor }
+
     /// Why the connection closed, when it was not `close()`.
     public var closeReason: NATSError? { state.withLock { $0.closeReason } }
 

@@ -59,6 +59,16 @@ public struct NATSOptions: Sendable {
     /// request; `nil` (the default) adds nothing and costs nothing. See ``NATSTraceContext``.
     public var traceContextInjector: (any NATSTraceContextInjector)?
 
+    /// How long the I/O thread keeps polling the socket, yielding the CPU between polls,
+    /// before it sleeps: a reply that comes within it is read without a thread wake-up.
+    ///
+    /// Trades CPU for latency. Zero (the default) sleeps at once. With 200 µs, sequential
+    /// requests through a local nats-server took about half as long here (p50 ≈ 115 µs
+    /// against ≈ 200 µs), together with ``NATSClient/ioExecutor``. The spin backs off while
+    /// it finds nothing (traffic sparser than the window), so an idle connection costs
+    /// next to nothing; but a container with a CPU quota pays for every spin.
+    public var spinBeforeSleep: Duration = .zero
+
     /// Options for the servers `servers` and the defaults for everything else.
     public init(servers: [String] = ["nats://127.0.0.1:4222"]) {
         self.servers = servers

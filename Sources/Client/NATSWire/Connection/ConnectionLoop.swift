@@ -12,6 +12,8 @@ final class ConnectionComponents: Sendable {
     let mux: RequestMux
     let pongs: PongQueue
     let counters: InboundCounters
+    /// Tasks that prefer to run on the I/O thread.
+    let executor: IOThreadExecutor
     /// Set by `close()`: flush what is buffered, then end the loop.
     let stopRequested = Atomic<Bool>(false)
     /// Set when the server enters lame duck mode and another server is known: finish the
@@ -28,6 +30,7 @@ final class ConnectionComponents: Sendable {
         self.mux = mux
         self.pongs = pongs
         self.counters = counters
+        executor = IOThreadExecutor(notifier: notifier)
     }
 }
 
@@ -66,16 +69,18 @@ final class ConnectionLoop {
     private let onServerError: (NATSError) -> Void
     private let onSlowConsumer: (SubscriptionRegistry.Entry) -> Void
 
+    private var idleSpin: IdleSpin
     private var outgoing = ByteBuffer()
     private var outgoingOffset = 0
 
     init(
         transport: any Transport, parser: ProtocolParser, components: ConnectionComponents,
-        pingInterval: Duration, maxPingsOutstanding: Int,
+        pingInterval: Duration, maxPingsOutstanding: Int, spinBeforeSleep: Duration = .zero,
         onInfo: @escaping (ServerInfo) -> Void, onServerError: @escaping (NATSError) -> Void,
         onSlowConsumer: @escaping (SubscriptionRegistry.Entry) -> Void
     ) {
         self.onSlowConsumer = onSlowConsumer
+        idleSpin = IdleSpin(window: spinBeforeSleep)
         self.transport = transport
         self.parser = parser
         self.components = components
@@ -107,6 +112,7 @@ final class ConnectionLoop {
         // last linger found more. Cleared when a linger finds nothing.
         var streaming = false
         while true {
+            components.executor.runJobs()
             let takes = try writePending()
             if takes >= 2 { streaming = true }
             let stopping = components.stopRequested.load(ordering: .acquiring)
@@ -125,12 +131,22 @@ final class ConnectionLoop {
                 asleep = components.writeBuffer.prepareToSleep()
                 if !asleep { continue }  // something was appended meanwhile
             }
+            guard components.executor.prepareToSleep() else {  // a task is ready to run
+                if asleep { components.writeBuffer.markAwake() }
+                continue
+            }
             fds[0].events = Int16(POLLIN) | (hasOutgoing ? Int16(POLLOUT) : 0)
             fds[0].revents = 0
             fds[1].revents = 0
-            let timeout = transport.hasBufferedInput ? 0 : Int32(clamping: wakeAt.remainingMilliseconds)
+            var timeout = transport.hasBufferedInput ? 0 : Int32(clamping: wakeAt.remainingMilliseconds)
+            if timeout != 0 && idleSpin.shouldSpin() {
+                let found = spinUntilReady(&fds)
+                idleSpin.record(found: found)
+                if found { timeout = 0 }
+            }
             let ready = poll(&fds, 2, timeout)
             if asleep { components.writeBuffer.markAwake() }
+            components.executor.markAwake()
             if ready < 0 {
                 if errno == EINTR { continue }
                 throw NATSError(.connectionClosed, "poll: \(errnoText())")
@@ -172,6 +188,17 @@ final class ConnectionLoop {
             if written == 0 { return takes }
             outgoingOffset += written
         }
+    }
+
+    /// Polls without sleeping, yielding the CPU between polls, for at most the spin window:
+    /// `true` when something became ready meanwhile.
+    private func spinUntilReady(_ fds: inout [pollfd]) -> Bool {
+        let end = Deadline.now.adding(idleSpin.window)
+        repeat {
+            if poll(&fds, 2, 0) != 0 { return true }
+            sched_yield()
+        } while Deadline.now < end
+        return false
     }
 
     /// How long the I/O thread waits for a stream to fill a larger write before sleeping.
