@@ -4,6 +4,8 @@
 # envelope, against a private stack in a temporary state folder (its own ports; stopped
 # afterwards). Needs a release build (scripts/up.sh makes one).
 #   MSGS (20000)  PAR (64)  BIN (the release build)
+#   CLIENT_FLAGS  more flags for the load client (e.g. "--io-executor --spin-us 200")
+#   NATS_SPIN_MICROSECONDS  the services' spin before sleep (0)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -49,7 +51,7 @@ bench_line() {
     local before after line
     before=$(cpu_snapshot)
     line=$("$BIN/natswire" bench --url "nats://127.0.0.1:$NATS_PORT" --mode $mode --par "$par" --msgs "$MSGS" \
-        --size 0 --subject "$subject" --data "$2" | tail -1)
+        --size 0 --subject "$subject" --data "$2" ${CLIENT_FLAGS:-} | tail -1)
     after=$(cpu_snapshot)
     echo "$1: $line"
     echo "  $(cpu_per_request "$before" "$after" "$(echo "$line" | sed -n 's/.* msgs=\([0-9]*\) .*/\1/p')")"

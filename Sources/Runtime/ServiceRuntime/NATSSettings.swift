@@ -20,6 +20,8 @@ public struct NATSSettings: Sendable {
     /// A file a service keeps fresh while it serves and NATS answers (``HealthFile``), for
     /// process supervisors that probe files (Kubernetes exec probes); `nil`: none.
     public var healthFile: String?
+    /// How long the NATS I/O thread polls before it sleeps (``NATSOptions/spinBeforeSleep``).
+    public var spinBeforeSleep: Duration
 
     public static let variables: [ConfigVariable] = [
         ConfigVariable(
@@ -32,6 +34,11 @@ public struct NATSSettings: Sendable {
         ConfigVariable("NATS_TLS_CERT", help: "client certificate (PEM) for NATS TLS"),
         ConfigVariable("NATS_TLS_KEY", help: "private key (PEM) of NATS_TLS_CERT"),
         ConfigVariable("NATS_INBOX_PREFIX", help: "prefix of reply subjects", default: "_INBOX"),
+        ConfigVariable(
+            "NATS_SPIN_MICROSECONDS",
+            help:
+                "microseconds the NATS I/O thread polls before sleeping: lower latency for more CPU (0: sleep at once)",
+            default: "0"),
         ConfigVariable(
             "HEALTH_FILE",
             help:
@@ -64,6 +71,7 @@ public struct NATSSettings: Sendable {
         }
         inboxPrefix = reader.string("NATS_INBOX_PREFIX", default: "_INBOX") ?? "_INBOX"
         healthFile = reader.string("HEALTH_FILE")
+        spinBeforeSleep = .microseconds(reader.int("NATS_SPIN_MICROSECONDS", default: 0, range: 0...100_000))
     }
 
     /// Client options for a connection named `name`: reconnecting forever (a service
@@ -79,6 +87,7 @@ public struct NATSSettings: Sendable {
         options.credentialsFile = credentialsFile
         options.tls = tls
         options.inboxPrefix = inboxPrefix
+        options.spinBeforeSleep = spinBeforeSleep
         options.reconnect.maxAttemptsPerServer = nil
         options.reconnect.maxWait = .seconds(2)
         options.reconnect.initialWait = .milliseconds(250)
