@@ -1,4 +1,5 @@
 import Foundation
+import NATSWire
 import ServiceRuntime
 import Testing
 
@@ -70,6 +71,21 @@ import Testing
                 arguments: ["service"], environment: ["EVENTS": "off"], dotEnv: nil,
                 known: EventSettings.variables))
         #expect(!off.enabled && off.streamConfig.maxBytes == nil)
+    }
+
+    @Test func natsSpinGoesIntoTheClientOptions() throws {
+        func settings(_ environment: [String: String]) -> (NATSSettings, [String]) {
+            let reader = SettingsReader(
+                arguments: ["service"], environment: environment, dotEnv: nil, known: NATSSettings.variables)
+            return (NATSSettings(reader), reader.problems)
+        }
+        let (spinning, none) = settings(["NATS_SPIN_MICROSECONDS": "150"])
+        #expect(none.isEmpty)
+        #expect(try spinning.options(name: "t").spinBeforeSleep == .microseconds(150))
+        let (plain, _) = settings([:])
+        #expect(try plain.options(name: "t").spinBeforeSleep == .zero)
+        let (_, problems) = settings(["NATS_SPIN_MICROSECONDS": "-1"])
+        #expect(problems == [#"NATS_SPIN_MICROSECONDS must be a whole number in 0...100000, got "-1""#])
     }
 
     @Test func optionsAreTheVariablesInKebabCase() {
