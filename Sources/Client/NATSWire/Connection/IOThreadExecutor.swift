@@ -3,9 +3,9 @@ import Synchronization
 /// Runs tasks on the client's I/O thread, between its reads and writes.
 ///
 /// A reply resumes its request on the thread that read it: for a task that prefers this
-/// executor no second thread has to wake up, which is most of a sequential request's
-/// latency on a busy machine. Jobs run in order, one at a time, between socket turns; a job
-/// that blocks holds up the connection's reading and writing meanwhile.
+/// executor no second thread has to wake up (with the spin before sleep, the thread that
+/// sends the next request is already running). Jobs run in order, one at a time, between
+/// socket turns; a job that blocks holds up the connection's reading and writing meanwhile.
 ///
 /// Once the client is closed, jobs go to the global concurrent executor.
 final class IOThreadExecutor: TaskExecutor, Sendable {
