@@ -270,7 +270,10 @@
             let nats = try await connect(name)
             let js = try await benchStream(nats)
             try await publishAll(js, payload)
-            _ = try await js.addConsumer("BENCH", ConsumerConfig(durableName: "bench", ackPolicy: .explicit))
+            // As the peers' consumer: no limit of unacknowledged messages (the server's default,
+            // 1,000, holds a batch back until the acks of the earlier ones are processed).
+            _ = try await js.addConsumer(
+                "BENCH", ConsumerConfig(durableName: "bench", ackPolicy: .explicit, maxAckPending: -1))
             let clock = ContinuousClock()
             let start = clock.now
             try await consume(js)
