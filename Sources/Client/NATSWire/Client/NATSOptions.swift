@@ -64,9 +64,9 @@ public struct NATSOptions: Sendable {
     ///
     /// Trades CPU for latency. Zero (the default) sleeps at once. With 200 µs, sequential
     /// requests through a local nats-server took about half as long here (p50 94–135 µs
-    /// against 200–229 µs in three runs), together with ``NATSClient/ioExecutor``. The spin backs off while
-    /// it finds nothing (traffic sparser than the window), so an idle connection costs
-    /// next to nothing; but a container with a CPU quota pays for every spin.
+    /// against 200–229 µs in three runs), together with ``NATSClient/ioExecutor``. The spin
+    /// backs off while it finds nothing (traffic sparser than the window), so an idle
+    /// connection costs next to nothing; but a container with a CPU quota pays for every spin.
     public var spinBeforeSleep: Duration = .zero
 
     /// Options for the servers `servers` and the defaults for everything else.
