@@ -12,7 +12,7 @@
 # and the cost: the CPU events add per create against the system's CPU per create without
 # them (gateway, service, nats-server, PostgreSQL).
 #   HTTP_PORT (8080)  EVENTS_DURATION (6s: the creates of a run must fit product_id, a smallint)
-#   ROUNDS (3)
+#   ROUNDS (3)  TWIN_ENV (more VAR=VALUE for both twins, e.g. EVENTS_BATCH_INTERVAL=200)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -30,8 +30,8 @@ stop_instance() {
 # twin NAME EVENTS: (re)starts a ProductsService twin whose PostgreSQL sessions are named NAME.
 twin() {
     stop_instance "$1"
-    # shellcheck disable=SC2046
-    start_instance "$1" ProductsService $(nats_env products 3) EVENTS="$2" \
+    # shellcheck disable=SC2046,SC2086
+    start_instance "$1" ProductsService $(nats_env products 3) ${TWIN_ENV:-} EVENTS="$2" \
         DATABASE_URL="$(database_url "?application_name=$1")" 2>/dev/null
 }
 restore() {

@@ -57,6 +57,7 @@ import Testing
             arguments: ["service"],
             environment: [
                 "EVENTS_STREAM": "DOMAIN", "EVENTS_MAX_AGE": "3600", "EVENTS_MAX_BYTES": "1048576",
+                "EVENTS_BATCH_INTERVAL": "100",
             ],
             dotEnv: nil, known: EventSettings.variables)
         let settings = EventSettings(reader)
@@ -71,6 +72,12 @@ import Testing
                 arguments: ["service"], environment: ["EVENTS": "off"], dotEnv: nil,
                 known: EventSettings.variables))
         #expect(!off.enabled && off.streamConfig.maxBytes == nil)
+        #expect(settings.batchInterval == .milliseconds(100) && off.batchInterval == .milliseconds(200))
+        let tooLong = SettingsReader(
+            arguments: ["service"], environment: ["EVENTS_BATCH_INTERVAL": "60000"], dotEnv: nil,
+            known: EventSettings.variables)
+        _ = EventSettings(tooLong)
+        #expect(tooLong.problems.contains { $0.contains("EVENTS_BATCH_INTERVAL") })
     }
 
     @Test func natsSpinGoesIntoTheClientOptions() throws {
