@@ -13,7 +13,7 @@ BIN=${BIN:-$(swift build -c release --show-bin-path)}
 GO_PEER=${GO_PEER:-/tmp/nats-peers-build/natsbench-go}
 MSGS=${MSGS:-200000}
 PAR=${PAR:-256}
-ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+source scripts/lib/cpu.sh
 
 # phase LABEL MODE COMMAND...: one run of COMMAND against a server of its own.
 phase() {
@@ -28,11 +28,11 @@ phase() {
     "$@" --url "nats://127.0.0.1:$port" --mode "$mode" --msgs "$MSGS" --size 64 --par "$PAR" >"$dir/out" 2>&1 &
     client=$!
     while kill -0 "$client" 2>/dev/null; do
-        echo "$(date +%s.%N) $(ticks "$server") $(ticks "$client")" >>"$dir/samples"
+        echo "$(date +%s.%N) $(pid_ticks "$server") $(pid_ticks "$client")" >>"$dir/samples"
         sleep 0.05
     done
     wait "$client" || { echo "$label $mode failed: $(tail -1 "$dir/out")"; kill "$server"; return 1; }
-    python3 - "$dir/samples" "$(tail -1 "$dir/out")" "$label" "$mode" "$(getconf CLK_TCK)" <<'PY'
+    python3 - "$dir/samples" "$(tail -1 "$dir/out")" "$label" "$mode" "$CLK_TCK" <<'PY'
 import sys
 rows = [line.split() for line in open(sys.argv[1]) if len(line.split()) == 3]
 while len(rows) > 1 and int(rows[-1][2]) < int(rows[-2][2]):  # read after the client ended

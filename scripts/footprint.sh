@@ -17,14 +17,12 @@ command -v wrk >/dev/null || { apt-get install -y -qq wrk >/dev/null; }
 curl -sf "$URL/ready" >/dev/null || scripts/up.sh >&2
 BIN=${BIN:-$(swift build -c release --show-bin-path)}
 source scripts/lib/load.sh
+source scripts/lib/memory.sh
 
 login_load_user footprint
 wrk -t2 -c64 -d"$DURATION" -s scripts/wrk/get-product.lua "$URL" >/dev/null
 STEADY=1 wrk -t2 -c200 -d"$DURATION" --timeout 10s -s scripts/wrk/original-scenario.lua "$URL" >/dev/null
 
-# status FIELD PID: a field of /proc/PID/status (kB for the memory ones).
-status() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"; }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 
 printf '%-18s %10s %10s %8s %12s\n' process "peak MiB" "now MiB" threads "binary MiB"
 for name in Gateway AuthService CustomersService ProductsService; do

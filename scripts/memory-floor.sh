@@ -20,6 +20,7 @@ NATS_PORT=${NATS_PORT:-4222}
 curl -sf "http://127.0.0.1:${HTTP_PORT:-8080}/ready" >/dev/null || scripts/up.sh >&2
 BIN=${BIN:-$(swift build -c release --show-bin-path)}
 source scripts/lib/stack.sh
+source scripts/lib/memory.sh
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -65,13 +66,18 @@ EOF
 cc=$(command -v clang || command -v cc)
 "$cc" -O2 "$work/c.c" -o "$work/c"
 "$cc" -O2 "$work/pq.c" -I"$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)" -lpq -o "$work/pq"
-swiftc -O "$work/hello.swift" -o "$work/hello" 2>/dev/null
-swiftc -O -static-stdlib "$work/hello.swift" -o "$work/hello-static" 2>/dev/null
-swiftc -O -parse-as-library "$work/essentials.swift" -o "$work/essentials" 2>/dev/null
-swiftc -O -parse-as-library -static-stdlib "$work/essentials.swift" -o "$work/essentials-static" 2>/dev/null
+# swift_probe OUTPUT SWIFTC-ARGS...: compiles a probe; its messages only if it fails (the
+# static link warns about mktemp in FoundationEssentials).
+swift_probe() {
+    local output=$1
+    shift
+    swiftc -O "$@" -o "$work/$output" >"$work/build.log" 2>&1 || { cat "$work/build.log" >&2; exit 1; }
+}
+swift_probe hello "$work/hello.swift"
+swift_probe hello-static -static-stdlib "$work/hello.swift"
+swift_probe essentials -parse-as-library "$work/essentials.swift"
+swift_probe essentials-static -parse-as-library -static-stdlib "$work/essentials.swift"
 
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
-field() { awk -v f="$1:" '$1 == f { print $2 }' "/proc/$2/status"; }
 # probe LABEL READY-TEXT COMMAND...: runs COMMAND until it prints READY-TEXT, then prints its
 # peak, anonymous and file-backed resident memory.
 probe() {
@@ -85,8 +91,8 @@ probe() {
         sleep 0.05
     done
     if grep -q "$ready" "$work/out" 2>/dev/null; then
-        printf '%-44s %9s %9s %9s\n' "$label" "$(mib "$(field VmHWM "$pid")")" \
-            "$(mib "$(field RssAnon "$pid")")" "$(mib "$(field RssFile "$pid")")"
+        printf '%-44s %9s %9s %9s\n' "$label" "$(mib "$(status VmHWM "$pid")")" \
+            "$(mib "$(status RssAnon "$pid")")" "$(mib "$(status RssFile "$pid")")"
     else
         printf '%-44s did not start: %s\n' "$label" "$(head -c 200 "$work/out")"
     fi
