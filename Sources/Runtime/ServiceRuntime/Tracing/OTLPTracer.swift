@@ -102,23 +102,6 @@ struct TraceSampler: Sendable, Equatable {
     }
 }
 
-/// Random span and trace ids: a SplitMix64 sequence seeded once from the system's generator,
-/// so an id costs no system call, and advanced by one atomic add, so threads making spans at
-/// once do not queue for a lock.
-enum IDGenerator {
-    private static let state = Atomic<UInt64>(UInt64.random(in: 1...UInt64.max))
-
-    static func next() -> UInt64 {
-        while true {
-            var z = state.wrappingAdd(0x9E37_79B9_7F4A_7C15, ordering: .relaxed).newValue
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            z ^= z >> 31
-            if z != 0 { return z }
-        }
-    }
-}
-
 /// A span of ``OTLPTracer``. An unsampled span carries its context (so the trace's
 /// decision travels on) and records nothing. A recorded span writes what it is given
 /// straight into OTLP's wire format, and at its end hands the finished message to the
