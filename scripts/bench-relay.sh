@@ -61,7 +61,7 @@ for round in $(seq "${ROUNDS:-2}"); do
         [ -z "$start" ] && [ "$left" -lt "$waiting" ] && start=$at
         [ "$left" -eq 0 ] && { end=$at; break; }
     done < <(echo "SELECT count(*), (extract(epoch FROM clock_timestamp()) * 1000000)::bigint FROM products_outbox \watch 0.01" |
-        as_postgres psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -d northwind -qAt)
+        as_postgres psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -d northwind -qAt 2>/dev/null)
     after=$(cpu_snapshot)
     ms=$(((end - ${start:-$end}) / 1000))
     cpu=$(cpu_per_request "$before" "$after" "$waiting" | sed 's/^cpu_us_per_request://')
