@@ -253,6 +253,13 @@ func withJetStream(_ body: (NATSClient, JetStream) async throws -> Void) async t
         #expect(v2?.stream == "ORDERS" && v2?.consumerSequence == 8)
         #expect(JetStreamMetadata(replySubject: "_INBOX.x.y") == nil)
         #expect(JetStreamMetadata(replySubject: "$JS.ACK.S.C.x.1.1.1.1") == nil)
+        #expect(JetStreamMetadata(replySubject: "$JS.ACK.S.C.1..1.1.1") == nil)
+        #expect(JetStreamMetadata(replySubject: "$JS.ACKS.S.C.1.1.1.1.1") == nil)
+        #expect(JetStreamMetadata(replySubject: "$JS.ACK.S.C.1.1.1.1.99999999999999999999") == nil)
+        let sixteen = "$JS.ACK.hub.ACCHASH.ORDERS.workers.1.16.8.1700000000000000000.0.a.b.c.d.e"
+        #expect(JetStreamMetadata(replySubject: sixteen)?.streamSequence == 16)
+        #expect(JetStreamMetadata(replySubject: sixteen + ".f") == nil, "at most 16 tokens")
+        #expect(JetStreamMetadata(replySubject: "") == nil)
     }
 }
 
