@@ -183,8 +183,8 @@ public final class JetStreamPublisher: Sendable {
     /// The base-36 token after the inbox prefix of an acknowledgement's subject, read as bytes
     /// (`String.dropFirst` walks characters: 1.5 % of a relay's CPU).
     static func token(_ subject: String, after prefix: Int) -> UInt64? {
-        let utf8 = subject.utf8
-        return utf8.withContiguousStorageIfAvailable { bytes -> UInt64? in
+        var subject = subject
+        return subject.withUTF8 { bytes -> UInt64? in
             guard bytes.count > prefix, bytes.count - prefix <= 13 else { return nil }
             var value: UInt64 = 0
             for byte in bytes[prefix...] {
@@ -201,7 +201,7 @@ public final class JetStreamPublisher: Sendable {
                 value = sum
             }
             return value
-        } ?? UInt64(String(decoding: utf8.dropFirst(prefix), as: UTF8.self), radix: 36)
+        }
     }
 
     private func settle(_ token: UInt64, _ result: Result<PubAck, any Error>) {
