@@ -52,15 +52,4 @@ import Testing
             _ = try JetStream.decode(Array(#"{"error":{"code":503}}"#.utf8), as: PubAck.self)
         }
     }
-
-    @Test func readsTheTokenOfAnAcknowledgementsSubject() {
-        let inbox = "_INBOX.abc."
-        for token: UInt64 in [0, 1, 35, 36, 1_000_000, UInt64.max] {
-            #expect(
-                JetStreamPublisher.token(inbox + String(token, radix: 36), after: inbox.utf8.count) == token)
-        }
-        for bad in ["", "_INBOX.abc.", "_INBOX.abc.x-1", "_INBOX.abc.A", "_INBOX.abc.3w5e11264sgsg"] {
-            #expect(JetStreamPublisher.token(bad, after: inbox.utf8.count) == nil, "\(bad)")
-        }
-    }
 }

@@ -141,4 +141,16 @@ import Testing
         heap.removeAll { $0 % 2 == 0 }
         #expect(heap.count == 5 && heap.min?.token == 1)
     }
+
+    @Test func readsTheTokenThatEndsAReplySubject() {
+        let inbox = "_INBOX.abc."
+        for token: UInt64 in [0, 1, 35, 36, 1_000_000, UInt64.max] {
+            #expect(
+                InboxToken.parse(InboxToken.subject(inbox, token), after: inbox.utf8.count) == token)
+        }
+        // The last: 2^64, one past the largest (it trapped the request multiplexer's old reader).
+        for bad in ["", "_INBOX.abc.", "_INBOX.abc.x-1", "_INBOX.abc.A", "_INBOX.abc.3w5e11264sgsg"] {
+            #expect(InboxToken.parse(bad, after: inbox.utf8.count) == nil, "\(bad)")
+        }
+    }
 }

@@ -39,7 +39,7 @@ final class RequestMux: Sendable {
             defer { s.nextToken &+= 1 }
             return s.nextToken
         }
-        return (token, replyPrefix + String(token, radix: 36))
+        return (token, InboxToken.subject(replyPrefix, token))
     }
 
     /// Runs `subscribe` once, under the mux's lock, so the inbox SUB is written before any
@@ -94,7 +94,7 @@ final class RequestMux: Sendable {
 
     /// I/O thread: a message on the inbox subscription.
     func deliver(_ message: NATSMessage) {
-        guard let token = token(of: message.subject) else { return }
+        guard let token = InboxToken.parse(message.subject, after: replyPrefix.utf8.count) else { return }
         let continuation = state.withLock { $0.pending.removeValue(forKey: token) }
         guard let continuation else { return }  // late reply after a timeout: dropped
         if message.status == 503 {
@@ -143,25 +143,6 @@ final class RequestMux: Sendable {
     }
 
     var pendingCount: Int { state.withLock { $0.pending.count } }
-
-    private func token(of subject: String) -> UInt64? {
-        let utf8 = subject.utf8
-        let prefixCount = replyPrefix.utf8.count
-        guard utf8.count > prefixCount else { return nil }
-        var value: UInt64 = 0
-        for byte in utf8.dropFirst(prefixCount) {
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): digit = byte - UInt8(ascii: "a") + 10
-            default: return nil
-            }
-            let (shifted, overflow) = value.multipliedReportingOverflow(by: 36)
-            guard !overflow else { return nil }
-            value = shifted + UInt64(digit)
-        }
-        return value
-    }
 }
 
 /// A binary min-heap of (deadline, token).
