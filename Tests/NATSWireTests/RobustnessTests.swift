@@ -73,6 +73,37 @@ struct RobustnessTests {
         }
     }
 
+    /// Anyone who sees a request's reply subject can send to the requester's inbox: a reply
+    /// whose token is past the largest 64-bit number (it trapped the multiplexer) or no token
+    /// at all is dropped, and the real reply still arrives.
+    @Test func repliesWithBadTokensAreDropped() async throws {
+        try await withNATSServer { server in
+            let nats = try await connect(server.url)
+            let responder = try await connect(server.url)
+            let service = try responder.subscribe(to: "svc")
+            try await responder.flush()
+            let answering = Task {
+                for try await message in service {
+                    guard let replyTo = message.replyTo, let dot = replyTo.lastIndex(of: ".") else {
+                        continue
+                    }
+                    let prefix = replyTo[...dot]
+                    for bad in ["3w5e11264sgsg", "zzzzzzzzzzzzzzzzzzzz", "X", "1.2"] {
+                        try responder.publish("spoof", to: prefix + bad)
+                    }
+                    try responder.reply(to: message, with: Array("real".utf8))
+                    return
+                }
+            }
+            let answer = try await nats.request("ping", to: "svc")
+            #expect(answer.string == "real")
+            try await answering.value
+            #expect(nats.status == .connected)
+            await responder.close()
+            await nats.close()
+        }
+    }
+
     @Test func hostNamesAreResolved() async throws {
         try await withNATSServer { server in
             // "localhost" may resolve to ::1 first; the client must fall through to 127.0.0.1.
