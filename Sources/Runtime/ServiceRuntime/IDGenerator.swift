@@ -2,9 +2,10 @@ import Synchronization
 
 /// Random ids made without a system call: a SplitMix64 sequence seeded once from the system's
 /// generator and advanced by one atomic add, so threads making ids at once do not queue for a
-/// lock. Distinct within a process (SplitMix64 maps distinct counters to distinct outputs) and,
-/// with a random seed per process, across processes as random ids are. Not for secrets: an
-/// id says nothing about the seed only while nobody sees many of them in a row.
+/// lock. `next()` never repeats within a process (SplitMix64 maps distinct counters to distinct
+/// outputs) and, with a random seed per process, collides across processes as rarely as random
+/// ids do. Predictable, though, to whoever sees one id (the mix can be inverted): not for
+/// secrets, nor for ids whose guessing would let someone in.
 public enum IDGenerator {
     private static let state = Atomic<UInt64>(UInt64.random(in: 1...UInt64.max))
 

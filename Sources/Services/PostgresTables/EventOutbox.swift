@@ -82,7 +82,8 @@ public struct EventOutbox: Sendable {
             let requestID = all.count
             // The event id is made here: side by side under concurrent creates, PostgreSQL's
             // `gen_random_uuid()` in this statement cost its backend 12–17 µs more per event
-            // than a parameter (so did every per-row expression tried in its place).
+            // than a parameter (so did every per-row expression tried in its place). A guessed
+            // id gains nothing: only the service itself may publish its events (permissions).
             all.append(IDGenerator.uuid())
             let eventID = all.count
             let id = "\(alias).\(key)::text"
