@@ -56,10 +56,13 @@ for round in $(seq "${ROUNDS:-2}"); do
     release_lease
     # One session polls the outbox every 10 ms (PostgreSQL's clock, in microseconds): from the
     # relay's first batch (the relay looks for the lease at its next poll) until it is empty.
-    start="" end=""
+    start="" end="" polls=0
     while IFS='|' read -r left at; do
         [ -z "$start" ] && [ "$left" -lt "$waiting" ] && start=$at
         [ "$left" -eq 0 ] && { end=$at; break; }
+        polls=$((polls + 1))
+        # Two minutes without an empty outbox: the relay is not working (see its log).
+        [ "$polls" -lt 12000 ] || { echo "the relay left $left events after 2 minutes" >&2; exit 1; }
     done < <(echo "SELECT count(*), (extract(epoch FROM clock_timestamp()) * 1000000)::bigint FROM products_outbox \watch 0.01" |
         as_postgres psql -h "$STATE/postgres" -p "$PG_PORT" -U postgres -d northwind -qAt 2>/dev/null)
     after=$(cpu_snapshot)
