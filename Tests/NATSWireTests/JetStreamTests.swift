@@ -511,7 +511,7 @@ extension KeyValueTests {
         // Kill once part of the work is through, then restart on the same port and store.
         #expect(await eventually(timeout: .seconds(60)) { received.withLock { $0.count } >= 500 })
         confirmedBeforeStop.withLock { $0 = confirmed.withLock { $0 } }
-        if killed { first.kill() } else { first.stop() }
+        Self.bringDown(first, killed: killed)
         let second = try NATSServer(port: port, arguments: ["-js", "-sd", storage.path])
         defer { second.stop() }
         await publishing.value
@@ -521,7 +521,12 @@ extension KeyValueTests {
         #expect(await eventually(timeout: .seconds(60)) { stored.isSubset(of: received.withLock { $0 }) })
         stopReading.store(true, ordering: .relaxed)
         await reading.value
-        if !killed { #expect(redeliveredAfterAck.withLock { $0 }.isEmpty) }
+        if !killed {
+            let again = redeliveredAfterAck.withLock { $0 }
+            #expect(
+                again.isEmpty,
+                "\(again.count) came again after their acks were confirmed\(Self.lastWords(of: first))")
+        }
         // And it is in the stream.
         let check = try await js.addConsumer(
             "SAFE", ConsumerConfig(ackPolicy: ConsumerConfig.AckPolicy.none, inactiveThreshold: .seconds(30)))
@@ -622,6 +627,25 @@ extension JetStreamRestartTests {
         options.reconnect = ReconnectPolicy(
             initialWait: .milliseconds(50), maxWait: .milliseconds(200), jitter: .zero)
         return (storage, server, try await NATSClient.connect(options))
+    }
+
+    /// Kills the server (SIGKILL) or stops it (SIGTERM, with a minute to write its state: a
+    /// busy machine's disk can take seconds). A stop that still needed SIGKILL is recorded,
+    /// since what the test checks next assumes a server that exited by itself.
+    static func bringDown(_ server: NATSServer, killed: Bool) {
+        if killed {
+            server.kill()
+            return
+        }
+        let status = server.stop(grace: .seconds(60))
+        #expect(
+            status != 128 + SIGKILL, "nats-server did not exit within 60 s of SIGTERM\(lastWords(of: server))"
+        )
+    }
+
+    /// The end of a server's log, for a failure's message: how it went down.
+    static func lastWords(of server: NATSServer) -> String {
+        "; its log ends:\n" + server.log.split(separator: "\n").suffix(12).joined(separator: "\n")
     }
 
     @Test func theOrderedConsumerReadsEverythingOnceInOrderAcrossAKill() async throws {

@@ -51,9 +51,11 @@ public final class NATSServer: Sendable {
 
     deinit { stop() }
 
-    /// Stops the server (SIGTERM, then SIGKILL after 5 s) and waits for it to exit.
-    public func stop() {
-        process.stop(grace: .seconds(5))
+    /// Stops the server (SIGTERM, then SIGKILL after `grace`) and waits for it to exit; the
+    /// exit status (137 when it had to be killed).
+    @discardableResult
+    public func stop(grace: Duration = .seconds(5)) -> Int32 {
+        process.stop(grace: grace)
     }
 
     /// Kills the server at once (SIGKILL), as a crash would.
