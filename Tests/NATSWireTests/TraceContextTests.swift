@@ -43,7 +43,8 @@ struct TraceContextTests {
     }
 
     /// The injector's context goes out with publishes and requests, not with the services
-    /// API's replies; without an active trace nothing is added (no empty header block).
+    /// API's replies; without an active trace nothing is added (no empty header block); a
+    /// message whose headers carry a `traceparent` keeps its own.
     @Test func theInjectorTagsOutgoingMessages() async throws {
         try await withNATSServer { server in
             let injector = FixedInjector()
@@ -65,12 +66,19 @@ struct TraceContextTests {
             given.append("kept", for: "X-Other")
             try sender.publish("traced", to: "traced.pub", headers: given)
             let reply = try await sender.request("hi", to: "traced.echo")
+            // A message that names its trace already keeps it: the injector is not asked.
+            let own = NATSTraceContext(traceIDHigh: 1, traceIDLow: 2, spanID: 3, flags: 0, state: "a=b")
+            var named = NATSHeaders()
+            own.write(into: &named)
+            try sender.publish("named", to: "traced.pub", headers: named)
             try await sender.flush()
 
-            let messages = try await collect(published, count: 2)
+            let messages = try await collect(published, count: 3)
             #expect(messages[0].headers == nil)
             #expect(messages[1].traceContext == context)
             #expect(messages[1].headers?["X-Other"] == "kept")
+            #expect(messages[2].traceContext == own)
+            #expect(messages[2].headers?.values(for: NATSTraceContext.traceparentHeader).count == 1)
             #expect(
                 requests.withLock { $0 }.first??[NATSTraceContext.traceparentHeader] == context.traceparent)
             #expect(reply.traceContext == nil)

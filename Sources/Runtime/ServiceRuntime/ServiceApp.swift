@@ -115,7 +115,7 @@ public struct ServiceApp: Sendable {
     ) async throws -> ServiceReply {
         guard ProcessTracing.isEnabled else { return try await body() }
         return try await ProcessTracing.withSpan(
-            endpoint.subject, ofKind: .server, context: ProcessTracing.context(from: request.headers),
+            endpoint.subject, ofKind: .server, continuing: NATSTraceContext(headers: request.headers),
             attributes: [
                 ("messaging.system", "nats"), ("messaging.destination.name", request.subject),
                 ("messaging.operation.type", "process"), ("rpc.method", endpoint.name),

@@ -162,14 +162,19 @@ struct Gateway: Sendable {
             guard ProcessTracing.isEnabled else {
                 return try await nats.request(payload, to: subject, headers: headers, timeout: timeout)
             }
-            // The client injects the span's `traceparent` into the request's headers.
-            return try await ProcessTracing.withSpan(
+            // The span's `traceparent` goes into the request's headers here (the client's
+            // injector leaves a message that names its trace as it is).
+            return try await ProcessTracing.withLeafSpan(
                 "send \(subject)", ofKind: .client,
                 attributes: [
                     ("messaging.system", "nats"), ("messaging.destination.name", subject),
                     ("messaging.operation.type", "send"), ("natswire.request_id", requestID),
                 ]
-            ) { _ in try await nats.request(payload, to: subject, headers: headers, timeout: timeout) }
+            ) { trace in
+                var headers = headers
+                trace?.write(into: &headers)
+                return try await nats.request(payload, to: subject, headers: headers, timeout: timeout)
+            }
         } catch let error as NATSError {
             metrics.recordNATSError(error.kind.rawValue)
             switch error.kind {

@@ -21,11 +21,8 @@ struct RequestTracing<Context: RequestContext>: RouterMiddleware {
         async throws -> Response
     {
         if GatewayTracing.untracedPaths.contains(request.uri.path) { return try await next(request, context) }
-        let parent = ProcessTracing.context(
-            traceparent: request.headers[GatewayTracing.traceparent],
-            tracestate: request.headers[GatewayTracing.tracestate])
         return try await ProcessTracing.withSpan(
-            "HTTP \(request.method.rawValue)", ofKind: .server, context: parent,
+            "HTTP \(request.method.rawValue)", ofKind: .server, continuing: Self.remoteParent(of: request),
             isFailure: { Self.status(of: $0) >= 500 }
         ) { span in
             do {
@@ -37,6 +34,12 @@ struct RequestTracing<Context: RequestContext>: RouterMiddleware {
                 throw error
             }
         }
+    }
+
+    /// The caller's trace context (`traceparent`, `tracestate`), if it sent one.
+    private static func remoteParent(of request: Request) -> NATSTraceContext? {
+        guard let traceparent = request.headers[GatewayTracing.traceparent] else { return nil }
+        return NATSTraceContext(traceparent: traceparent, state: request.headers[GatewayTracing.tracestate])
     }
 
     private static func status(of error: any Error) -> Int {

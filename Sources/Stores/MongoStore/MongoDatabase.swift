@@ -163,9 +163,16 @@ public final class MongoDatabase: Sendable {
             "db.namespace": .string(name),
         ]
         if let collection { attributes["db.collection.name"] = collection }
-        return try await tracer.withAnySpan(spanName(), context: context, ofKind: .client) { span in
-            span.attributes = attributes
+        // Started and ended, not `withSpan`: nothing inside reads the span's context, and
+        // binding it costs a task-local push and a `ServiceContext` with the span in it.
+        let span = tracer.startAnySpan(spanName(), context: context, ofKind: .client)
+        span.attributes = attributes
+        defer { span.end() }
+        do {
             return try await body()
+        } catch {
+            span.recordError(error)
+            throw error
         }
     }
 

@@ -127,10 +127,16 @@ public final class PostgresPool: Sendable {
             attributes["db.query.text"] = sql
         }
         if let database { attributes["db.namespace"] = database }
-        return try await tracer.withAnySpan(prepared ?? operation, context: context, ofKind: .client) {
-            span in
-            span.attributes = attributes
+        // Started and ended, not `withSpan`: nothing inside reads the span's context, and
+        // binding it costs a task-local push and a `ServiceContext` with the span in it.
+        let span = tracer.startAnySpan(prepared ?? operation, context: context, ofKind: .client)
+        span.attributes = attributes
+        defer { span.end() }
+        do {
             return try await runUntraced(sql, parameters, prepared: prepared)
+        } catch {
+            span.recordError(error)
+            throw error
         }
     }
 

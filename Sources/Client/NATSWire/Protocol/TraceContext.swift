@@ -145,7 +145,8 @@ public struct NATSTraceContext: Sendable, Hashable {
 
 /// Adds the calling task's trace context to outgoing messages. Set one in
 /// ``NATSOptions/traceContextInjector``; the client calls it for every `publish` and
-/// `request` (not for the replies of the services API). A tracing library implements it by
+/// `request` (not for the replies of the services API) whose headers do not already carry a
+/// `traceparent`: a message that names its trace keeps it. A tracing library implements it by
 /// writing its current span's context, typically with ``NATSTraceContext/write(into:)``.
 public protocol NATSTraceContextInjector: Sendable {
     /// Adds trace headers to `headers`; adds nothing when no trace is active.
@@ -158,10 +159,12 @@ extension NATSMessage {
 }
 
 extension NATSClient {
-    /// `headers` with the injector's trace context added; unchanged without an injector or
-    /// an active trace (no empty header block is sent).
+    /// `headers` with the injector's trace context added; unchanged without an injector, an
+    /// active trace (no empty header block is sent), or when they name a trace already.
     func tracing(_ headers: NATSHeaders?) -> NATSHeaders? {
-        guard let injector = options.traceContextInjector else { return headers }
+        guard let injector = options.traceContextInjector,
+            headers?[NATSTraceContext.traceparentHeader] == nil
+        else { return headers }
         var traced = headers ?? NATSHeaders()
         injector.inject(into: &traced)
         return traced.isEmpty ? headers : traced

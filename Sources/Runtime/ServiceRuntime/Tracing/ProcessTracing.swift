@@ -98,10 +98,11 @@ public enum ProcessTracing {
     }
 
     /// Runs `body` in a span when tracing is on; otherwise just runs it (`span` is `nil`).
-    /// In a trace that is not recorded `span` is `nil` too: only the trace context is set, for
-    /// the log lines and for what `body` sends on. An error thrown by `body` is recorded on
-    /// the span and marks it failed when `isFailure` says so (by default: anything but a
-    /// service error below 500, which is the caller's mistake, answered as designed).
+    /// The span is the child of `context`'s trace, or of the current task's. In a trace that
+    /// is not recorded `span` is `nil` too: only the trace context is set, for the log lines
+    /// and for what `body` sends on. An error thrown by `body` is recorded on the span and
+    /// marks it failed when `isFailure` says so (by default: anything but a service error
+    /// below 500, which is the caller's mistake, answered as designed).
     public static func withSpan<T>(
         _ name: @autoclosure () -> String, ofKind kind: SpanKind, context: ServiceContext? = nil,
         attributes: @autoclosure () -> [(String, String)] = [],
@@ -109,35 +110,132 @@ public enum ProcessTracing {
         _ body: (_ span: (any Span)?) async throws -> T
     ) async rethrows -> T {
         guard let tracer else { return try await body(nil) }
-        let parent = context ?? .current
+        let parent: Parent = context.map { .given($0) } ?? .current(.current)
+        return try await span(
+            name(), ofKind: kind, parent: parent, tracer: tracer, attributes: attributes(),
+            isFailure: isFailure, body)
+    }
+
+    /// ``withSpan(_:ofKind:context:attributes:isFailure:_:)`` for a server span that continues a
+    /// caller's trace: `remote` is what its request carried (`traceparent`, `tracestate`),
+    /// read only when tracing is on; without one the span starts a trace.
+    public static func withSpan<T>(
+        _ name: @autoclosure () -> String, ofKind kind: SpanKind,
+        continuing remote: @autoclosure () -> NATSTraceContext?,
+        attributes: @autoclosure () -> [(String, String)] = [],
+        isFailure: (any Error) -> Bool = ProcessTracing.isServiceFailure,
+        _ body: (_ span: (any Span)?) async throws -> T
+    ) async rethrows -> T {
+        guard let tracer else { return try await body(nil) }
+        return try await span(
+            name(), ofKind: kind, parent: .remote(remote()), tracer: tracer, attributes: attributes(),
+            isFailure: isFailure, body)
+    }
+
+    /// A span around work that only sends or stores, the child of the current task's trace,
+    /// that binds no context: `body` gets the trace context to write into what it sends (the
+    /// span's; an unrecorded root's, so the decision travels on; `nil` when nothing is made
+    /// and the current context goes on as it is). Binding a `ServiceContext` costs a task-local
+    /// push and a dictionary with a boxed value; nothing inside a leaf reads it.
+    public static func withLeafSpan<T>(
+        _ name: @autoclosure () -> String, ofKind kind: SpanKind,
+        attributes: @autoclosure () -> [(String, String)] = [],
+        isFailure: (any Error) -> Bool = ProcessTracing.isServiceFailure,
+        _ body: (_ trace: NATSTraceContext?) async throws -> T
+    ) async rethrows -> T {
+        guard let tracer else { return try await body(nil) }
+        let parent = ServiceContext.current
         let parentTrace = parent?.traceContext
         if let parentTrace, !parentTrace.isSampled, tracer.sampler.followsParent {
-            // Not recorded: the parent's context goes on as it is.
-            if context == nil { return try await body(nil) }
-            return try await ServiceContext.withValue(context) { try await body(nil) }
+            return try await body(nil)
         }
         let trace = tracer.childContext(of: parentTrace)
-        var spanContext = parent ?? .topLevel
-        spanContext.traceContext = trace
-        guard trace.isSampled else {
-            // A root (or ratio) decision not to record: no span, the decision travels on.
-            return try await ServiceContext.withValue(spanContext) { try await body(nil) }
-        }
+        guard trace.isSampled else { return try await body(trace) }
         let span = OTLPSpan(
-            name: name(), context: spanContext, spanContext: trace, parentSpanID: parentTrace?.spanID ?? 0,
+            name: name(), parentContext: parent, spanContext: trace, parentSpanID: parentTrace?.spanID ?? 0,
             kind: kind, start: DefaultTracerClock.now.nanosecondsSinceEpoch, batcher: tracer.batcher)
         span.add(attributes())
         defer { span.end() }
         do {
-            return try await ServiceContext.withValue(spanContext) { try await body(span) }
+            return try await body(trace)
         } catch {
-            if isFailure(error) {
-                span.recordError(error)
-                span.setStatus(SpanStatus(code: .error))
-            } else if let serviceError = ServiceApp.serviceError(for: error) {
-                span.add("natswire.error_code", serviceError.code)
-            }
+            record(error, on: span, isFailure: isFailure)
             throw error
+        }
+    }
+
+    /// Where a span's parent comes from.
+    private enum Parent {
+        /// The task's current context (already bound).
+        case current(ServiceContext?)
+        /// A context given by the caller.
+        case given(ServiceContext)
+        /// A caller's trace context from a request's headers.
+        case remote(NATSTraceContext?)
+
+        var context: ServiceContext? {
+            switch self {
+            case .current(let context): return context
+            case .given(let context): return context
+            case .remote: return nil
+            }
+        }
+
+        var trace: NATSTraceContext? {
+            switch self {
+            case .current(let context): return context?.traceContext
+            case .given(let context): return context.traceContext
+            case .remote(let trace): return trace
+            }
+        }
+    }
+
+    private static func span<T>(
+        _ name: String, ofKind kind: SpanKind, parent: Parent, tracer: OTLPTracer,
+        attributes: [(String, String)], isFailure: (any Error) -> Bool,
+        _ body: (_ span: (any Span)?) async throws -> T
+    ) async rethrows -> T {
+        let parentTrace = parent.trace
+        if let parentTrace, !parentTrace.isSampled, tracer.sampler.followsParent {
+            // Not recorded: the parent's context goes on as it is.
+            switch parent {
+            case .current: return try await body(nil)
+            case .given(let context):
+                return try await ServiceContext.withValue(context) { try await body(nil) }
+            case .remote(let trace):
+                var context = ServiceContext.topLevel
+                context.traceContext = trace
+                return try await ServiceContext.withValue(context) { try await body(nil) }
+            }
+        }
+        let trace = tracer.childContext(of: parentTrace)
+        guard trace.isSampled else {
+            // A root (or ratio) decision not to record: no span, the decision travels on.
+            var context = parent.context ?? .topLevel
+            context.traceContext = trace
+            return try await ServiceContext.withValue(context) { try await body(nil) }
+        }
+        let span = OTLPSpan(
+            name: name, parentContext: parent.context, spanContext: trace,
+            parentSpanID: parentTrace?.spanID ?? 0, kind: kind,
+            start: DefaultTracerClock.now.nanosecondsSinceEpoch, batcher: tracer.batcher)
+        span.add(attributes)
+        defer { span.end() }
+        do {
+            return try await ServiceContext.withValue(span.context) { try await body(span) }
+        } catch {
+            record(error, on: span, isFailure: isFailure)
+            throw error
+        }
+    }
+
+    /// A failure as the span's error; a service's 4xx answer as its code only.
+    private static func record(_ error: any Error, on span: OTLPSpan, isFailure: (any Error) -> Bool) {
+        if isFailure(error) {
+            span.recordError(error)
+            span.setStatus(SpanStatus(code: .error))
+        } else if let serviceError = ServiceApp.serviceError(for: error) {
+            span.add("natswire.error_code", serviceError.code)
         }
     }
 
@@ -156,27 +254,6 @@ public enum ProcessTracing {
         if let name { span.operationName = name }
         span.add(strings)
         for (key, value) in integers { span.add(key, value) }
-    }
-
-    /// The trace context an HTTP request carries (`traceparent`, `tracestate`), as a
-    /// `ServiceContext` for the server span; `nil` when it carries none or tracing is off.
-    public static func context(traceparent: String?, tracestate: String?) -> ServiceContext? {
-        guard isEnabled, let traceparent else { return nil }
-        return context(of: NATSTraceContext(traceparent: traceparent, state: tracestate))
-    }
-
-    /// The trace context sent with a message (`traceparent`), as a `ServiceContext` for the
-    /// receiver's span; `nil` when it carries none or tracing is off.
-    public static func context(from headers: NATSHeaders?) -> ServiceContext? {
-        guard isEnabled else { return nil }
-        return context(of: NATSTraceContext(headers: headers))
-    }
-
-    private static func context(of parent: NATSTraceContext?) -> ServiceContext? {
-        guard let parent else { return nil }
-        var context = ServiceContext.topLevel
-        context.traceContext = parent
-        return context
     }
 }
 
