@@ -41,7 +41,7 @@ public struct LineLogHandler: LogHandler {
     public func log(event: LogEvent) {
         var merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
         // The line of a traced request names its trace and span, for finding one in the other.
-        if ProcessTracing.isEnabled, let trace = ServiceContext.current?.traceContext {
+        if ProcessTracing.isEnabled, let trace = CurrentTrace.context {
             merged["trace_id"] = "\(trace.traceIDHex)"
             merged["span_id"] = "\(trace.spanIDHex)"
         }

@@ -92,7 +92,7 @@ public struct NATSSettings: Sendable {
         options.reconnect.maxWait = .seconds(2)
         options.reconnect.initialWait = .milliseconds(250)
         // The trace context of the calling task goes with every request and publish.
-        if ProcessTracing.isEnabled { options.traceContextInjector = ServiceContextInjector() }
+        if ProcessTracing.isEnabled { options.traceContextInjector = CurrentTraceInjector() }
         return options
     }
 

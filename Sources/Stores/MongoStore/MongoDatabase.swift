@@ -68,7 +68,7 @@ public final class MongoDatabase: Sendable {
     public let journaled: Bool
     public let name: String
     let executor: BlockingPool
-    let spansIn: (@Sendable (ServiceContext) -> (any Tracer)?)?
+    let spansIn: (@Sendable () -> (any Tracer)?)?
 
     private static let initialize: Void = {
         mongoc_init()
@@ -78,12 +78,13 @@ public final class MongoDatabase: Sendable {
     /// the URL, else `defaultDatabase`. Server selection fails after 2 s unless the URL says
     /// otherwise, so a request fails fast while the server is down.
     ///
-    /// With `spansIn`, an operation run inside a task whose `ServiceContext` it gives a tracer
-    /// for is a client span of that trace (swift-distributed-tracing): the operation and
+    /// With `spansIn`, an operation run while it gives a tracer (inside a recorded trace) is a
+    /// client span started in the current `ServiceContext` (swift-distributed-tracing; the
+    /// tracer finds the parent there or where its runtime bound it): the operation and
     /// collection, never the documents. `nil`: no spans, no cost.
     public init(
         url: String, defaultDatabase: String, maxConnections: Int32 = 16, executor: BlockingPool,
-        spansIn: (@Sendable (ServiceContext) -> (any Tracer)?)? = nil
+        spansIn: (@Sendable () -> (any Tracer)?)? = nil
     )
         throws
     {
@@ -155,7 +156,7 @@ public final class MongoDatabase: Sendable {
         _ spanName: @autoclosure () -> String, operation: String, collection: String?,
         _ body: () async throws -> T
     ) async throws -> T {
-        guard let spansIn, let context = ServiceContext.current, let tracer = spansIn(context) else {
+        guard let spansIn, let tracer = spansIn() else {
             return try await body()
         }
         var attributes: SpanAttributes = [
@@ -165,7 +166,8 @@ public final class MongoDatabase: Sendable {
         if let collection { attributes["db.collection.name"] = collection }
         // Started and ended, not `withSpan`: nothing inside reads the span's context, and
         // binding it costs a task-local push and a `ServiceContext` with the span in it.
-        let span = tracer.startAnySpan(spanName(), context: context, ofKind: .client)
+        let span = tracer.startAnySpan(
+            spanName(), context: ServiceContext.current ?? .topLevel, ofKind: .client)
         span.attributes = attributes
         defer { span.end() }
         do {

@@ -28,7 +28,7 @@ public final class PostgresPool: Sendable {
     private let retryAfter: Duration
     /// Whether the poller and the connect thread are this pool's (else another's it shares).
     private let ownsThreads: Bool
-    private let spansIn: (@Sendable (ServiceContext) -> (any Tracer)?)?
+    private let spansIn: (@Sendable () -> (any Tracer)?)?
     private let database: String?
     /// The span attributes of each prepared statement (a fixed set of names), made once: a
     /// statement's `SpanAttributes` (built, hashed, converted at the span's end) were about a
@@ -56,14 +56,15 @@ public final class PostgresPool: Sendable {
 
     /// `conninfo` is a libpq connection string or `postgresql://` URL; `size` is the most
     /// connections opened; `settings` are applied to every connection when it opens.
-    /// With `spansIn`, a statement run inside a task whose `ServiceContext` it gives a tracer
-    /// for is a client span of that trace (swift-distributed-tracing): its prepared name (or,
+    /// With `spansIn`, a statement run while it gives a tracer (inside a recorded trace) is a
+    /// client span started in the current `ServiceContext` (swift-distributed-tracing; the
+    /// tracer finds the parent there or where its runtime bound it): its prepared name (or,
     /// unprepared, the SQL text with its `$n` placeholders), never the values. `nil`: no
     /// spans, no cost.
     public init(
         conninfo: String, size: Int, settings: [Setting] = defaultSettings,
         retryAfter: Duration = .milliseconds(500),
-        spansIn: (@Sendable (ServiceContext) -> (any Tracer)?)? = nil
+        spansIn: (@Sendable () -> (any Tracer)?)? = nil
     ) throws {
         let poller = try PostgresPoller(name: "postgres-poller")
         self.poller = poller
@@ -116,12 +117,14 @@ public final class PostgresPool: Sendable {
     {
         // Statements of a recorded trace only: background work (a relay's polling, outside
         // any request) would make a root trace of every statement.
-        guard let spansIn, let context = ServiceContext.current, let tracer = spansIn(context) else {
+        guard let spansIn, let tracer = spansIn() else {
             return try await runUntraced(sql, parameters, prepared: prepared)
         }
         // Started and ended, not `withSpan`: nothing inside reads the span's context, and
         // binding it costs a task-local push and a `ServiceContext` with the span in it.
-        let span = tracer.startAnySpan(prepared ?? Self.operationName(sql), context: context, ofKind: .client)
+        let span = tracer.startAnySpan(
+            prepared ?? Self.operationName(sql), context: ServiceContext.current ?? .topLevel, ofKind: .client
+        )
         span.attributes = spanAttributes(sql, prepared: prepared)
         defer { span.end() }
         do {

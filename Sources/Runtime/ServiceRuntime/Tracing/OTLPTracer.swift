@@ -31,7 +31,9 @@ struct OTLPTracer: Tracer {
         at instant: @autoclosure () -> Instant, function: String, file fileID: String, line: UInt
     ) -> OTLPSpan {
         let context = context()
-        let parent = context.traceContext
+        // A context without a trace inside a traced task (the Tracing API's default is
+        // `.current ?? .topLevel`) continues the task's trace, where the runtime bound it.
+        let parent = context.traceContext ?? CurrentTrace.boundByRuntime
         let span = childContext(of: parent)
         return OTLPSpan(
             name: operationName, parentContext: context, spanContext: span, parentSpanID: parent?.spanID ?? 0,

@@ -69,14 +69,14 @@ public enum ProcessTracing {
             ])
     }
 
-    /// For the stores: the tracer that records a task's calls as spans when its
-    /// `ServiceContext` belongs to a recorded (sampled) trace, else `nil`; `nil` altogether
+    /// For the stores: the tracer that records a task's calls as spans when its current
+    /// trace (``CurrentTrace``) is recorded (sampled), else `nil`; `nil` altogether
     /// when tracing is off. Inside a trace that is not recorded, nothing below its first span
     /// is made (it would not be exported anyway). The tracer is handed over directly:
     /// `InstrumentationSystem`'s lookup takes a lock and a dynamic cast per span.
-    public static var recordedTraces: (@Sendable (ServiceContext) -> (any Tracer)?)? {
+    public static var recordedTraces: (@Sendable () -> (any Tracer)?)? {
         guard let tracer else { return nil }
-        return { $0.traceContext?.isSampled == true ? tracer : nil }
+        return { CurrentTrace.context?.isSampled == true ? tracer : nil }
     }
 
     /// The export's counts as metrics, sampled at each scrape.
@@ -98,25 +98,24 @@ public enum ProcessTracing {
     }
 
     /// Runs `body` in a span when tracing is on; otherwise just runs it (`span` is `nil`).
-    /// The span is the child of `context`'s trace, or of the current task's. In a trace that
+    /// The span is the child of the current task's trace (``CurrentTrace``). In a trace that
     /// is not recorded `span` is `nil` too: only the trace context is set, for the log lines
     /// and for what `body` sends on. An error thrown by `body` is recorded on the span and
     /// marks it failed when `isFailure` says so (by default: anything but a service error
     /// below 500, which is the caller's mistake, answered as designed).
     public static func withSpan<T>(
-        _ name: @autoclosure () -> String, ofKind kind: SpanKind, context: ServiceContext? = nil,
+        _ name: @autoclosure () -> String, ofKind kind: SpanKind,
         attributes: @autoclosure () -> [(String, String)] = [],
         isFailure: (any Error) -> Bool = ProcessTracing.isServiceFailure,
         _ body: (_ span: (any Span)?) async throws -> T
     ) async rethrows -> T {
         guard let tracer else { return try await body(nil) }
-        let parent: Parent = context.map { .given($0) } ?? .current(.current)
         return try await span(
-            name(), ofKind: kind, parent: parent, tracer: tracer, attributes: attributes(),
-            isFailure: isFailure, body)
+            name(), ofKind: kind, parent: CurrentTrace.context, isRemote: false, tracer: tracer,
+            attributes: attributes(), isFailure: isFailure, body)
     }
 
-    /// ``withSpan(_:ofKind:context:attributes:isFailure:_:)`` for a server span that continues a
+    /// ``withSpan(_:ofKind:attributes:isFailure:_:)`` for a server span that continues a
     /// caller's trace: `remote` is what its request carried (`traceparent`, `tracestate`),
     /// read only when tracing is on; without one the span starts a trace.
     public static func withSpan<T>(
@@ -128,15 +127,14 @@ public enum ProcessTracing {
     ) async rethrows -> T {
         guard let tracer else { return try await body(nil) }
         return try await span(
-            name(), ofKind: kind, parent: .remote(remote()), tracer: tracer, attributes: attributes(),
+            name(), ofKind: kind, parent: remote(), isRemote: true, tracer: tracer, attributes: attributes(),
             isFailure: isFailure, body)
     }
 
     /// A span around work that only sends or stores, the child of the current task's trace,
-    /// that binds no context: `body` gets the trace context to write into what it sends (the
+    /// that binds nothing: `body` gets the trace context to write into what it sends (the
     /// span's; an unrecorded root's, so the decision travels on; `nil` when nothing is made
-    /// and the current context goes on as it is). Binding a `ServiceContext` costs a task-local
-    /// push and a dictionary with a boxed value; nothing inside a leaf reads it.
+    /// and the current context goes on as it is). Nothing inside a leaf reads a binding.
     public static func withLeafSpan<T>(
         _ name: @autoclosure () -> String, ofKind kind: SpanKind,
         attributes: @autoclosure () -> [(String, String)] = [],
@@ -144,16 +142,16 @@ public enum ProcessTracing {
         _ body: (_ trace: NATSTraceContext?) async throws -> T
     ) async rethrows -> T {
         guard let tracer else { return try await body(nil) }
-        let parent = ServiceContext.current
-        let parentTrace = parent?.traceContext
+        let parentTrace = CurrentTrace.context
         if let parentTrace, !parentTrace.isSampled, tracer.sampler.followsParent {
             return try await body(nil)
         }
         let trace = tracer.childContext(of: parentTrace)
         guard trace.isSampled else { return try await body(trace) }
         let span = OTLPSpan(
-            name: name(), parentContext: parent, spanContext: trace, parentSpanID: parentTrace?.spanID ?? 0,
-            kind: kind, start: DefaultTracerClock.now.nanosecondsSinceEpoch, batcher: tracer.batcher)
+            name: name(), parentContext: ServiceContext.current, spanContext: trace,
+            parentSpanID: parentTrace?.spanID ?? 0, kind: kind,
+            start: DefaultTracerClock.now.nanosecondsSinceEpoch, batcher: tracer.batcher)
         span.add(attributes())
         defer { span.end() }
         do {
@@ -164,65 +162,31 @@ public enum ProcessTracing {
         }
     }
 
-    /// Where a span's parent comes from.
-    private enum Parent {
-        /// The task's current context (already bound).
-        case current(ServiceContext?)
-        /// A context given by the caller.
-        case given(ServiceContext)
-        /// A caller's trace context from a request's headers.
-        case remote(NATSTraceContext?)
-
-        var context: ServiceContext? {
-            switch self {
-            case .current(let context): return context
-            case .given(let context): return context
-            case .remote: return nil
-            }
-        }
-
-        var trace: NATSTraceContext? {
-            switch self {
-            case .current(let context): return context?.traceContext
-            case .given(let context): return context.traceContext
-            case .remote(let trace): return trace
-            }
-        }
-    }
-
+    /// A span under `parent` (the current trace, or a caller's when `isRemote`), bound as the
+    /// current trace while `body` runs.
     private static func span<T>(
-        _ name: String, ofKind kind: SpanKind, parent: Parent, tracer: OTLPTracer,
-        attributes: [(String, String)], isFailure: (any Error) -> Bool,
+        _ name: String, ofKind kind: SpanKind, parent: NATSTraceContext?, isRemote: Bool,
+        tracer: OTLPTracer, attributes: [(String, String)], isFailure: (any Error) -> Bool,
         _ body: (_ span: (any Span)?) async throws -> T
     ) async rethrows -> T {
-        let parentTrace = parent.trace
-        if let parentTrace, !parentTrace.isSampled, tracer.sampler.followsParent {
-            // Not recorded: the parent's context goes on as it is.
-            switch parent {
-            case .current: return try await body(nil)
-            case .given(let context):
-                return try await ServiceContext.withValue(context) { try await body(nil) }
-            case .remote(let trace):
-                var context = ServiceContext.topLevel
-                context.traceContext = trace
-                return try await ServiceContext.withValue(context) { try await body(nil) }
-            }
+        if let parent, !parent.isSampled, tracer.sampler.followsParent {
+            // Not recorded: the parent's context goes on as it is (a caller's is bound first).
+            guard isRemote else { return try await body(nil) }
+            return try await CurrentTrace.with(parent) { try await body(nil) }
         }
-        let trace = tracer.childContext(of: parentTrace)
+        let trace = tracer.childContext(of: parent)
         guard trace.isSampled else {
             // A root (or ratio) decision not to record: no span, the decision travels on.
-            var context = parent.context ?? .topLevel
-            context.traceContext = trace
-            return try await ServiceContext.withValue(context) { try await body(nil) }
+            return try await CurrentTrace.with(trace) { try await body(nil) }
         }
         let span = OTLPSpan(
-            name: name, parentContext: parent.context, spanContext: trace,
-            parentSpanID: parentTrace?.spanID ?? 0, kind: kind,
+            name: name, parentContext: isRemote ? nil : ServiceContext.current, spanContext: trace,
+            parentSpanID: parent?.spanID ?? 0, kind: kind,
             start: DefaultTracerClock.now.nanosecondsSinceEpoch, batcher: tracer.batcher)
         span.add(attributes)
         defer { span.end() }
         do {
-            return try await ServiceContext.withValue(span.context) { try await body(span) }
+            return try await CurrentTrace.with(trace) { try await body(span) }
         } catch {
             record(error, on: span, isFailure: isFailure)
             throw error
@@ -261,8 +225,8 @@ public enum ProcessTracing {
 /// Direct, not through `InstrumentationSystem.instrument`: that lookup takes a lock and a
 /// dynamic cast per message, and the one instrument bootstrapped is ``OTLPTracer``, which
 /// writes these same two headers.
-struct ServiceContextInjector: NATSTraceContextInjector {
+struct CurrentTraceInjector: NATSTraceContextInjector {
     func inject(into headers: inout NATSHeaders) {
-        ServiceContext.current?.traceContext?.write(into: &headers)
+        CurrentTrace.context?.write(into: &headers)
     }
 }
