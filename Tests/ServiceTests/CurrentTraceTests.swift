@@ -35,7 +35,8 @@ import Tracing
     }
 
     /// A span started through the Tracing API in a context without a trace continues the
-    /// runtime's; one whose context carries a trace is that trace's child.
+    /// runtime's, and such a context is injected as the runtime's; one whose context carries a
+    /// trace is that trace's child.
     @Test func theTracerFindsTheRuntimesTrace() async {
         let reader = SettingsReader(arguments: ["test"], environment: [:], dotEnv: nil)
         let batcher = SpanBatcher(
@@ -51,8 +52,18 @@ import Tracing
             let foreignChild = tracer.startSpan("foreign child", context: foreignContext)
             #expect(foreignChild.spanContext.traceIDLow == Self.foreign.traceIDLow)
             #expect(foreignChild.context.traceContext == foreignChild.spanContext)
+            // An instrumented client propagating the current context sends the runtime's trace.
+            var headers: [String: String] = [:]
+            tracer.inject(ServiceContext.current ?? .topLevel, into: &headers, using: DictionaryInjector())
+            #expect(headers[NATSTraceContext.traceparentHeader] == Self.outer.traceparent)
         }
         let root = tracer.startSpan("root", context: ServiceContext.topLevel)
         #expect(root.spanContext.traceIDLow != Self.outer.traceIDLow)
+    }
+}
+
+private struct DictionaryInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [String: String]) {
+        carrier[key] = value
     }
 }

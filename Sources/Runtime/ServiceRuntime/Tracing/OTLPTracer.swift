@@ -59,7 +59,9 @@ struct OTLPTracer: Tracer {
     func inject<Carrier, Inject: Injector>(
         _ context: ServiceContext, into carrier: inout Carrier, using injector: Inject
     ) where Inject.Carrier == Carrier {
-        guard let span = context.traceContext else { return }
+        // As in `startSpan`: a context without a trace inside a traced task carries the task's
+        // (an instrumented client injecting `ServiceContext.current ?? .topLevel`).
+        guard let span = context.traceContext ?? CurrentTrace.boundByRuntime else { return }
         injector.inject(span.traceparent, forKey: NATSTraceContext.traceparentHeader, into: &carrier)
         if let state = span.state, !state.isEmpty {
             injector.inject(state, forKey: NATSTraceContext.tracestateHeader, into: &carrier)
