@@ -111,8 +111,8 @@ public enum ProcessTracing {
     ) async rethrows -> T {
         guard let tracer else { return try await body(nil) }
         return try await span(
-            name(), ofKind: kind, parent: CurrentTrace.context, isRemote: false, tracer: tracer,
-            attributes: attributes(), isFailure: isFailure, body)
+            name, ofKind: kind, parent: CurrentTrace.context, isRemote: false, tracer: tracer,
+            attributes: attributes, isFailure: isFailure, body)
     }
 
     /// ``withSpan(_:ofKind:attributes:isFailure:_:)`` for a server span that continues a
@@ -127,7 +127,7 @@ public enum ProcessTracing {
     ) async rethrows -> T {
         guard let tracer else { return try await body(nil) }
         return try await span(
-            name(), ofKind: kind, parent: remote(), isRemote: true, tracer: tracer, attributes: attributes(),
+            name, ofKind: kind, parent: remote(), isRemote: true, tracer: tracer, attributes: attributes,
             isFailure: isFailure, body)
     }
 
@@ -163,10 +163,11 @@ public enum ProcessTracing {
     }
 
     /// A span under `parent` (the current trace, or a caller's when `isRemote`), bound as the
-    /// current trace while `body` runs.
+    /// current trace while `body` runs. Its name and attributes are made only when it is
+    /// recorded.
     private static func span<T>(
-        _ name: String, ofKind kind: SpanKind, parent: NATSTraceContext?, isRemote: Bool,
-        tracer: OTLPTracer, attributes: [(String, String)], isFailure: (any Error) -> Bool,
+        _ name: () -> String, ofKind kind: SpanKind, parent: NATSTraceContext?, isRemote: Bool,
+        tracer: OTLPTracer, attributes: () -> [(String, String)], isFailure: (any Error) -> Bool,
         _ body: (_ span: (any Span)?) async throws -> T
     ) async rethrows -> T {
         if let parent, !parent.isSampled, tracer.sampler.followsParent {
@@ -180,10 +181,10 @@ public enum ProcessTracing {
             return try await CurrentTrace.with(trace) { try await body(nil) }
         }
         let span = OTLPSpan(
-            name: name, parentContext: isRemote ? nil : ServiceContext.current, spanContext: trace,
+            name: name(), parentContext: isRemote ? nil : ServiceContext.current, spanContext: trace,
             parentSpanID: parent?.spanID ?? 0, kind: kind,
             start: DefaultTracerClock.now.nanosecondsSinceEpoch, batcher: tracer.batcher)
-        span.add(attributes)
+        span.add(attributes())
         defer { span.end() }
         do {
             return try await CurrentTrace.with(trace) { try await body(span) }
