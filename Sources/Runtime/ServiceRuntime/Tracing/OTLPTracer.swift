@@ -32,7 +32,8 @@ struct OTLPTracer: Tracer {
     ) -> OTLPSpan {
         let context = context()
         // A context without a trace inside a traced task (the Tracing API's default is
-        // `.current ?? .topLevel`) continues the task's trace, where the runtime bound it.
+        // `.current ?? .topLevel`) continues the task's trace, where the runtime bound it; an
+        // explicit `.topLevel` cannot be told apart from that default and continues it too.
         let parent = context.traceContext ?? CurrentTrace.boundByRuntime
         let span = childContext(of: parent)
         return OTLPSpan(
